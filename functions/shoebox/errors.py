@@ -1,0 +1,35 @@
+"""Errors that cross step boundaries.
+
+The state machine matches on the exception *class name* (Lambda reports it as ``errorType``), so these
+names are part of the ASL contract: keep them stable.
+"""
+
+from __future__ import annotations
+
+
+class ShoeboxError(Exception):
+    """Base for errors we raise on purpose; ``reason`` is the human-readable text recorded on the photo."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ImageError(ShoeboxError):
+    """The original cannot be turned into thumbnails (corrupt, truncated, bomb, ...). Permanent."""
+
+
+class UnsupportedFormat(ShoeboxError):
+    """Content is not a format we handle. Permanent; recorded, not retried."""
+
+
+class SkippedMedia(ShoeboxError):
+    """Content we recognise but deliberately do not process (videos). Recorded as skipped."""
+
+
+class RecognitionThrottled(ShoeboxError):
+    """The recognition API throttled us. Retryable: the state machine's Retry backs off on this name."""
+
+
+class RecognitionError(ShoeboxError):
+    """The recognition API rejected the image (bad format, too large, ...). Permanent."""
