@@ -36,14 +36,21 @@ class FaceMatch:
     similarity: float
 
 
-@dataclass(frozen=True)
+@dataclass
 class ImageRef:
     """Where the image to analyse lives. Backends read what they need: Rekognition uses the S3 object,
-    local backends use the bytes (the view JPEG)."""
+    local backends call ``read()`` for the bytes (the view JPEG), fetched once and only if asked."""
 
     bucket: str
     key: str
     data: bytes | None = None
+
+    def read(self) -> bytes:
+        if self.data is None:
+            from shoebox import aws
+
+            self.data = aws.client("s3").get_object(Bucket=self.bucket, Key=self.key)["Body"].read()
+        return self.data
 
 
 class Recognizer(Protocol):

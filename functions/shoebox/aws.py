@@ -1,0 +1,36 @@
+"""boto3 clients, built once per process (client construction costs tens of milliseconds)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_lock = threading.Lock()
+_clients: dict[tuple[str, str], Any] = {}
+
+# The state machine's Retry does the patient backoff; the SDK only smooths over blips.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=32)
+
+
+def client(service: str, region: str | None = None) -> Any:
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    cache_key = (service, region)
+    found = _clients.get(cache_key)
+    if found is not None:
+        return found
+    with _lock:
+        found = _clients.get(cache_key)
+        if found is None:
+            found = boto3.session.Session().client(service, region_name=region, config=_CONFIG)
+            _clients[cache_key] = found
+        return found
+
+
+def reset_clients() -> None:
+    """Forget cached clients (the local runtime calls this when it starts or stops its mock)."""
+    with _lock:
+        _clients.clear()
