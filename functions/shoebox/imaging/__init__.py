@@ -1,0 +1,16 @@
+"""Imaging: format sniffing, metadata, and the view/grid renditions of an original.
+
+Pure code (no AWS): the thumbnail step streams the original in and uploads what ``render`` returns.
+"""
+
+from __future__ import annotations
+
+import pillow_heif as _pillow_heif
+
+from .metadata import PhotoMetadata, date_from_key
+from .render import Rendition, render
+from .sniff import FormatInfo, sniff
+
+_pillow_heif.register_heif_opener()
+
+__all__ = ["FormatInfo", "PhotoMetadata", "Rendition", "date_from_key", "render", "sniff"]
