@@ -1,0 +1,481 @@
+"""The ``rekognition`` recognizer: Amazon Rekognition through boto3 (the production backend).
+
+Design notes (details and reasons in docs/rekognition.md):
+
+* Labels: DetectLabels on the view thumbnail (S3Object), MinConfidence / MaxLabels from the environment;
+  each label keeps the names of its Parents. Categories and aliases are not kept (``Label`` has no field
+  for them).
+* Faces: IndexFaces (QualityFilter AUTO, DetectionAttributes DEFAULT), then every new face is grouped into
+  a person with Rekognition *user vectors*: SearchUsers(FaceId) → AssociateFaces to the best user, or
+  CreateUser + AssociateFaces for a new person. The person id is the Rekognition UserId, so the grouping
+  state lives in the collection and the Lambda stays stateless.
+* Errors: throttling and transient service errors → ``RecognitionThrottled`` (the state machine retries
+  that name with jittered backoff); everything else → ``RecognitionError`` (permanent, recorded on the
+  photo). The SDK itself retries only a little (standard mode, 3 attempts in all).
+* Cost accounting: ``calls()`` counts successful API calls by name; ``track()`` gives one photo's calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from shoebox.errors import RecognitionError, RecognitionThrottled
+from shoebox.recognition.base import Face, ImageRef, Label
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MIN_CONFIDENCE = 70.0
+# SearchUsers' own default. A false merge of two look-alikes (siblings) is worse than a split: a split is
+# fixed with `shoebox people merge`, a merge needs the faces picked apart one by one.
+DEFAULT_FACE_MATCH_THRESHOLD = 80.0
+DEFAULT_MAX_LABELS = 50
+DEFAULT_MAX_FACES = 15  # IndexFaces keeps the largest faces; each indexed face costs ~3 grouping calls
+MAX_USER_CANDIDATES = 5  # SearchUsers MaxUsers: room to skip people already assigned in this photo
+PERSON_ID_PREFIX = "person-"
+
+# The SDK smooths over a blip; the state machine's Retry (on RecognitionThrottled) does the patient,
+# jittered backoff across Lambda invocations instead of burning Lambda time sleeping.
+# Note: ``total_max_attempts`` counts the first request; the legacy ``max_attempts`` key counts retries
+# only (max_attempts=3 would mean 4 requests).
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 3},
+    connect_timeout=5,
+    read_timeout=20,
+    user_agent_extra="shoebox-recognizer",
+)
+
+# Error codes that mean "try again later". ProvisionedThroughputExceeded and Throttling are what the
+# image operations model; LimitExceeded is modelled only on video Start* operations (concurrent jobs), but
+# it is a rate limit too, so it is kept here should it ever appear. InternalServerError is transient
+# ("try your call again"). ConflictException on AssociateFaces/DisassociateFaces is a concurrent update of
+# the same user, which also clears by itself.
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "LimitExceededException",
+        "InternalServerError",
+        "ServiceUnavailableException",
+        "ConflictException",
+    }
+)
+# Codes that mean the image itself is unusable (kept for documentation and tests; every code not in
+# RETRYABLE_CODES is permanent anyway).
+IMAGE_ERROR_CODES = frozenset(
+    {"InvalidImageFormatException", "ImageTooLargeException", "InvalidS3ObjectException", "InvalidParameterException"}
+)
+
+_SAFE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_HEX = "0123456789ABCDEF"
+EXTERNAL_ID_MAX = 255
+HASH_PREFIX = ":sha256:"  # ':' followed by a non-hex letter never comes out of the escaping below
+
+
+# ----------------------------------------------------------------------------------- ExternalImageId
+
+
+def external_image_id(photo_id: str) -> str:
+    """ExternalImageId for a photo id (an S3 key).
+
+    ExternalImageId allows only ``[a-zA-Z0-9_.\\-:]+`` up to 255 characters. Every UTF-8 byte outside
+    ``[A-Za-z0-9_.-]`` is written as ``:XX`` (upper-case hex), so ``originals/2006/a b.jpg`` becomes
+    ``originals:2F2006:2Fa:20b.jpg`` and is decoded exactly by :func:`photo_id_from_external_image_id`.
+    When that is longer than 255 characters the id is ``:sha256:<hex of the key>`` instead (not reversible;
+    the catalog holds the face → photo mapping either way, the ExternalImageId is for humans and audits).
+    """
+    if not photo_id:
+        raise ValueError("photo_id must not be empty")
+    raw = photo_id.encode("utf-8")
+    parts = [chr(b) if b in _SAFE_BYTES else ":" + _HEX[b >> 4] + _HEX[b & 15] for b in raw]
+    encoded = "".join(parts)
+    if len(encoded) <= EXTERNAL_ID_MAX:
+        return encoded
+    return HASH_PREFIX + hashlib.sha256(raw).hexdigest()
+
+
+def photo_id_from_external_image_id(value: str) -> str | None:
+    """Inverse of :func:`external_image_id`; ``None`` for hashed (over-long) ids."""
+    if value.startswith(HASH_PREFIX):
+        return None
+    out = bytearray()
+    i = 0
+    while i < len(value):
+        ch = value[i]
+        if ch == ":":
+            pair = value[i + 1 : i + 3]
+            if len(pair) != 2 or any(c not in _HEX for c in pair):
+                raise ValueError(f"malformed escape at {i} in ExternalImageId {value!r}")
+            out.append(int(pair, 16))
+            i += 3
+        else:
+            out.append(ord(ch))
+            i += 1
+    return out.decode("utf-8")
+
+
+def person_id_for_face(face_id: str) -> str:
+    """UserId for a person first seen as ``face_id`` (stable, within UserId's 128-char pattern)."""
+    return PERSON_ID_PREFIX + face_id
+
+
+def has_person(labels: Iterable[Label]) -> bool:
+    """True when DetectLabels saw a person (``Person`` itself or a label whose parent is Person)."""
+    return any(label.name == "Person" or "Person" in label.parents for label in labels)
+
+
+def _token(*parts: str) -> str:
+    """Deterministic ClientRequestToken (≤ 64 chars of [a-zA-Z0-9-_]) so a replayed request is a no-op."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, "shoebox:" + "/".join(parts)).hex
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# ----------------------------------------------------------------------------------------- client
+
+_client_lock = threading.Lock()
+_clients: dict[str, Any] = {}
+
+
+def _default_client(region: str) -> Any:
+    """One Rekognition client per region per process (construction costs tens of milliseconds)."""
+    with _client_lock:
+        found = _clients.get(region)
+        if found is None:
+            found = boto3.session.Session().client("rekognition", region_name=region, config=CLIENT_CONFIG)
+            _clients[region] = found
+        return found
+
+
+def _env_float(name: str, default: float, low: float = 0.0, high: float = 100.0) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    value = float(raw)
+    if not low <= value <= high:
+        raise ValueError(f"{name}={raw} is outside {low}..{high}")
+    return value
+
+
+def _env_int(name: str, default: int, low: int = 1) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    value = int(raw)
+    if value < low:
+        raise ValueError(f"{name}={raw} must be at least {low}")
+    return value
+
+
+# ------------------------------------------------------------------------------------- recognizer
+
+
+class RekognitionRecognizer:
+    name = "rekognition"
+
+    def __init__(
+        self,
+        collection_id: str,
+        *,
+        client: Any | None = None,
+        region: str | None = None,
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        face_match_threshold: float = DEFAULT_FACE_MATCH_THRESHOLD,
+        max_labels: int = DEFAULT_MAX_LABELS,
+        max_faces: int = DEFAULT_MAX_FACES,
+    ) -> None:
+        if not collection_id:
+            raise RecognitionError("no Rekognition collection configured (SHOEBOX_COLLECTION_ID is empty)")
+        self.collection_id = collection_id
+        self.min_confidence = float(min_confidence)
+        self.face_match_threshold = float(face_match_threshold)
+        self.max_labels = int(max_labels)
+        self.max_faces = int(max_faces)
+        self._region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        self._client = client
+        self._lock = threading.Lock()
+        self._calls: Counter[str] = Counter()
+        self._trackers = threading.local()
+
+    @classmethod
+    def from_env(cls, client: Any | None = None) -> "RekognitionRecognizer":
+        collection_id = os.environ.get("SHOEBOX_COLLECTION_ID", "").strip()
+        if not collection_id:
+            raise RecognitionError("no Rekognition collection configured (SHOEBOX_COLLECTION_ID is empty)")
+        return cls(
+            collection_id,
+            client=client,
+            min_confidence=_env_float("SHOEBOX_MIN_CONFIDENCE", DEFAULT_MIN_CONFIDENCE),
+            face_match_threshold=_env_float("SHOEBOX_FACE_MATCH_THRESHOLD", DEFAULT_FACE_MATCH_THRESHOLD),
+            max_labels=_env_int("SHOEBOX_MAX_LABELS", DEFAULT_MAX_LABELS),
+            max_faces=_env_int("SHOEBOX_MAX_FACES", DEFAULT_MAX_FACES),
+        )
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = _default_client(self._region)
+        return self._client
+
+    # ------------------------------------------------------------------------------ accounting
+
+    def calls(self) -> dict[str, int]:
+        """Successful API calls made by this instance since creation (or ``reset_calls``), by API name."""
+        with self._lock:
+            return dict(self._calls)
+
+    def reset_calls(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    @contextmanager
+    def track(self) -> Iterator[dict[str, int]]:
+        """Calls made inside the block, by this thread only: ``with rec.track() as used: ...``; ``used``
+        is filled when the block exits (also on error), ready for ``PhotoRecord.recognition_calls``."""
+        used: dict[str, int] = {}
+        counter: Counter[str] = Counter()
+        stack = getattr(self._trackers, "stack", None)
+        if stack is None:
+            stack = self._trackers.stack = []
+        stack.append(counter)
+        try:
+            yield used
+        finally:
+            for index in range(len(stack) - 1, -1, -1):
+                if stack[index] is counter:  # by identity: Counters compare by content
+                    del stack[index]
+                    break
+            used.update(counter)
+
+    def _count(self, api: str) -> None:
+        with self._lock:
+            self._calls[api] += 1
+        for counter in getattr(self._trackers, "stack", ()):
+            counter[api] += 1
+
+    def _call(self, api: str, method: Callable[..., dict], *, passthrough: frozenset[str] = frozenset(), **params: Any) -> dict:
+        """Call one API, count it when it succeeds, and translate failures into the step error types.
+        Error codes in ``passthrough`` are re-raised as the original ClientError for the caller."""
+        try:
+            response = method(**params)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = error.get("Code", "Unknown")
+            if code in passthrough:
+                raise
+            message = error.get("Message") or str(exc)
+            reason = f"{api} {code}: {message}"
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+            if code in RETRYABLE_CODES or status == 429 or status >= 500:
+                raise RecognitionThrottled(reason) from exc
+            raise RecognitionError(reason) from exc
+        except (BotoConnectionError, HTTPClientError) as exc:  # endpoint unreachable, timeouts
+            raise RecognitionThrottled(f"{api} {type(exc).__name__}: {exc}") from exc
+        except BotoCoreError as exc:  # parameter validation, credentials: retrying will not help
+            raise RecognitionError(f"{api} {type(exc).__name__}: {exc}") from exc
+        self._count(api)
+        return response
+
+    # ---------------------------------------------------------------------------------- labels
+
+    @staticmethod
+    def _s3_image(image: ImageRef) -> dict:
+        return {"S3Object": {"Bucket": image.bucket, "Name": image.key}}
+
+    def detect_labels(self, image: ImageRef) -> list[Label]:
+        response = self._call(
+            "DetectLabels",
+            self.client.detect_labels,
+            Image=self._s3_image(image),
+            MinConfidence=self.min_confidence,
+            MaxLabels=self.max_labels,
+        )
+        labels = [
+            Label(
+                name=item["Name"],
+                confidence=float(item.get("Confidence", 0.0)),
+                parents=[parent["Name"] for parent in item.get("Parents", [])],
+            )
+            for item in response.get("Labels", [])
+        ]
+        labels.sort(key=lambda label: label.confidence, reverse=True)
+        return labels
+
+    # ----------------------------------------------------------------------------------- faces
+
+    def index_faces(self, image: ImageRef, photo_id: str) -> list[Face]:
+        response = self._call(
+            "IndexFaces",
+            self.client.index_faces,
+            CollectionId=self.collection_id,
+            Image=self._s3_image(image),
+            ExternalImageId=external_image_id(photo_id),
+            MaxFaces=self.max_faces,
+            QualityFilter="AUTO",
+            DetectionAttributes=["DEFAULT"],
+        )
+        records = response.get("FaceRecords", [])
+        if not records:
+            return []  # one call, no grouping calls
+        face_ids = [record["Face"]["FaceId"] for record in records]
+        faces: list[Face] = []
+        taken: set[str] = set()  # two faces in one photo are two different people
+        try:
+            for record in records:
+                face = record["Face"]
+                person_id = self._assign_person(face["FaceId"], taken)
+                if person_id:
+                    taken.add(person_id)
+                box = face.get("BoundingBox", {})
+                faces.append(
+                    Face(
+                        face_id=face["FaceId"],
+                        bbox={
+                            "left": float(box.get("Left", 0.0)),
+                            "top": float(box.get("Top", 0.0)),
+                            "width": float(box.get("Width", 0.0)),
+                            "height": float(box.get("Height", 0.0)),
+                        },
+                        confidence=float(face.get("Confidence", 0.0)),
+                        person_id=person_id,
+                    )
+                )
+        except Exception:
+            # The whole step is retried (or recorded as failed): don't leave this attempt's faces behind,
+            # or every retry would add another copy of them to the collection.
+            self._rollback(face_ids)
+            raise
+        return faces
+
+    def _assign_person(self, face_id: str, taken: set[str]) -> str | None:
+        search = self._call(
+            "SearchUsers",
+            self.client.search_users,
+            CollectionId=self.collection_id,
+            FaceId=face_id,
+            UserMatchThreshold=self.face_match_threshold,
+            MaxUsers=MAX_USER_CANDIDATES,
+        )
+        for match in search.get("UserMatches", []):
+            user_id = match["User"]["UserId"]
+            if user_id in taken:
+                continue
+            assigned = self._associate(user_id, face_id)
+            if assigned:
+                return assigned
+        return self._new_person(face_id)
+
+    def _new_person(self, face_id: str) -> str | None:
+        user_id = person_id_for_face(face_id)
+        try:
+            self._call(
+                "CreateUser",
+                self.client.create_user,
+                passthrough=frozenset({"ConflictException"}),
+                CollectionId=self.collection_id,
+                UserId=user_id,
+                ClientRequestToken=_token("CreateUser", user_id),
+            )
+        except ClientError:  # ConflictException: the user already exists (a replay); use it
+            log.info("user %s already exists", user_id)
+        return self._associate(user_id, face_id)
+
+    def _associate(self, user_id: str, face_id: str) -> str | None:
+        """Associate ``face_id`` with ``user_id``. Returns the person the face now belongs to, or None when
+        Rekognition judged it too far from the user's vector."""
+        try:
+            response = self._call(
+                "AssociateFaces",
+                self.client.associate_faces,
+                passthrough=frozenset({"ServiceQuotaExceededException"}),
+                CollectionId=self.collection_id,
+                UserId=user_id,
+                FaceIds=[face_id],
+                UserMatchThreshold=self.face_match_threshold,
+                ClientRequestToken=_token("AssociateFaces", user_id, face_id),
+            )
+        except ClientError:
+            # A user holds at most 100 faces. SearchUsers already matched this one, so it is that person;
+            # the user's vector is simply not refined further.
+            log.info("user %s is full; face %s assigned without association", user_id, face_id)
+            return user_id
+        if any(item.get("FaceId") == face_id for item in response.get("AssociatedFaces", [])):
+            return user_id
+        for failure in response.get("UnsuccessfulFaceAssociations", []):
+            if failure.get("FaceId") != face_id:
+                continue
+            reasons = failure.get("Reasons", [])
+            if "ASSOCIATED_TO_A_DIFFERENT_USER" in reasons and failure.get("UserId"):
+                return failure["UserId"]  # a replay after an earlier attempt got this far
+            if "LOW_MATCH_CONFIDENCE" in reasons:
+                return None
+            if "FACE_NOT_FOUND" in reasons:
+                # Just indexed, so this is the collection catching up: let the state machine retry.
+                raise RecognitionThrottled(f"AssociateFaces: face {face_id} not found yet in {self.collection_id}")
+        # Already associated with this user (Rekognition omits it from both lists).
+        return user_id
+
+    def _rollback(self, face_ids: list[str]) -> None:
+        try:
+            self.remove_faces(face_ids)
+        except Exception as exc:  # best effort: the original error is what matters
+            log.warning("could not roll back faces %s: %s", face_ids, exc)
+
+    def remove_faces(self, face_ids: list[str]) -> None:
+        """DeleteFaces; faces still associated with a user are disassociated first (Rekognition refuses to
+        delete them). Unknown faces are ignored, so removal is idempotent. Users are kept even when they
+        become empty, so a person's id (and the name the catalog gave it) survives re-indexing."""
+        ids = list(dict.fromkeys(face_ids))
+        for chunk in _chunks(ids, 4096):
+            response = self._call(
+                "DeleteFaces", self.client.delete_faces, CollectionId=self.collection_id, FaceIds=chunk
+            )
+            blocked: dict[str, list[str]] = defaultdict(list)
+            unknown_user: list[str] = []
+            for failure in response.get("UnsuccessfulFaceDeletions", []):
+                if "ASSOCIATED_TO_AN_EXISTING_USER" not in failure.get("Reasons", []):
+                    continue  # FACE_NOT_FOUND: already gone
+                if failure.get("UserId"):
+                    blocked[failure["UserId"]].append(failure["FaceId"])
+                else:
+                    unknown_user.append(failure["FaceId"])
+            if unknown_user:
+                listed = self._call(
+                    "ListFaces",
+                    self.client.list_faces,
+                    CollectionId=self.collection_id,
+                    FaceIds=unknown_user,
+                    MaxResults=len(unknown_user),
+                )
+                for face in listed.get("Faces", []):
+                    if face.get("UserId"):
+                        blocked[face["UserId"]].append(face["FaceId"])
+            if not blocked:
+                continue
+            for user_id, user_faces in blocked.items():
+                for part in _chunks(user_faces, 100):
+                    self._call(
+                        "DisassociateFaces",
+                        self.client.disassociate_faces,
+                        CollectionId=self.collection_id,
+                        UserId=user_id,
+                        FaceIds=part,
+                        ClientRequestToken=_token("DisassociateFaces", user_id, *part),
+                    )
+            retry_ids = [face for faces in blocked.values() for face in faces]
+            self._call("DeleteFaces", self.client.delete_faces, CollectionId=self.collection_id, FaceIds=retry_ids)
