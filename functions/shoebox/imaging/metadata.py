@@ -132,28 +132,42 @@ def _safe_ifd(exif: Image.Exif, tag: int) -> dict:
         return {}
 
 
-def metadata_from_exif(exif: Image.Exif | None, key: str | None = None) -> PhotoMetadata:
-    """Build PhotoMetadata from a Pillow ``Exif``; the key's date is the fallback for ``taken_at``."""
-    taken = camera = lens = gps = None
-    if exif is not None:
-        sub = _safe_ifd(exif, EXIF_IFD)
-        taken = parse_exif_datetime(sub.get(DATETIME_ORIGINAL), sub.get(OFFSET_TIME_ORIGINAL)) or parse_exif_datetime(
-            sub.get(DATETIME_DIGITIZED), sub.get(OFFSET_TIME_DIGITIZED)
-        )
-        camera = camera_name(exif.get(MAKE), exif.get(MODEL))
-        lens = _text(sub.get(LENS_MODEL))
-        gps = gps_from_ifd(_safe_ifd(exif, GPS_IFD))
+def metadata_from_tags(
+    ifd0: dict, exif_ifd: dict, gps_ifd: dict, key: str | None = None
+) -> PhotoMetadata:
+    """PhotoMetadata from plain tag dicts (IFD0, Exif sub-IFD, GPS sub-IFD); key date as fallback."""
+    taken = parse_exif_datetime(exif_ifd.get(DATETIME_ORIGINAL), exif_ifd.get(OFFSET_TIME_ORIGINAL))
+    if taken is None:
+        taken = parse_exif_datetime(exif_ifd.get(DATETIME_DIGITIZED), exif_ifd.get(OFFSET_TIME_DIGITIZED))
     if taken is None and key:
         taken = date_from_key(key)
-    return PhotoMetadata(taken_at=taken, camera=camera, lens=lens, gps=gps)
+    return PhotoMetadata(
+        taken_at=taken,
+        camera=camera_name(ifd0.get(MAKE), ifd0.get(MODEL)),
+        lens=_text(exif_ifd.get(LENS_MODEL)),
+        gps=gps_from_ifd(gps_ifd),
+    )
 
 
-def exif_capture_time(exif: Image.Exif | None) -> tuple[str | None, str | None]:
-    """Raw EXIF DateTimeOriginal and OffsetTimeOriginal strings, to carry into the thumbnails."""
+def exif_tags(exif: Image.Exif | None) -> tuple[dict, dict, dict]:
+    """(IFD0, Exif IFD, GPS IFD) of a Pillow ``Exif`` as plain dicts; broken sub-IFDs come back empty."""
     if exif is None:
-        return None, None
-    sub = _safe_ifd(exif, EXIF_IFD)
-    dto = _text(sub.get(DATETIME_ORIGINAL))
+        return {}, {}, {}
+    try:
+        ifd0 = dict(exif)
+    except Exception:
+        ifd0 = {}
+    return ifd0, _safe_ifd(exif, EXIF_IFD), _safe_ifd(exif, GPS_IFD)
+
+
+def metadata_from_exif(exif: Image.Exif | None, key: str | None = None) -> PhotoMetadata:
+    """Build PhotoMetadata from a Pillow ``Exif``; the key's date is the fallback for ``taken_at``."""
+    return metadata_from_tags(*exif_tags(exif), key=key)
+
+
+def capture_time(exif_ifd: dict) -> tuple[str | None, str | None]:
+    """Raw EXIF DateTimeOriginal and OffsetTimeOriginal strings, to carry into the thumbnails."""
+    dto = _text(exif_ifd.get(DATETIME_ORIGINAL))
     if dto and not parse_exif_datetime(dto):
         dto = None
-    return dto, _text(sub.get(OFFSET_TIME_ORIGINAL)) if dto else None
+    return dto, _text(exif_ifd.get(OFFSET_TIME_ORIGINAL)) if dto else None

@@ -21,8 +21,9 @@ from .metadata import (
     OFFSET_TIME_ORIGINAL,
     ORIENTATION,
     PhotoMetadata,
-    exif_capture_time,
-    metadata_from_exif,
+    capture_time,
+    exif_tags,
+    metadata_from_tags,
 )
 from .sniff import SNIFF_BYTES, FormatInfo, sniff
 
@@ -206,10 +207,12 @@ def finish(
     view_edge: int,
     grid_edge: int,
     quality: int,
+    dims: tuple[int, int] | None = None,
 ) -> Rendition:
     """From a (possibly draft-reduced) decoded image in stored orientation to both JPEGs.
 
     Resize first, then colour-convert and rotate the *small* image; grid is made from the view.
+    ``dims`` overrides the reported original dimensions (RAW: the sensor's, already oriented).
     """
     im = normalize_mode(im)
     view = resize(im, fit(im.size, view_edge))
@@ -220,7 +223,7 @@ def finish(
         view = view.transpose(transpose)
     grid = resize(view, fit(view.size, grid_edge))
     exif = output_exif(capture)
-    width, height = oriented_size(original_size, orientation)
+    width, height = dims or oriented_size(original_size, orientation)
     return Rendition(
         view_jpeg=encode_jpeg(view, quality, exif),
         grid_jpeg=encode_jpeg(grid, quality, exif),
@@ -295,8 +298,9 @@ def render_pillow(
         except Exception:  # a broken EXIF block costs the metadata, not the photo
             exif = Image.Exif()
         orientation = _orientation(exif.get(ORIENTATION))
-        metadata = metadata_from_exif(exif, key)
-        capture = exif_capture_time(exif)
+        tags = exif_tags(exif)
+        metadata = metadata_from_tags(*tags, key=key)
+        capture = capture_time(tags[1])
         icc = im.info.get("icc_profile")
         path = "decode"
         if fmt == "jpeg":
