@@ -1,0 +1,128 @@
+"""Every adjustment we make to moto's in-process Step Functions interpreter, in one place.
+
+Written against moto 5.2.5 (`MOTO_VERSION`). tests/local/test_moto_patches.py fails loudly when an
+upgrade moves what these patches touch. What each one is for:
+
+1. ``boto_client_for`` — the interpreter builds a fresh boto3 client for *every* Task it runs (tens of
+   milliseconds each, most of the per-state overhead we measured). We hand it one cached client per
+   (service, region) instead.
+2. Lambda invokes — the interpreter calls ``lambda.Invoke``; a ``before-call`` hook on our cached Lambda
+   client answers it from our in-process handler (see lambda_bridge). Nothing reaches moto's Lambda.
+3. Retry sleeps — ``Retry`` waits with real ``time.sleep``; the local runtime scales them
+   (``SHOEBOX_RETRY_SLEEP_SCALE``: 1 = as in AWS, 0 = no wait, what tests use).
+4. Completion — the interpreter runs each execution on a thread and only sets a status; we wrap the
+   worker's ``terminated`` callback to signal waiters, so nobody polls with sleeps.
+
+Executions also need an explicit name (moto builds the ARN from it); the router always gives one.
+moto 5.2.5 already fixed the RLock deep-copy crash on a second execution (getmoto/moto#10077); the
+test keeps checking that two executions in a row work.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+MOTO_VERSION = "5.2.5"
+
+_installed = False
+_lock = threading.Lock()
+_clients: dict[tuple[str, str], Any] = {}
+_lambda_hook: Callable[..., Any] | None = None
+_listeners: list[Callable[[str, str], None]] = []
+
+
+def _cached_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    key = (service, region)
+    client = _clients.get(key)
+    if client is None:
+        with _lock:
+            client = _clients.get(key)
+            if client is None:
+                client = boto3.session.Session().client(
+                    service,
+                    region_name=region,
+                    aws_access_key_id="local",
+                    aws_secret_access_key="local",
+                    config=Config(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1}),
+                )
+                if service == "lambda" and _lambda_hook is not None:
+                    client.meta.events.register("before-call.lambda.Invoke", _lambda_hook)
+                _clients[key] = client
+    return client
+
+
+class _ScaledTime:
+    """Stands in for the `time` module inside moto's retrier: only sleep is scaled."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        scale = float(os.environ.get("SHOEBOX_RETRY_SLEEP_SCALE", "1"))
+        if seconds > 0 and scale > 0:
+            time.sleep(seconds * scale)
+
+
+def install(lambda_hook: Callable[..., Any]) -> None:
+    """Apply the patches once per process. ``lambda_hook`` is a botocore before-call handler."""
+    global _installed, _lambda_hook
+    with _lock:
+        _lambda_hook = lambda_hook
+        _clients.clear()
+        if _installed:
+            return
+        from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+        from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
+            resource_eval_s3 as item_reader_s3,
+        )
+        from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (
+            resource_eval_s3 as result_writer_s3,
+        )
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+            state_task_service_aws_sdk,
+            state_task_service_dynamodb,
+            state_task_service_sfn,
+        )
+        from moto.stepfunctions.parser.asl.utils import boto_client
+        from moto.stepfunctions.parser.backend import execution as execution_module
+
+        for module in (boto_client, lambda_eval_utils, item_reader_s3, result_writer_s3,
+                       state_task_service_aws_sdk, state_task_service_dynamodb, state_task_service_sfn):
+            if not hasattr(module, "boto_client_for"):
+                raise RuntimeError(f"moto changed: {module.__name__} has no boto_client_for (written for {MOTO_VERSION})")
+            module.boto_client_for = _cached_boto_client_for
+
+        if not hasattr(retrier_decl, "time"):
+            raise RuntimeError(f"moto changed: retrier_decl no longer sleeps via time (written for {MOTO_VERSION})")
+        retrier_decl.time = _ScaledTime()
+
+        comm = execution_module.BaseExecutionWorkerCommunication
+        original_terminated = comm.terminated
+
+        def terminated(self: Any) -> None:
+            original_terminated(self)
+            execution = self.execution
+            for listener in list(_listeners):
+                listener(execution.exec_arn, execution.exec_status.value)
+
+        comm.terminated = terminated
+        _installed = True
+
+
+def on_execution_end(listener: Callable[[str, str], None]) -> None:
+    """Call ``listener(execution_arn, status)`` when any execution ends (from the worker thread)."""
+    _listeners.append(listener)
+
+
+def remove_listener(listener: Callable[[str, str], None]) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)

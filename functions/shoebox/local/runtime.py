@@ -1,0 +1,256 @@
+"""LocalRuntime: moto in-process, resources from template.yaml, our handlers behind Lambda invokes.
+
+    with LocalRuntime() as rt:
+        arn = rt.upload("photo.jpg", "originals/2024/05/01/photo.jpg")   # the upload starts the workflow
+        rt.wait([arn])
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from shoebox import aws
+from shoebox.config import shoebox_home
+from shoebox.local import moto_patches, router
+from shoebox.local.lambda_bridge import LambdaBridge
+from shoebox.local.persistence import StateStore
+from shoebox.local.template import ACCOUNT, REGION, LocalStack, load_template
+
+MOTO_CONFIG = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+    "core": {"reset_boto3_session": True, "service_whitelist": None},
+}
+
+_LOCAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "SHOEBOX_LOCAL": "1",
+}
+
+
+def default_recognizer() -> str:
+    try:
+        import shoebox.recognition.local  # noqa: F401
+    except ImportError:
+        return "none"
+    return "local"
+
+
+class LocalRuntime:
+    def __init__(self, home: Path | str | None = None, *, recognizer: str | None = None,
+                 retry_sleep_scale: float | None = None, persist: bool = True, log_level: str | None = None) -> None:
+        self.home = Path(home).resolve() if home else shoebox_home()
+        self.recognizer = recognizer or os.environ.get("SHOEBOX_RECOGNIZER_LOCAL") or default_recognizer()
+        self.retry_sleep_scale = retry_sleep_scale
+        self.persist = persist
+        self.log_level = log_level or os.environ.get("SHOEBOX_LOG_LEVEL", "ERROR")
+        self.stack: LocalStack | None = None
+        self.bridge: LambdaBridge | None = None
+        self.store: StateStore | None = None
+        self._mock: Any = None
+        self._saved_env: dict[str, str | None] = {}
+        self._lock_file: Any = None
+        self._cond = threading.Condition()
+        self._ended: dict[str, str] = {}  # execution arn -> final status
+        self.started: dict[str, list[str]] = {}  # object key -> execution arns, in start order
+        self._state_machine_arns: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> "LocalRuntime":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        from moto import mock_aws
+
+        self.home.mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(self.home / ".lock", "w")
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)  # one runtime per home at a time
+        self.stack = load_template()
+        env = dict(_LOCAL_ENV)
+        for spec in self.stack.functions.values():
+            env.update(spec.environment)
+        env.update({
+            "SHOEBOX_RECOGNIZER": self.recognizer,
+            "SHOEBOX_HOME": str(self.home),
+            "POWERTOOLS_LOG_LEVEL": self.log_level,
+        })
+        if self.retry_sleep_scale is not None:
+            env["SHOEBOX_RETRY_SLEEP_SCALE"] = str(self.retry_sleep_scale)
+        self._set_env(env)
+
+        # moto logs every failed execution as an error with its internals; our own records say it better.
+        logging.getLogger("moto").setLevel(logging.CRITICAL)
+        self._mock = mock_aws(config=MOTO_CONFIG)
+        self._mock.start()
+        aws.reset_clients()
+        from shoebox.recognition.base import get_recognizer
+
+        get_recognizer.cache_clear()
+        self.bridge = LambdaBridge(self.stack.functions)
+        moto_patches.install(self.bridge.before_call_hook)
+        moto_patches.on_execution_end(self._on_execution_end)
+        router.install(self._start_from_event)
+        self._create_resources()
+        self.store = StateStore(self.home) if self.persist else None
+        if self.store:
+            router.paused.set()
+            try:
+                self.store.restore_s3(self.s3, self.bucket)
+                self.store.restore_table(self.table)
+            finally:
+                router.paused.clear()
+
+    def stop(self) -> None:
+        try:
+            if self.store:
+                self.save()
+        finally:
+            moto_patches.remove_listener(self._on_execution_end)
+            if self._mock is not None:
+                self._mock.stop()
+                self._mock = None
+            aws.reset_clients()
+            self._restore_env()
+            if self._lock_file is not None:
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+                self._lock_file.close()
+                self._lock_file = None
+
+    def save(self) -> None:
+        assert self.store is not None
+        self.store.save_s3(self.s3, self.bucket)
+        self.store.save_table(self.table)
+
+    def _set_env(self, env: dict[str, str]) -> None:
+        for key, value in env.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def _restore_env(self) -> None:
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+
+    # ------------------------------------------------------------------ resources from template.yaml
+    def _create_resources(self) -> None:
+        stack = self.stack
+        assert stack is not None
+        s3 = aws.client("s3")
+        s3.create_bucket(Bucket=stack.bucket)
+        s3.put_bucket_versioning(Bucket=stack.bucket, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_public_access_block(Bucket=stack.bucket, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True})
+        s3.put_bucket_notification_configuration(
+            Bucket=stack.bucket, NotificationConfiguration={"EventBridgeConfiguration": {}})
+        aws.client("dynamodb").create_table(**stack.table)
+        iam = aws.client("iam")
+        role = iam.create_role(RoleName="shoebox-local-states", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
+                                                   "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+        sfn = aws.client("stepfunctions")
+        for logical, spec in stack.state_machines.items():
+            arn = sfn.create_state_machine(name=spec.name, definition=json.dumps(spec.definition), roleArn=role,
+                                           type=spec.type)["stateMachineArn"]
+            self._state_machine_arns[logical] = arn
+        events = aws.client("events")
+        for rule in stack.rules:
+            events.put_rule(Name=rule.logical_id, EventPattern=json.dumps(rule.pattern), State="ENABLED")
+            events.put_targets(Rule=rule.logical_id, Targets=[{
+                "Id": "statemachine", "Arn": self._state_machine_arns[rule.target_state_machine], "RoleArn": role}])
+
+    # ------------------------------------------------------------------ accessors
+    @property
+    def bucket(self) -> str:
+        assert self.stack is not None
+        return self.stack.bucket
+
+    @property
+    def table(self) -> str:
+        assert self.stack is not None
+        return self.stack.table["TableName"]
+
+    @property
+    def s3(self) -> Any:
+        return aws.client("s3")
+
+    @property
+    def sfn(self) -> Any:
+        return aws.client("stepfunctions")
+
+    def state_machine_arn(self, logical_id: str = "ProcessPhotoStateMachine") -> str:
+        return self._state_machine_arns[logical_id]
+
+    # ------------------------------------------------------------------ executions
+    def _start_from_event(self, state_machine_arn: str, event: dict) -> None:
+        key = event.get("detail", {}).get("object", {}).get("key", "event")
+        arn = self.sfn.start_execution(stateMachineArn=state_machine_arn, name=router.execution_name(key),
+                                       input=json.dumps(event, default=str))["executionArn"]
+        with self._cond:
+            self.started.setdefault(key, []).append(arn)
+
+    def _on_execution_end(self, arn: str, status: str) -> None:
+        if self.store is not None:
+            try:
+                self.store.save_execution(self.execution_record(arn))
+            except Exception:  # noqa: BLE001 - a history we cannot save must not hang waiters
+                pass
+        with self._cond:
+            self._ended[arn] = status
+            self._cond.notify_all()
+
+    def execution_record(self, arn: str) -> dict:
+        """describe + history, as the CLI's execution views read them (same shapes as AWS)."""
+        describe = self.sfn.describe_execution(executionArn=arn)
+        describe.pop("ResponseMetadata", None)
+        events: list[dict] = []
+        kwargs: dict[str, Any] = {"executionArn": arn}
+        while True:
+            page = self.sfn.get_execution_history(**kwargs)
+            events.extend(page["events"])
+            if not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        return {"describe": describe, "events": events}
+
+    def wait(self, arns: Iterable[str], timeout: float = 600.0) -> dict[str, str]:
+        """Block until every execution has ended; returns their final statuses."""
+        wanted = list(arns)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while any(arn not in self._ended for arn in wanted):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"executions still running after {timeout}s")
+                self._cond.wait(remaining)
+            return {arn: self._ended[arn] for arn in wanted}
+
+    def upload(self, data: bytes | str | Path, key: str) -> str | None:
+        """Put an object like a user's upload would; returns the execution it started (if any)."""
+        body = Path(data).read_bytes() if isinstance(data, (str, Path)) else data
+        before = len(self.started.get(key, []))
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+        with self._cond:
+            arns = self.started.get(key, [])
+            return arns[before] if len(arns) > before else None

@@ -1,0 +1,238 @@
+"""Read template.yaml into what the local runtime needs: nothing is declared twice.
+
+Intrinsic functions are resolved only as far as the local runtime needs: !Ref of resources/parameters,
+!GetAtt X.Arn, !Sub with ${Ref} and ${X.Arn}. Anything else fails loudly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STACK = "shoebox-local"
+
+
+class _Tagged:
+    def __init__(self, tag: str, value: Any) -> None:
+        self.tag, self.value = tag, value
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct(loader: yaml.Loader, tag_suffix: str, node: yaml.Node) -> _Tagged:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return _Tagged(tag_suffix, value)
+
+
+_Loader.add_multi_constructor("!", _construct)
+
+
+def project_root() -> Path:
+    """The folder holding template.yaml: the checkout in development, or SHOEBOX_PROJECT."""
+    import os
+
+    env = os.environ.get("SHOEBOX_PROJECT")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "template.yaml").exists() and (parent / "statemachine").is_dir():
+            return parent
+    raise FileNotFoundError("template.yaml not found: set SHOEBOX_PROJECT to the Shoebox checkout")
+
+
+@dataclass
+class FunctionSpec:
+    logical_id: str
+    handler: str  # "shoebox.steps.classify.handler"
+    environment: dict[str, str]
+    memory_mb: int
+    timeout_s: int
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{STACK}-{self.logical_id}"
+
+
+@dataclass
+class RuleSpec:
+    logical_id: str
+    pattern: dict
+    target_state_machine: str  # logical id
+
+
+@dataclass
+class StateMachineSpec:
+    logical_id: str
+    definition: dict
+    type: str
+
+    @property
+    def name(self) -> str:
+        return f"{STACK}-{self.logical_id}"
+
+
+@dataclass
+class LocalStack:
+    bucket: str
+    table: dict  # CreateTable kwargs
+    collection_id: str
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    state_machines: dict[str, StateMachineSpec] = field(default_factory=dict)
+    rules: list[RuleSpec] = field(default_factory=list)
+    parameters: dict[str, str] = field(default_factory=dict)
+
+
+class _Resolver:
+    def __init__(self, resources: dict, names: dict[str, str], arns: dict[str, str], params: dict[str, str]):
+        self.resources, self.names, self.arns, self.params = resources, names, arns, params
+
+    def ref(self, name: str) -> str:
+        if name in self.params:
+            return self.params[name]
+        if name in self.names:
+            return self.names[name]
+        if name == "AWS::StackName":
+            return STACK
+        if name == "AWS::Region":
+            return REGION
+        if name == "AWS::AccountId":
+            return ACCOUNT
+        raise KeyError(f"template.yaml: cannot resolve !Ref {name} locally")
+
+    def getatt(self, target: str) -> str:
+        logical, _, attr = target.partition(".")
+        if attr == "Arn" and logical in self.arns:
+            return self.arns[logical]
+        raise KeyError(f"template.yaml: cannot resolve !GetAtt {target} locally")
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, _Tagged):
+            if value.tag == "Ref":
+                return self.ref(value.value)
+            if value.tag == "GetAtt":
+                target = value.value if isinstance(value.value, str) else ".".join(value.value)
+                return self.getatt(target)
+            if value.tag == "Sub":
+                text = value.value if isinstance(value.value, str) else value.value[0]
+
+                def sub(match: re.Match) -> str:
+                    name = match.group(1)
+                    return self.getatt(name) if "." in name and not name.startswith("AWS::") else self.ref(name)
+
+                return re.sub(r"\$\{([^}!]+)\}", sub, text)
+            raise KeyError(f"template.yaml: intrinsic !{value.tag} is not supported locally")
+        if isinstance(value, dict):
+            if len(value) == 1:
+                (k, v), = value.items()
+                if k == "Ref":
+                    return self.ref(v)
+                if k == "Fn::GetAtt":
+                    return self.getatt(v if isinstance(v, str) else ".".join(v))
+                if k == "Fn::Sub":
+                    return self.resolve(_Tagged("Sub", v))
+            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        return value
+
+
+def load_template(root: Path | None = None, overrides: dict[str, str] | None = None) -> LocalStack:
+    root = root or project_root()
+    doc = yaml.load((root / "template.yaml").read_text(), Loader=_Loader)
+    resources: dict[str, dict] = doc["Resources"]
+    params = {name: str(spec.get("Default", "")) for name, spec in (doc.get("Parameters") or {}).items()}
+    params.update(overrides or {})
+
+    names: dict[str, str] = {}
+    arns: dict[str, str] = {}
+    for logical, res in resources.items():
+        rtype = res["Type"]
+        if rtype == "AWS::S3::Bucket":
+            names[logical] = f"{STACK}-{logical.lower()}"
+            arns[logical] = f"arn:aws:s3:::{names[logical]}"
+        elif rtype == "AWS::DynamoDB::Table":
+            names[logical] = f"{STACK}-{logical}"
+            arns[logical] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{names[logical]}"
+        elif rtype == "AWS::Rekognition::Collection":
+            names[logical] = f"{STACK}-faces"
+            arns[logical] = f"arn:aws:rekognition:{REGION}:{ACCOUNT}:collection/{names[logical]}"
+        elif rtype == "AWS::Serverless::Function":
+            names[logical] = f"{STACK}-{logical}"
+            arns[logical] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{names[logical]}"
+        elif rtype == "AWS::Serverless::StateMachine":
+            names[logical] = f"{STACK}-{logical}"
+            arns[logical] = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{names[logical]}"
+        elif rtype == "AWS::SQS::Queue":
+            names[logical] = f"{STACK}-{logical}"
+            arns[logical] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{names[logical]}"
+    resolver = _Resolver(resources, names, arns, params)
+
+    globals_env = (((doc.get("Globals") or {}).get("Function") or {}).get("Environment") or {}).get("Variables") or {}
+    globals_fn = (doc.get("Globals") or {}).get("Function") or {}
+    bucket = table = collection = None
+    stack = LocalStack(bucket="", table={}, collection_id="", parameters=params)
+    for logical, res in resources.items():
+        rtype, props = res["Type"], res.get("Properties") or {}
+        if rtype == "AWS::S3::Bucket":
+            bucket = names[logical]
+        elif rtype == "AWS::DynamoDB::Table":
+            table = _table_kwargs(names[logical], resolver.resolve(props))
+        elif rtype == "AWS::Rekognition::Collection":
+            collection = resolver.resolve(props.get("CollectionId")) or names[logical]
+        elif rtype == "AWS::Serverless::Function":
+            env = {**resolver.resolve(globals_env),
+                   **resolver.resolve(((props.get("Environment") or {}).get("Variables")) or {})}
+            stack.functions[logical] = FunctionSpec(
+                logical_id=logical,
+                handler=props["Handler"],
+                environment={k: str(v) for k, v in env.items()},
+                memory_mb=int(props.get("MemorySize", globals_fn.get("MemorySize", 128))),
+                timeout_s=int(props.get("Timeout", globals_fn.get("Timeout", 3))),
+            )
+        elif rtype == "AWS::Serverless::StateMachine":
+            definition_text = (root / props["DefinitionUri"]).read_text()
+            subs = resolver.resolve(props.get("DefinitionSubstitutions") or {})
+            for name, value in subs.items():
+                definition_text = definition_text.replace("${%s}" % name, str(value))
+            leftover = re.findall(r"\$\{[A-Za-z0-9_]+\}", definition_text)
+            if leftover:
+                raise KeyError(f"{props['DefinitionUri']}: unresolved substitutions {sorted(set(leftover))}")
+            stack.state_machines[logical] = StateMachineSpec(
+                logical_id=logical, definition=json.loads(definition_text), type=props.get("Type", "STANDARD"))
+            for event_id, event in (props.get("Events") or {}).items():
+                if event.get("Type") == "EventBridgeRule":
+                    stack.rules.append(RuleSpec(
+                        logical_id=f"{logical}{event_id}",
+                        pattern=resolver.resolve(event["Properties"]["Pattern"]),
+                        target_state_machine=logical))
+    if not (bucket and table and collection):
+        raise KeyError("template.yaml must define the photo bucket, the catalog table and the face collection")
+    stack.bucket, stack.table, stack.collection_id = bucket, table, collection
+    return stack
+
+
+def _table_kwargs(name: str, props: dict) -> dict:
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    return kwargs

@@ -1,0 +1,42 @@
+"""What every step handler shares: Powertools logger/tracer/metrics and the handler decorator."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+# Logs go to stderr: in Lambda both streams reach CloudWatch; locally stdout stays clean for --json.
+logger = Logger(service="shoebox", stream=sys.stderr)
+tracer = Tracer(service="shoebox")
+metrics = Metrics(namespace="Shoebox", service="shoebox")
+
+Handler = Callable[[dict, Any], dict]
+
+
+def step(name: str) -> Callable[[Handler], Handler]:
+    """Wrap a step handler with Powertools context, tracing and a per-step invocation metric."""
+
+    def decorate(fn: Handler) -> Handler:
+        @functools.wraps(fn)
+        def body(event: dict, context: Any) -> dict:
+            logger.append_keys(step=name, photo=event.get("key"))
+            metrics.add_metric(name=f"{name}.invocations", unit=MetricUnit.Count, value=1)
+            return fn(event, context)
+
+        wrapped = logger.inject_lambda_context(log_event=False, clear_state=True)(body)
+        wrapped = tracer.capture_lambda_handler(capture_response=False)(wrapped)
+        wrapped = metrics.log_metrics(raise_on_empty_metrics=False)(wrapped)
+        return functools.wraps(fn)(wrapped)
+
+    return decorate
+
+
+def thumbnail_keys(original_key: str) -> tuple[str, str]:
+    """originals/2006/10/04/IMG.NEF -> (thumbnails/2006/10/04/IMG.NEF.jpg, …/IMG.NEF.sm.jpg)."""
+    rest = original_key[len("originals/") :] if original_key.startswith("originals/") else original_key
+    return f"thumbnails/{rest}.jpg", f"thumbnails/{rest}.sm.jpg"

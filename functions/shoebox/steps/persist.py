@@ -1,0 +1,18 @@
+"""Persist: the photo and its index rows into the catalog (idempotent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shoebox.catalog import Catalog
+from shoebox.config import Settings
+from shoebox.steps.common import step
+from shoebox.steps.records import record_from_state, result_summary
+
+
+@step("persist")
+def handler(event: dict, context: Any) -> dict:
+    status = event.get("status") or "processed"
+    record = record_from_state(event, status=status)
+    Catalog(Settings.from_env().table).put_photo(record)
+    return result_summary(record)

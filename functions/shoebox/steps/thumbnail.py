@@ -1,0 +1,64 @@
+"""Thumbnail: original -> view (1920) and grid (320) JPEGs under thumbnails/, plus metadata."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from typing import Any
+
+from shoebox import aws
+from shoebox.imaging import render
+from shoebox.steps.common import logger, step, thumbnail_keys, tracer
+
+# Originals up to this size are read into memory; larger ones stream to /tmp (Lambda's ephemeral disk)
+# so a 200 MB panorama never needs 2x its size in RAM.
+IN_MEMORY_LIMIT = int(os.environ.get("SHOEBOX_IN_MEMORY_LIMIT", str(48 * 1024 * 1024)))
+
+
+@tracer.capture_method(capture_response=False)
+def fetch_original(bucket: str, key: str, size: int | None) -> tuple[bytes | str, str]:
+    """Returns (bytes or a temp file path, sha256). The caller removes a temp file."""
+    s3 = aws.client("s3")
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    digest = hashlib.sha256()
+    if size is not None and size <= IN_MEMORY_LIMIT:
+        data = body.read()
+        digest.update(data)
+        return data, digest.hexdigest()
+    fd, path = tempfile.mkstemp(prefix="shoebox-", dir=os.environ.get("SHOEBOX_TMP"))
+    with os.fdopen(fd, "wb") as out:
+        for chunk in body.iter_chunks(chunk_size=1024 * 1024):
+            digest.update(chunk)
+            out.write(chunk)
+    return path, digest.hexdigest()
+
+
+@step("thumbnail")
+def handler(event: dict, context: Any) -> dict:
+    bucket, key = event["bucket"], event["key"]
+    source, sha256 = fetch_original(bucket, key, event.get("size"))
+    try:
+        rendition = render(source, key=key)
+    finally:
+        if isinstance(source, str):
+            os.unlink(source)
+    view_key, grid_key = thumbnail_keys(key)
+    s3 = aws.client("s3")
+    for thumb_key, body in ((view_key, rendition.view_jpeg), (grid_key, rendition.grid_jpeg)):
+        s3.put_object(Bucket=bucket, Key=thumb_key, Body=body, ContentType="image/jpeg",
+                      CacheControl="max-age=31536000, immutable")
+    meta = rendition.metadata
+    logger.info("thumbnails written", extra={"path": rendition.path, "width": rendition.width})
+    return {
+        **event,
+        "sha256": sha256,
+        "width": rendition.width,
+        "height": rendition.height,
+        "render_path": rendition.path,
+        "thumbnails": {
+            "view": {"key": view_key, "width": rendition.view_size[0], "height": rendition.view_size[1]},
+            "grid": {"key": grid_key, "width": rendition.grid_size[0], "height": rendition.grid_size[1]},
+        },
+        "exif": {"taken_at": meta.taken_at, "camera": meta.camera, "lens": meta.lens, "gps": meta.gps},
+    }
