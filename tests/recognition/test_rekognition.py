@@ -682,3 +682,55 @@ def test_existing_user_on_create_is_reused(stub, rec):
     stub.add_response("associate_faces", associated(FACE_A), associate_request(new_person, FACE_A))
     [face] = rec.index_faces(VIEW, PHOTO)
     assert face.person_id == new_person
+
+
+# ------------------------------------------------------------------------------- cost report script
+
+
+def test_cost_report_per_1000_photos(tmp_path):
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "report_recognition_cost.py"
+    spec = importlib.util.spec_from_file_location("report_recognition_cost", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    run = tmp_path / "run.jsonl"
+    run.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {
+                    "key": "originals/a.jpg",
+                    "status": "processed",
+                    "recognition_calls": {"DetectLabels": 1, "IndexFaces": 1, "SearchUsers": 1, "CreateUser": 1, "AssociateFaces": 1},
+                    "faces": [{"face_id": FACE_A, "person_id": NATALIE}],
+                },
+                {"key": "originals/b.jpg", "status": "processed", "recognition_calls": {"DetectLabels": 1}},
+                {"key": "originals/c.jpg", "status": "failed", "recognition_calls": {}},
+                {"key": "originals/d.jpg", "status": "processed", "recognition_calls": {"DetectLabels": 1}},
+            ]
+        )
+    )
+    (tmp_path / "more").mkdir()
+    # the same photo again, nested as ingest output: counted once
+    (tmp_path / "more" / "ingest.json").write_text(
+        json.dumps({"results": [{"key": "originals/d.jpg", "status": "processed", "recognition_calls": {"DetectLabels": 1}}]})
+    )
+
+    result = module.report(module.collect([run, tmp_path / "more"]), module.load_prices())
+
+    assert result["photos"] == 4
+    assert result["calls_per_1000_photos"] == {
+        "AssociateFaces": 250.0,
+        "CreateUser": 250.0,
+        "DetectLabels": 750.0,
+        "IndexFaces": 250.0,
+        "SearchUsers": 250.0,
+    }
+    usd = result["usd_per_1000_photos"]
+    assert usd["calls"] == pytest.approx(0.75 + 0.25 + 0.25 + 0.25)  # CreateUser is free
+    assert usd["storage_per_month"] == pytest.approx(250 * 0.00001 * 2)  # 250 faces + 250 user vectors
+    assert result["unpriced_apis"] == []

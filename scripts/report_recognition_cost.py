@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Recognition calls and Rekognition cost per 1,000 photos, from what a run actually did.
+
+Input: JSON-lines files, JSON files, or directories of them (``*.json``, ``*.jsonl``, ``*.ndjson``),
+holding ``shoebox ingest --json`` output or catalog records. Any JSON object with a ``recognition_calls``
+field (``PhotoRecord.recognition_calls``: ``{api: count}``) counts as one photo, wherever it is nested;
+records with the same ``key`` are counted once (the last one read wins).
+
+Output (stdout, JSON): photos, calls per API in total and per 1,000 photos, and USD per 1,000 photos:
+API calls (one-off) and face / user-vector storage (per month, recurring).
+
+Prices come from ``functions/shoebox/recognition/prices.json`` (first volume tier, us-east-1); its
+``_sources`` cite the public pricing they were taken from: aws.amazon.com/rekognition/pricing (group 1
+IndexFaces/SearchFaces/… and group 2 DetectLabels/… at $0.001 per image for the first 1M images a month;
+face metadata storage $0.00001 per face per month). Volume tiers and the free tier are ignored, so for
+big runs this is an upper bound.
+
+    python scripts/report_recognition_cost.py out/ingest.jsonl
+    python scripts/report_recognition_cost.py --prices my-prices.json runs/2026-11-26/
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PRICES = Path(__file__).resolve().parent.parent / "functions" / "shoebox" / "recognition" / "prices.json"
+SUFFIXES = {".json", ".jsonl", ".ndjson"}
+
+
+def load_prices(path: Path = DEFAULT_PRICES) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _files(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+        else:
+            yield path
+
+
+def _documents(path: Path) -> Iterator[Any]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        yield json.loads(text)
+        return
+    except json.JSONDecodeError:
+        pass
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise SystemExit(f"{path}:{number}: not JSON: {exc}") from exc
+
+
+def _records(document: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(document, dict):
+        if isinstance(document.get("recognition_calls"), dict):
+            yield document
+            return
+        for value in document.values():
+            yield from _records(value)
+    elif isinstance(document, list):
+        for item in document:
+            yield from _records(item)
+
+
+def collect(paths: Iterable[Path]) -> list[dict[str, Any]]:
+    """Photo records found under ``paths``, one per photo key."""
+    by_key: dict[str, dict[str, Any]] = {}
+    anonymous: list[dict[str, Any]] = []
+    for file in _files(paths):
+        for document in _documents(file):
+            for record in _records(document):
+                key = record.get("key")
+                if isinstance(key, str) and key:
+                    by_key[key] = record
+                else:
+                    anonymous.append(record)
+    return list(by_key.values()) + anonymous
+
+
+def report(records: list[dict[str, Any]], prices: dict[str, Any]) -> dict[str, Any]:
+    photos = len(records)
+    calls: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
+    faces = 0
+    people: set[str] = set()
+    for record in records:
+        statuses[str(record.get("status") or "unknown")] += 1
+        for api, count in (record.get("recognition_calls") or {}).items():
+            calls[api] += int(count)
+        for face in record.get("faces") or []:
+            faces += 1
+            if face.get("person_id"):
+                people.add(face["person_id"])
+
+    per_call: dict[str, float] = prices.get("per_call", {})
+    storage: dict[str, float] = prices.get("storage_per_month", {})
+    scale = 1000.0 / photos if photos else 0.0
+
+    calls_per_1000 = {api: round(count * scale, 3) for api, count in sorted(calls.items())}
+    usd_calls = {api: round(count * scale * per_call[api], 6) for api, count in sorted(calls.items()) if api in per_call}
+    unpriced = sorted(api for api in calls if api not in per_call)
+    faces_per_1000 = faces * scale
+    people_per_1000 = len(people) * scale
+    face_storage = faces_per_1000 * storage.get("face_metadata", 0.0)
+    user_storage = people_per_1000 * storage.get("user_vector", 0.0)
+
+    return {
+        "photos": photos,
+        "photos_by_status": dict(sorted(statuses.items())),
+        "photos_with_recognition_calls": sum(1 for r in records if r.get("recognition_calls")),
+        "calls": dict(sorted(calls.items())),
+        "calls_per_1000_photos": calls_per_1000,
+        "faces_per_1000_photos": round(faces_per_1000, 3),
+        "people_per_1000_photos": round(people_per_1000, 3),
+        "usd_per_1000_photos": {
+            "by_api": usd_calls,
+            "calls": round(sum(usd_calls.values()), 6),
+            "storage_per_month": round(face_storage + user_storage, 6),
+            "first_month": round(sum(usd_calls.values()) + face_storage + user_storage, 6),
+        },
+        "unpriced_apis": unpriced,
+        "prices": {
+            "currency": prices.get("currency", "USD"),
+            "region": prices.get("region"),
+            "basis": "first volume tier, free tier ignored",
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="+", type=Path, help="JSON / JSON-lines files or directories")
+    parser.add_argument("--prices", type=Path, default=DEFAULT_PRICES, help="price table (JSON)")
+    args = parser.parse_args(argv)
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        parser.error(f"not found: {', '.join(missing)}")
+    records = collect(args.paths)
+    if not records:
+        print(f"no records with recognition_calls under {', '.join(map(str, args.paths))}", file=sys.stderr)
+        return 1
+    json.dump(report(records, load_prices(args.prices)), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
