@@ -1,0 +1,139 @@
+"""The offline ``local`` recognizer: labels from EfficientNet-Lite0, faces from YuNet + SFace, people from
+an incremental face index under ``$SHOEBOX_HOME/faces/``. All models come from installed wheels; nothing
+is downloaded. See docs/recognition.md."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import Counter, OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from shoebox.recognition.base import Face, ImageRef, Label
+from shoebox.recognition.local.faces import DetectedFace, FaceEngine, decode
+from shoebox.recognition.local.index import DEFAULT_THRESHOLD, FaceIndex
+from shoebox.recognition.local.labels import DEFAULT_MAX_LABELS, DEFAULT_MIN_CONFIDENCE, LabelModel
+
+__all__ = ["LocalRecognizer"]
+
+_models_lock = threading.Lock()
+_label_model: LabelModel | None = None
+_face_engine: FaceEngine | None = None
+
+
+def _labels() -> LabelModel:
+    global _label_model
+    if _label_model is None:
+        with _models_lock:
+            if _label_model is None:
+                _label_model = LabelModel()
+    return _label_model
+
+
+def _faces() -> FaceEngine:
+    global _face_engine
+    if _face_engine is None:
+        with _models_lock:
+            if _face_engine is None:
+                _face_engine = FaceEngine()
+    return _face_engine
+
+
+class LocalRecognizer:
+    """Implements ``shoebox.recognition.base.Recognizer`` offline. Models are loaded lazily, once per
+    process, and shared by all instances and threads; each instance has its own call counters."""
+
+    name = "local"
+
+    def __init__(self, home: str | os.PathLike | None = None, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+                 max_labels: int = DEFAULT_MAX_LABELS, face_threshold: float = DEFAULT_THRESHOLD,
+                 person_label: bool = True):
+        self.home = Path(home if home is not None else os.environ.get("SHOEBOX_HOME", ".shoebox"))
+        self.min_confidence = min_confidence
+        self.max_labels = max_labels
+        self.person_label = person_label
+        self.index = FaceIndex(self.home / "faces", threshold=face_threshold)
+        self._calls: Counter[str] = Counter()
+        self._calls_lock = threading.Lock()
+        self._detect_cache: OrderedDict[str, list[DetectedFace]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    @classmethod
+    def from_env(cls) -> "LocalRecognizer":
+        """SHOEBOX_HOME (default ./.shoebox), SHOEBOX_LABELS_MIN_CONFIDENCE (percent, default 30),
+        SHOEBOX_LABELS_MAX (default 12), SHOEBOX_FACE_THRESHOLD (cosine, default 0.363)."""
+        env = os.environ
+        return cls(env.get("SHOEBOX_HOME", ".shoebox"),
+                   min_confidence=float(env.get("SHOEBOX_LABELS_MIN_CONFIDENCE", DEFAULT_MIN_CONFIDENCE)),
+                   max_labels=int(env.get("SHOEBOX_LABELS_MAX", DEFAULT_MAX_LABELS)),
+                   face_threshold=float(env.get("SHOEBOX_FACE_THRESHOLD", DEFAULT_THRESHOLD)))
+
+    # ------------------------------------------------------------ helpers
+    def _count(self, name: str) -> None:
+        with self._calls_lock:
+            self._calls[name] += 1
+
+    @staticmethod
+    def _bytes(image: ImageRef) -> bytes:
+        if image.data is None:
+            raise ValueError(f"the local recognizer needs the image bytes (ImageRef.data) for {image.key}")
+        return image.data
+
+    def _detected(self, data: bytes, img: np.ndarray | None = None) -> list[DetectedFace]:
+        """Faces with embeddings, memoised for the last few images so detect_labels (Person) followed by
+        index_faces on the same view image runs the face models once."""
+        key = hashlib.sha1(data).hexdigest()
+        with self._cache_lock:
+            if key in self._detect_cache:
+                self._detect_cache.move_to_end(key)
+                return self._detect_cache[key]
+        faces = _faces().faces(decode(data) if img is None else img)
+        self._count("DetectFaces")
+        with self._cache_lock:
+            self._detect_cache[key] = faces
+            while len(self._detect_cache) > 8:
+                self._detect_cache.popitem(last=False)
+        return faces
+
+    # ------------------------------------------------------------ Recognizer
+    def detect_labels(self, image: ImageRef) -> list[Label]:
+        data = self._bytes(image)
+        img = decode(data)
+        model = _labels()
+        labels = model.labels(model.probabilities(img), self.min_confidence, self.max_labels)
+        self._count("DetectLabels")
+        if self.person_label:
+            faces = self._detected(data, img)
+            if faces:
+                conf = round(max(f.score for f in faces) * 100, 2)
+                labels = [lb for lb in labels if lb.name != "Person"]
+                labels.insert(0, Label(name="Person", confidence=conf, parents=[]))
+                labels.sort(key=lambda lb: -lb.confidence)
+        return labels
+
+    def has_person(self, image: ImageRef) -> bool:
+        """Whether a face is visible (runs face detection + embedding once; index_faces reuses it)."""
+        return bool(self._detected(self._bytes(image)))
+
+    def index_faces(self, image: ImageRef, photo_id: str) -> list[Face]:
+        detected = self._detected(self._bytes(image))
+        self._count("IndexFaces")
+        indexed = self.index.add(photo_id, [(f.bbox, round(f.score * 100, 2), f.embedding) for f in detected])
+        return [Face(face_id=f.face_id, bbox=f.bbox, confidence=f.confidence, person_id=f.person_id)
+                for f in indexed]
+
+    def remove_faces(self, face_ids: list[str]) -> None:
+        if face_ids:
+            self.index.remove(list(face_ids))
+        self._count("DeleteFaces")
+
+    def calls(self) -> dict[str, int]:
+        with self._calls_lock:
+            return dict(self._calls)
+
+    def people(self) -> dict[str, list[str]]:
+        """person id → face ids currently in the index (for the people CLI and tests)."""
+        return self.index.people()

@@ -1,0 +1,61 @@
+"""Scoring helpers shared by scripts/bench_faces.py and the tests: run a photo set with ground truth
+through a recognizer and measure the grouping by pairwise precision and recall."""
+
+from __future__ import annotations
+
+import json
+from itertools import combinations
+from pathlib import Path
+
+from shoebox.recognition.base import ImageRef
+
+
+def load_truth(directory: Path) -> dict[str, list[dict]]:
+    truth = json.loads((Path(directory) / "truth.json").read_text())
+    truth.pop("_", None)
+    return truth
+
+
+def match_faces(faces, expected: list[dict], radius: float = 0.1) -> list[tuple[object, str]]:
+    """Pair detected faces with ground-truth entries by face centre; unmatched faces are dropped."""
+    out = []
+    for exp in expected:
+        best, best_d = None, radius
+        for f in faces:
+            cx = f.bbox["left"] + f.bbox["width"] / 2
+            cy = f.bbox["top"] + f.bbox["height"] / 2
+            d = ((cx - exp["x"]) ** 2 + (cy - exp["y"]) ** 2) ** 0.5
+            if d <= best_d:
+                best, best_d = f, d
+        if best is not None:
+            out.append((best, exp["person"]))
+    return out
+
+
+def pairwise_scores(assigned: list[tuple[str, str]]) -> dict[str, float]:
+    """``assigned``: (predicted person id, true person) per face. Pairwise precision = of the face pairs
+    put in one group, the share that are one person; recall = of the same-person pairs, the share put
+    in one group."""
+    tp = fp = fn = 0
+    for (pa, ta), (pb, tb) in combinations(assigned, 2):
+        same_pred, same_true = pa == pb, ta == tb
+        tp += same_pred and same_true
+        fp += same_pred and not same_true
+        fn += same_true and not same_pred
+    return {"precision": tp / (tp + fp) if tp + fp else 1.0, "recall": tp / (tp + fn) if tp + fn else 1.0,
+            "true_pairs": tp + fn, "false_merges": fp, "missed_pairs": fn}
+
+
+def index_photo_set(recognizer, directory: Path, order: list[str] | None = None):
+    """Index every photo of the set; returns [(predicted person, true person)] and the number of
+    ground-truth faces that were not detected."""
+    directory = Path(directory)
+    truth = load_truth(directory)
+    assigned, missed = [], 0
+    for name in order or sorted(truth):
+        data = (directory / name).read_bytes()
+        faces = recognizer.index_faces(ImageRef("local", name, data), photo_id=name)
+        matched = match_faces(faces, truth[name])
+        missed += len(truth[name]) - len(matched)
+        assigned += [(f.person_id, person) for f, person in matched]
+    return assigned, missed

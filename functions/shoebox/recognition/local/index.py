@@ -1,0 +1,199 @@
+"""The local face index: embeddings, faces and their person, persisted under ``$SHOEBOX_HOME/faces/``.
+
+Storage is an append-only journal (``journal.jsonl``): one JSON line per event, ``add`` (a face with its
+photo, bbox, confidence, person and embedding) or ``remove`` (face ids). Every mutation takes an
+exclusive ``flock`` on ``faces/lock``, first replays whatever other processes appended since we last
+read, then decides and appends; so several processes (and threads: a ``threading.Lock`` on top) see one
+consistent set of people. Appends are small and O(1); the journal is compacted (rewritten atomically to
+only the live faces) when it holds many removed entries.
+
+Grouping is incremental: a new face joins the existing person whose centroid (mean of its faces'
+L2-normalised embeddings, renormalised) is most similar by cosine, if that similarity is at least
+``threshold``; otherwise it starts a new person. Person ids are random (``p-`` + 12 hex) and never change
+once given; a person whose faces are all removed disappears.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_THRESHOLD = 0.363  # OpenCV's published SFace cosine same-person threshold; see docs/recognition.md
+
+
+@dataclass
+class IndexedFace:
+    face_id: str
+    photo_id: str
+    person_id: str
+    bbox: dict[str, float]
+    confidence: float
+    embedding: np.ndarray
+
+
+def _enc(v: np.ndarray) -> str:
+    return base64.b64encode(v.astype("<f4").tobytes()).decode("ascii")
+
+
+def _dec(s: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(s), dtype="<f4").astype(np.float32)
+
+
+class FaceIndex:
+    def __init__(self, directory: Path, threshold: float = DEFAULT_THRESHOLD):
+        self.dir = Path(directory)
+        self.threshold = threshold
+        self.journal = self.dir / "journal.jsonl"
+        self._lockfile = self.dir / "lock"
+        self._mutex = threading.RLock()
+        self._faces: dict[str, IndexedFace] = {}
+        self._offset = 0  # bytes of the journal already applied
+        self._removed_lines = 0
+        self._inode: int | None = None
+
+    # ------------------------------------------------------------ locking and replay
+    @contextmanager
+    def _locked(self, exclusive: bool = True):
+        with self._mutex:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            with open(self._lockfile, "a+") as lf:
+                fcntl.flock(lf, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+                try:
+                    self._catch_up()
+                    yield
+                finally:
+                    fcntl.flock(lf, fcntl.LOCK_UN)
+
+    def _catch_up(self) -> None:
+        try:
+            st = os.stat(self.journal)
+        except FileNotFoundError:
+            self._faces.clear()
+            self._offset, self._inode, self._removed_lines = 0, None, 0
+            return
+        if st.st_ino != self._inode or st.st_size < self._offset:  # compacted by someone else
+            self._faces.clear()
+            self._offset, self._removed_lines = 0, 0
+            self._inode = st.st_ino
+        if st.st_size == self._offset:
+            return
+        with open(self.journal, "rb") as f:
+            f.seek(self._offset)
+            data = f.read()
+        end = data.rfind(b"\n") + 1  # ignore a torn last line (crash mid-write)
+        for line in data[:end].splitlines():
+            if line.strip():
+                self._apply(json.loads(line))
+        self._offset += end
+
+    def _apply(self, ev: dict) -> None:
+        if ev["op"] == "add":
+            self._faces[ev["face_id"]] = IndexedFace(ev["face_id"], ev["photo_id"], ev["person_id"], ev["bbox"],
+                                                     ev["confidence"], _dec(ev["embedding"]))
+        elif ev["op"] == "remove":
+            for fid in ev["face_ids"]:
+                self._faces.pop(fid, None)
+            self._removed_lines += len(ev["face_ids"]) + 1
+
+    def _append(self, events: list[dict]) -> None:
+        payload = "".join(json.dumps(ev, separators=(",", ":")) + "\n" for ev in events).encode()
+        with open(self.journal, "ab") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        for ev in events:
+            self._apply(ev)
+        self._offset += len(payload)
+        st = os.stat(self.journal)
+        self._inode = st.st_ino
+        if self._removed_lines > 1000 and self._removed_lines > len(self._faces):
+            self._compact()
+
+    def _compact(self) -> None:
+        tmp = self.journal.with_suffix(".tmp")
+        with open(tmp, "w") as f:
+            for face in self._faces.values():
+                f.write(json.dumps(self._add_event(face), separators=(",", ":")) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.journal)
+        st = os.stat(self.journal)
+        self._inode, self._offset, self._removed_lines = st.st_ino, st.st_size, 0
+
+    @staticmethod
+    def _add_event(face: IndexedFace) -> dict:
+        return {"op": "add", "face_id": face.face_id, "photo_id": face.photo_id, "person_id": face.person_id,
+                "bbox": face.bbox, "confidence": face.confidence, "embedding": _enc(face.embedding)}
+
+    # ------------------------------------------------------------ grouping
+    def _centroids(self) -> tuple[list[str], np.ndarray]:
+        groups: dict[str, list[np.ndarray]] = {}
+        for f in self._faces.values():
+            groups.setdefault(f.person_id, []).append(f.embedding)
+        ids = sorted(groups)
+        if not ids:
+            return [], np.zeros((0, 128), np.float32)
+        cents = np.stack([np.mean(groups[p], axis=0) for p in ids])
+        cents /= np.linalg.norm(cents, axis=1, keepdims=True).clip(1e-12)
+        return ids, cents
+
+    def _assign(self, emb: np.ndarray, ids: list[str], cents: np.ndarray) -> tuple[str, float]:
+        if len(ids):
+            sims = cents @ emb
+            best = int(np.argmax(sims))
+            if sims[best] >= self.threshold:
+                return ids[best], float(sims[best])
+        return "p-" + uuid.uuid4().hex[:12], 0.0
+
+    # ------------------------------------------------------------ public API
+    def add(self, photo_id: str, faces: list[tuple[dict, float, np.ndarray]]) -> list[IndexedFace]:
+        """Index a photo's faces, replacing faces indexed before for the same photo (so a retried or
+        re-run step does not count a face twice). Faces of one photo never join each other: two
+        people in one picture are two people."""
+        with self._locked():
+            old = [fid for fid, f in self._faces.items() if f.photo_id == photo_id]
+            events: list[dict] = []
+            if old:
+                events.append({"op": "remove", "face_ids": old})
+                for fid in old:
+                    self._faces.pop(fid)
+            ids, cents = self._centroids()
+            out: list[IndexedFace] = []
+            taken: set[str] = set()
+            # most confident faces pick first
+            for bbox, conf, emb in sorted(faces, key=lambda t: -t[1]):
+                keep = np.array([p not in taken for p in ids], dtype=bool)
+                person, _ = self._assign(emb, [p for p, k in zip(ids, keep) if k], cents[keep] if len(ids) else cents)
+                taken.add(person)
+                face = IndexedFace("f-" + uuid.uuid4().hex, photo_id, person, bbox, conf, emb)
+                out.append(face)
+                events.append(self._add_event(face))
+            self._append(events)
+            out.sort(key=lambda f: f.bbox["left"])
+            return out
+
+    def remove(self, face_ids: list[str]) -> None:
+        with self._locked():
+            known = [fid for fid in face_ids if fid in self._faces]
+            if known:
+                self._append([{"op": "remove", "face_ids": known}])
+
+    def faces(self) -> list[IndexedFace]:
+        with self._locked(exclusive=False):
+            return list(self._faces.values())
+
+    def people(self) -> dict[str, list[str]]:
+        """person id → face ids."""
+        out: dict[str, list[str]] = {}
+        for f in self.faces():
+            out.setdefault(f.person_id, []).append(f.face_id)
+        return out

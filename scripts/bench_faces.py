@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Benchmark the local recognizer's face grouping on the real photo set in tests/data/faces.
+
+Prints one JSON line: pairwise precision and recall of the grouping (worst and mean over several
+indexing orders, since incremental clustering depends on order), the hardest cross-person similarity,
+and ms per photo for detection + embedding at view size (long edge 1920, as the pipeline delivers).
+
+    .venv/bin/python scripts/bench_faces.py [--orders 20] [--threshold 0.363]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "functions"))
+
+from shoebox.recognition.local import LocalRecognizer, _faces  # noqa: E402
+from shoebox.recognition.local.evaluate import index_photo_set, load_truth, match_faces, pairwise_scores  # noqa: E402
+from shoebox.recognition.local.index import DEFAULT_THRESHOLD  # noqa: E402
+
+FACES = ROOT / "tests" / "data" / "faces"
+
+
+def view_jpeg(path: Path) -> bytes:
+    """The photo as the pipeline's view image: long edge 1920 (upscaled here: our copies are small)."""
+    img = cv2.imread(str(path))
+    h, w = img.shape[:2]
+    s = 1920 / max(h, w)
+    img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_CUBIC)
+    return cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--orders", type=int, default=20, help="random indexing orders to try")
+    ap.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    args = ap.parse_args()
+    truth = load_truth(FACES)
+    names = sorted(truth)
+
+    runs = []
+    rng = random.Random(5)
+    for k in range(args.orders):
+        order = names if k == 0 else rng.sample(names, len(names))
+        with tempfile.TemporaryDirectory() as home:
+            rec = LocalRecognizer(home, face_threshold=args.threshold)
+            assigned, missed = index_photo_set(rec, FACES, order)
+            runs.append((pairwise_scores(assigned), missed, len(set(p for p, _ in assigned))))
+
+    # similarity structure: closest different-person pair and least similar same-person pair
+    engine = _faces()
+    embs, who = [], []
+    for name in names:
+        faces = engine.faces(cv2.imread(str(FACES / name)))
+        for f, person in match_faces(faces, truth[name]):
+            embs.append(f.embedding)
+            who.append(person)
+    E = np.stack(embs)
+    S = E @ E.T
+    same = np.array([[a == b for b in who] for a in who])
+    iu = np.triu_indices(len(who), 1)
+    cross = S[iu][~same[iu]]
+    within = S[iu][same[iu]]
+    i, j = [int(v[np.argmax(np.where(~same[iu], S[iu], -1))]) for v in iu]
+
+    # timing: detection + alignment + embedding per photo at view size (1920 long edge), models warm
+    views = [view_jpeg(FACES / n) for n in names]
+    from shoebox.recognition.local.faces import decode
+
+    engine.faces(decode(views[0]))
+    t = time.perf_counter()
+    reps = 3
+    for _ in range(reps):
+        for v in views:
+            engine.faces(decode(v))
+    ms = (time.perf_counter() - t) * 1000 / (reps * len(views))
+
+    precisions = [r[0]["precision"] for r in runs]
+    recalls = [r[0]["recall"] for r in runs]
+    print(json.dumps({
+        "bench": "faces", "photos": len(names), "faces": len(who), "people": len(set(who)),
+        "threshold": args.threshold, "orders": args.orders,
+        "precision_min": round(min(precisions), 4), "precision_mean": round(statistics.mean(precisions), 4),
+        "recall_min": round(min(recalls), 4), "recall_mean": round(statistics.mean(recalls), 4),
+        "groups_found": sorted({r[2] for r in runs}), "faces_missed": max(r[1] for r in runs),
+        "same_person_similarity_min": round(float(within.min()), 3),
+        "different_person_similarity_max": round(float(cross.max()), 3),
+        "closest_different_pair": [who[i], who[j]],
+        "ms_per_photo_detect_embed_1920": round(ms, 1),
+        "targets": {"precision": 0.95, "recall": 0.95},
+    }))
+
+
+if __name__ == "__main__":
+    main()
