@@ -13,7 +13,7 @@ _lock = threading.Lock()
 _clients: dict[tuple[str, str], Any] = {}
 
 # The state machine's Retry does the patient backoff; the SDK only smooths over blips.
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=32)
+_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, max_pool_connections=32)
 
 
 def client(service: str, region: str | None = None) -> Any:

@@ -16,11 +16,12 @@ def handler(event: dict, context: Any) -> dict:
     settings = Settings.from_env()
     recognizer = get_recognizer(settings.recognizer)
     image = ImageRef(bucket=event["bucket"], key=event["thumbnails"]["view"]["key"])
-    # Re-processing a photo replaces its faces: forget the ones indexed last time.
+    # Re-processing a photo replaces its faces. Index the new ones first, then forget last time's, so a
+    # person whose only photo this is keeps their id (and name) instead of emptying and being re-created.
     previous = Catalog(settings.table).get_photo(event["key"])
     with count_calls(recognizer, event) as calls:
+        faces = [face.to_dict() for face in recognizer.index_faces(image, photo_id=event["key"])]
         stale = [face["face_id"] for face in (previous.faces if previous else [])]
         if stale:
             recognizer.remove_faces(stale)
-        faces = [face.to_dict() for face in recognizer.index_faces(image, photo_id=event["key"])]
     return {**event, "faces": faces, "recognition_calls": calls}
