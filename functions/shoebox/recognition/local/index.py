@@ -160,13 +160,15 @@ class FaceIndex:
         re-run step does not count a face twice). Faces of one photo never join each other: two
         people in one picture are two people."""
         with self._locked():
+            # centroids still include this photo's previous faces, so re-indexing a photo keeps its
+            # people's ids even when that photo was a person's only one
+            ids, cents = self._centroids()
             old = [fid for fid, f in self._faces.items() if f.photo_id == photo_id]
             events: list[dict] = []
             if old:
                 events.append({"op": "remove", "face_ids": old})
                 for fid in old:
                     self._faces.pop(fid)
-            ids, cents = self._centroids()
             out: list[IndexedFace] = []
             taken: set[str] = set()
             # most confident faces pick first

@@ -1,0 +1,238 @@
+"""The offline recognizer on real photos: label mapping, face grouping, persistence, removal."""
+
+from __future__ import annotations
+
+import importlib.resources
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from shoebox.recognition.base import Face, ImageRef, Label
+from shoebox.recognition.local import LocalRecognizer
+from shoebox.recognition.local.effnet import read_legacy_pth, weights_path
+from shoebox.recognition.local.evaluate import index_photo_set, load_truth, match_faces, pairwise_scores
+from shoebox.recognition.local.label_map import TABLE, class_labels
+from shoebox.recognition.local.labels import _clean_names, labels_from_probabilities
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+FACES = DATA / "faces"
+
+
+def ref(path: Path) -> ImageRef:
+    return ImageRef("local", path.name, path.read_bytes())
+
+
+def skimage_photo(name: str) -> ImageRef:
+    pytest.importorskip("skimage")
+    import cv2
+
+    img = cv2.imread(str(importlib.resources.files("skimage") / "data" / name))
+    return ImageRef("local", name, cv2.imencode(".jpg", img)[1].tobytes())
+
+
+@pytest.fixture(scope="session")
+def indexed(tmp_path_factory):
+    """The whole real face set indexed once into one SHOEBOX_HOME (models load once per session)."""
+    home = tmp_path_factory.mktemp("home")
+    rec = LocalRecognizer(home)
+    assigned, missed = index_photo_set(rec, FACES)
+    return home, rec, assigned, missed
+
+
+# ------------------------------------------------------------------ label mapping
+def probs_for(**by_name: float) -> np.ndarray:
+    names = _clean_names()
+    p = np.zeros(1000, np.float32)
+    for name, v in by_name.items():
+        p[names.index(name.replace("_", " "))] = v
+    return p
+
+
+def labels_of(probs, **kw) -> dict[str, Label]:
+    return {lb.name: lb for lb in labels_from_probabilities(probs, class_labels(), _clean_names(), **kw)}
+
+
+def test_cat_classes_sum_into_cat_with_rekognition_parents():
+    got = labels_of(probs_for(tabby_cat=0.2, **{"a cat having a striped coat": 0.25, "Egyptian Mau": 0.2}))
+    assert got["Cat"].confidence == pytest.approx(65.0, abs=0.01)
+    assert got["Cat"].parents == ["Pet", "Mammal", "Animal"]
+    assert got["Animal"].confidence == pytest.approx(65.0, abs=0.01)
+    assert "Tabby cat" not in got
+
+
+def test_espresso_is_coffee_a_beverage_and_seashore_is_beach():
+    got = labels_of(probs_for(espresso=0.9))
+    assert got["Coffee"].parents == ["Beverage", "Drink"] and got["Coffee"].confidence == pytest.approx(90.0)
+    got = labels_of(probs_for(beach=0.5, sandbar=0.2))
+    assert got["Beach"].confidence == pytest.approx(70.0, abs=0.01)
+    assert {"Nature", "Outdoors"} <= set(got["Beach"].parents)
+
+
+def test_dog_breeds_pool_into_dog_and_floor_drops_weak_labels():
+    got = labels_of(probs_for(Beagle=0.2, Basset_Hound=0.15, Bloodhound=0.1, tripod=0.1))
+    assert got["Dog"].confidence == pytest.approx(45.0, abs=0.01)
+    assert got["Dog"].parents == ["Pet", "Canine", "Mammal", "Animal"]
+    assert "Tripod" not in got  # 10 % is under the 30 % floor
+    assert "Tripod" in labels_of(probs_for(tripod=0.1), min_confidence=5)
+
+
+def test_unmapped_class_falls_back_to_its_name_and_order_is_by_confidence():
+    got = labels_from_probabilities(probs_for(abacus=0.6, espresso=0.35), class_labels(), _clean_names())
+    assert got[0] == Label("Abacus", 60.0, [])
+    assert [lb.confidence for lb in got] == sorted((lb.confidence for lb in got), reverse=True)
+
+
+def test_mapping_table_is_broad_and_well_formed():
+    mapped = class_labels()
+    assert len(mapped) >= 750  # of the 1000 ImageNet classes
+    names = {n for n, _, _ in TABLE}
+    assert len(names) >= 150
+    assert all(0 <= i < 1000 for i in mapped)
+    for name, parents in (e for v in mapped.values() for e in v):
+        assert name not in parents
+
+
+# ------------------------------------------------------------------ the model on real photos
+def test_weights_read_without_torch():
+    sd = read_legacy_pth(weights_path())
+    assert sd["_fc.weight"].shape == (1000, 1280) and sd["_fc.weight"].dtype == np.float32
+    assert "torch" not in sys.modules
+
+
+@pytest.mark.parametrize("photo,expected", [("chelsea.png", "Cat"), ("coffee.png", "Coffee"),
+                                            ("motorcycle_left.png", "Motorcycle"), ("rocket.jpg", "Rocket")])
+def test_detect_labels_on_real_photos(tmp_path, photo, expected):
+    labels = LocalRecognizer(tmp_path).detect_labels(skimage_photo(photo))
+    names = [lb.name for lb in labels]
+    assert expected in names
+    assert all(0 <= lb.confidence <= 100 for lb in labels)
+    assert "Person" not in names
+
+
+def test_person_label_comes_from_faces(tmp_path):
+    rec = LocalRecognizer(tmp_path)
+    photo = ref(FACES / "rose_leslie_1.jpg")
+    labels = rec.detect_labels(photo)
+    assert labels[0].name == "Person" and labels[0].parents == [] and labels[0].confidence > 80
+    assert rec.has_person(photo)
+    assert not rec.has_person(ref(DATA / "labels" / "flower.jpg"))
+    # index_faces right after reuses the detection made for the Person label
+    rec.index_faces(photo, "rose")
+    assert rec.calls() == {"DetectLabels": 1, "DetectFaces": 2, "IndexFaces": 1}
+
+
+# ------------------------------------------------------------------ grouping faces into people
+def test_real_face_set_groups_each_person_once_and_keeps_people_apart(indexed):
+    _, _, assigned, missed = indexed
+    assert missed == 0
+    truth_people = {t for _, t in assigned}
+    assert len(truth_people) == 6
+    scores = pairwise_scores(assigned)
+    assert scores["precision"] >= 0.95 and scores["recall"] >= 0.95, scores
+    # each true person maps onto exactly one predicted group and vice versa
+    for person in truth_people:
+        assert len({p for p, t in assigned if t == person}) == 1
+    assert len({p for p, _ in assigned}) == len(truth_people)
+
+
+def test_faces_have_unique_ids_stable_person_ids_and_ratio_bboxes(indexed):
+    _, rec, _, _ = indexed
+    faces = rec.index.faces()
+    assert len({f.face_id for f in faces}) == len(faces)
+    assert all(f.person_id.startswith("p-") and f.face_id.startswith("f-") for f in faces)
+    for f in faces:
+        b = f.bbox
+        assert 0 <= b["left"] <= 1 and 0 <= b["top"] <= 1 and 0 < b["width"] <= 1 and 0 < b["height"] <= 1
+
+
+def test_two_people_in_one_photo_are_two_people(indexed):
+    _, rec, _, _ = indexed
+    faces = [f for f in rec.index.faces() if f.photo_id == "group_rose_leslie_kit_harington.jpg"]
+    assert len(faces) == 2 and faces[0].person_id != faces[1].person_id
+
+
+def test_a_second_instance_and_a_second_process_see_the_same_people(indexed, tmp_path):
+    home, rec, _, _ = indexed
+    other = LocalRecognizer(home)  # same SHOEBOX_HOME, fresh instance: reads the journal
+    assert other.people() == rec.people()
+    # a new photo of a known person, indexed by the other instance, joins that person
+    obama = {f.person_id for f in rec.index.faces() if f.photo_id.startswith("barack_obama")}
+    assert len(obama) == 1
+    import cv2
+
+    img = cv2.flip(cv2.imread(str(FACES / "barack_obama_2.jpg")), 1)  # mirrored: a different image
+    new = other.index_faces(ImageRef("local", "m", cv2.imencode(".jpg", img)[1].tobytes()), "obama-mirrored")
+    assert [f.person_id for f in new] == list(obama)
+    # and the first instance sees the face added by the other one
+    assert new[0].face_id in rec.people()[new[0].person_id]
+    # a separate process too
+    code = ("import sys; from shoebox.recognition.local import LocalRecognizer as L;"
+            "print(len(L(sys.argv[1]).people()[sys.argv[2]]))")
+    out = subprocess.run([sys.executable, "-c", code, str(home), new[0].person_id],
+                         capture_output=True, text=True, check=True)
+    assert int(out.stdout) == len(rec.people()[new[0].person_id])
+    other.remove_faces([f.face_id for f in new])
+
+
+def test_reindexing_a_photo_replaces_its_faces(tmp_path):
+    rec = LocalRecognizer(tmp_path)
+    photo = ref(FACES / "kit_harington_2.jpg")
+    first = rec.index_faces(photo, "kit")
+    again = rec.index_faces(photo, "kit")
+    assert len(first) == len(again) == 1
+    assert first[0].face_id != again[0].face_id and first[0].person_id == again[0].person_id
+    assert rec.people() == {again[0].person_id: [again[0].face_id]}
+
+
+def test_remove_faces_forgets_faces_and_empty_people(tmp_path):
+    rec = LocalRecognizer(tmp_path)
+    rose = [rec.index_faces(ref(FACES / n), n)[0] for n in ("rose_leslie_1.jpg", "rose_leslie_2.jpg")]
+    kit = rec.index_faces(ref(FACES / "kit_harington_1.jpg"), "kit")[0]
+    assert rose[0].person_id == rose[1].person_id != kit.person_id
+    rec.remove_faces([rose[0].face_id, "f-unknown"])
+    assert rec.people() == {rose[1].person_id: [rose[1].face_id], kit.person_id: [kit.face_id]}
+    rec.remove_faces([rose[1].face_id])
+    assert rec.people() == {kit.person_id: [kit.face_id]}
+    assert LocalRecognizer(tmp_path).people() == {kit.person_id: [kit.face_id]}  # persisted
+    # the removed person's photos come back as a person again (new id: the old group is gone)
+    back = rec.index_faces(ref(FACES / "rose_leslie_2.jpg"), "rose2")[0]
+    assert back.person_id not in (kit.person_id,)
+    assert rec.calls()["DeleteFaces"] == 2
+
+
+def test_threads_index_concurrently_into_one_consistent_index(tmp_path):
+    rec = LocalRecognizer(tmp_path)
+    truth = load_truth(FACES)
+    names = [n for n in sorted(truth) if not n.startswith("group")]
+    results: dict[str, list[Face]] = {}
+
+    def work(chunk):
+        for n in chunk:
+            results[n] = rec.index_faces(ref(FACES / n), n)
+
+    threads = [threading.Thread(target=work, args=(names[i::3],)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assigned = [(f.person_id, p) for n in names for f, p in match_faces(results[n], truth[n])]
+    assert len(assigned) == len(names)
+    s = pairwise_scores(assigned)
+    assert s["precision"] == 1.0 and s["recall"] == 1.0
+    assert sum(len(v) for v in LocalRecognizer(tmp_path).people().values()) == len(names)
+
+
+def test_from_env_reads_shoebox_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("SHOEBOX_HOME", str(tmp_path))
+    monkeypatch.setenv("SHOEBOX_LABELS_MIN_CONFIDENCE", "55")
+    rec = LocalRecognizer.from_env()
+    assert rec.index.dir == tmp_path / "faces" and rec.min_confidence == 55.0 and rec.name == "local"
+
+
+def test_image_without_bytes_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="image bytes"):
+        LocalRecognizer(tmp_path).detect_labels(ImageRef("b", "k"))
