@@ -1,0 +1,5 @@
+"""English search: parse a query into people, labels, places, dates, camera and format."""
+
+from .query import ParsedQuery, Term, Vocabulary, parse
+
+__all__ = ["ParsedQuery", "Term", "Vocabulary", "parse"]

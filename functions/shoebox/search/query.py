@@ -1,0 +1,732 @@
+"""English query → structured query: ``parse("photos of Natalie from 2007", today=…, vocab=…)``.
+
+The parser is a pure function of the text, ``today`` and a :class:`Vocabulary` taken from the catalog
+(person names → ids, label names, camera names, a place-name resolver). It scans the words left to
+right; at each position every matcher (dates, camera, format, people, labels, places) proposes a
+reading and the longest one wins, ties going to the higher priority. A word nothing reads is either a
+known filler word (``ignored``) or reported in ``unknown``: never dropped silently.
+
+How an executor combines the result (every facet present must hold — AND):
+
+* ``people``: every person appears in the photo (AND);       ``labels``: every label (AND);
+* ``places``: the photo is in any of them (OR; match on ``PlaceMatch.key`` at its ``level``);
+* ``date_ranges``: the capture date falls in any of them (OR; inclusive; open ends are
+  ``date.min``/``date.max``);  ``month_day``: same month and day, any year (AND with the ranges, so
+  "on this day in 2010" is the single day);
+* ``cameras``: any of them (the known camera names a phrase like "my iPhone" matched);
+* ``kind`` ("raw", "video", "lossy") and ``format`` ("jpeg", "heic", "nef"…): equality.
+
+Ambiguity rules (documented decisions):
+
+* A word that is both a person's name and a label (person "Rose", label "Rose") is the **person**: the
+  catalog's names were given by the user on purpose. A plural or a synonym ("roses") is the label.
+* A bare month name that is also a person's name ("June", "May") is the person; with a year or day
+  ("June 2010", "May 5") it is a date. "Aunt May" is matched whole first (longest match).
+* A place after "in/at/near/around/from/to" beats a person or label when it is a country, a region or
+  a city of ≥ 100,000 people ("in Turkey", "in Jordan"); otherwise labels and people win
+  ("at the beach" is the Beach label, not Beach, North Dakota). Without such a preposition a place
+  must be a country name, or capitalised; small places (< 15,000) need the preposition.
+* Camera words after "with/on/using" ("taken with the D70", "shot on my iPhone") beat labels; bare
+  camera words ("d70", "iphone") count only if nothing else reads them and they are distinctive.
+* "or" is not supported (facets are ANDed) and is reported in ``unknown`` instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
+
+from shoebox.places import PlaceMatch, resolve_place_name
+
+from . import timewords as tw
+
+# ------------------------------------------------------------------------------------------ words
+
+STOPWORDS = frozenset(
+    """photos photo pictures picture pics pic images image shots snaps snapshots show me find search
+    all my our of from with the at in on and a an taken shot during some any that were was which by
+    to for i we where when is are it featuring containing having has have including please everything
+    those these what""".split()
+)
+PLACE_CUES = frozenset({"in", "at", "near", "around", "from", "to"})
+CAMERA_CUES = frozenset({"with", "on", "using", "via"})
+TITLES = frozenset({"aunt", "auntie", "uncle", "grandma", "grandpa", "granny", "cousin", "mr", "mrs", "ms",
+                    "dr", "mom", "mum", "dad"})
+SKIP_BEFORE_HEAD = frozenset({"the", "my", "a", "an", "our", "his", "her", "their"})
+
+# Synonyms → Rekognition-style label names; used only when the target is a known label.
+LABEL_SYNONYMS: dict[str, str] = {
+    "puppy": "Dog", "pup": "Dog", "doggy": "Dog", "doggie": "Dog", "hound": "Dog",
+    "kitten": "Cat", "kitty": "Cat", "kitties": "Cat",
+    "seaside": "Beach", "seashore": "Beach", "shore": "Beach", "beachfront": "Beach",
+    "ocean": "Sea", "kid": "Child", "kids": "Child", "baby": "Baby", "infant": "Baby", "newborn": "Baby",
+    "automobile": "Car", "auto": "Car", "bike": "Bicycle", "motorbike": "Motorcycle",
+    "woods": "Forest", "latte": "Coffee", "espresso": "Coffee", "cappuccino": "Coffee",
+    "bday cake": "Birthday Cake", "people": "Person", "human": "Person", "guy": "Man", "lady": "Woman",
+    "mountains": "Mountain", "peak": "Mountain", "snowy": "Snow", "selfies": "Selfie",
+}
+
+KINDS = {"raw": "raw", "raws": "raw", "video": "video", "videos": "video", "movie": "video",
+         "movies": "video", "clip": "video", "clips": "video"}
+FORMATS = {
+    "jpeg": "jpeg", "jpg": "jpeg", "jpegs": "jpeg", "jpgs": "jpeg", "png": "png", "pngs": "png",
+    "heic": "heic", "heif": "heic", "heics": "heic", "avif": "avif", "webp": "webp", "tiff": "tiff",
+    "tif": "tiff", "tiffs": "tiff", "gif": "gif", "gifs": "gif", "nef": "nef", "nefs": "nef",
+    "cr2": "cr2", "cr3": "cr3", "arw": "arw", "dng": "dng", "dngs": "dng", "raf": "raf", "orf": "orf",
+    "rw2": "rw2",
+}
+GENERIC_CAMERA_WORDS = frozenset(
+    """pro max mini plus digital camera corporation corp company co ltd inc mark ii iii iv edition
+    imaging optical eos ultra lite se""".split()
+)
+
+MONTHS = {name.lower(): i for i, name in enumerate(
+    ["", "January", "February", "March", "April", "May", "June", "July", "August", "September",
+     "October", "November", "December"]) if name}
+MONTH_ABBR = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
+              "sept": 9, "oct": 10, "nov": 11, "dec": 12}
+UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week", "month": "month",
+         "months": "month", "year": "year", "years": "year", "decade": "decade", "decades": "decade"}
+RANGE_JOINERS = frozenset({"to", "through", "thru", "till", "until", "-", "–"})
+MIN_YEAR, MAX_YEAR = 1826, 2100
+
+PRIORITY = {"date": 60, "camera-cued": 55, "format": 50, "place-strong": 45, "person": 40,
+            "label": 30, "place": 20, "camera": 10}
+
+
+# ------------------------------------------------------------------------------------------ shapes
+
+
+@dataclass
+class Vocabulary:
+    """What the catalog knows, as the parser needs it.
+
+    ``people``: display name → person id ({"natalie": "p-1a2b", "Aunt May": "p-77"}), any case.
+    ``labels``: label names as the recognizer emits them ("Dog", "Birthday Cake").
+    ``cameras``: camera names as stored on photos ("NIKON D70", "Apple iPhone 12 Pro").
+    ``resolve_place``: name → places, best first (default: the offline gazetteer); None disables places.
+    ``synonyms``: extra word → label name entries on top of :data:`LABEL_SYNONYMS`.
+    """
+
+    people: Mapping[str, str] = field(default_factory=dict)
+    labels: Iterable[str] = ()
+    cameras: Iterable[str] = ()
+    resolve_place: Callable[[str], list[PlaceMatch]] | None = resolve_place_name
+    synonyms: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.labels = tuple(self.labels)
+        self.cameras = tuple(self.cameras)
+        self._people: dict[tuple[str, ...], str] = {}
+        first: dict[str, set[str]] = {}
+        for name, pid in self.people.items():
+            words = tuple(_words(name))
+            if words:
+                self._people[words] = pid
+                first.setdefault(words[0], set()).add(pid)
+        # "Tom" also finds "Tom Smith" when exactly one person is called Tom.
+        for word, ids in first.items():
+            if (word,) not in self._people and len(ids) == 1 and word not in TITLES:
+                self._people[(word,)] = next(iter(ids))
+        self._labels: dict[tuple[str, ...], str] = {tuple(_words(n)): n for n in self.labels}
+        self._synonyms: dict[tuple[str, ...], str] = {}
+        by_lower = {" ".join(k): v for k, v in self._labels.items()}
+        for word, target in {**LABEL_SYNONYMS, **self.synonyms}.items():
+            canonical = by_lower.get(" ".join(_words(target)))
+            if canonical:
+                self._synonyms[tuple(_words(word))] = canonical
+        self._cameras = [(name, _camera_tokens(name)) for name in self.cameras]
+        self.max_person = max((len(k) for k in self._people), default=1)
+        self.max_label = max((len(k) for k in [*self._labels, *self._synonyms]), default=1)
+
+    def is_person_name(self, word: str) -> bool:
+        return (word,) in self._people
+
+
+@dataclass
+class Term:
+    """One reading the parser made: which words, as what, meaning what (for ``--explain``)."""
+
+    text: str
+    kind: str  # person | label | place | date | month_day | camera | kind | format
+    value: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "kind": self.kind, "value": _jsonable(self.value)}
+
+
+@dataclass
+class ParsedQuery:
+    text: str
+    people: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    places: list[PlaceMatch] = field(default_factory=list)
+    date_ranges: list[tuple[date, date]] = field(default_factory=list)
+    month_day: tuple[int, int] | None = None
+    cameras: list[str] = field(default_factory=list)
+    kind: str | None = None
+    format: str | None = None
+    unknown: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    terms: list[Term] = field(default_factory=list)
+
+    @property
+    def camera(self) -> str | None:
+        """The single camera asked for, when the phrase matched exactly one known camera."""
+        return self.cameras[0] if len(self.cameras) == 1 else None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.people or self.labels or self.places or self.date_ranges or self.month_day
+                    or self.cameras or self.kind or self.format)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "people": list(self.people),
+            "labels": list(self.labels),
+            "places": [p.to_dict() for p in self.places],
+            "date_ranges": [[a.isoformat(), b.isoformat()] for a, b in self.date_ranges],
+            "month_day": list(self.month_day) if self.month_day else None,
+            "cameras": list(self.cameras),
+            "kind": self.kind,
+            "format": self.format,
+            "unknown": list(self.unknown),
+            "ignored": list(self.ignored),
+            "terms": [t.to_dict() for t in self.terms],
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return value
+
+
+# ------------------------------------------------------------------------------------------ tokens
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str  # as typed (punctuation trimmed)
+    norm: str  # lower case, possessive 's stripped
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[:1].isupper()
+
+
+_SPLIT = re.compile(r"[\s,;:!?()\"“”]+")
+_YEAR_SPAN = re.compile(r"^(\d{4})[-–](\d{4})$")
+
+
+def _words(text: str) -> list[str]:
+    return [t.norm for t in tokenize(text)]
+
+
+def tokenize(text: str) -> list[Token]:
+    out: list[Token] = []
+    for raw in _SPLIT.split(text.replace("’", "'").replace("‘", "'")):
+        raw = raw.strip(".")
+        if raw.startswith("'") and not re.fullmatch(r"'\d{2}s?", raw):
+            raw = raw.strip("'")
+        if not raw:
+            continue
+        span = _YEAR_SPAN.match(raw)
+        pieces = [span.group(1), "-", span.group(2)] if span else [raw]
+        for piece in pieces:
+            norm = piece.lower()
+            if norm.endswith("'s") and len(norm) > 2:
+                norm = norm[:-2]
+            elif norm.endswith("s'") and len(norm) > 2:
+                norm = norm[:-1]
+            if norm:
+                out.append(Token(piece, norm))
+    return out
+
+
+def _camera_tokens(name: str) -> tuple[str, ...]:
+    return tuple(t for t in re.split(r"[\s_/-]+", name.lower()) if t)
+
+
+@lru_cache(maxsize=1)
+def _inflect() -> Any:
+    import inflect
+
+    return inflect.engine()
+
+
+def singular(word: str) -> str | None:
+    """The singular of an English plural noun ("puppies" → "puppy"), or None if not a plural."""
+    result = _inflect().singular_noun(word)
+    return result if isinstance(result, str) and result != word else None
+
+
+def number_word(tokens: list[Token], i: int) -> tuple[int, int] | None:
+    """(value, words used) for "3", "two", "twenty one", "a", "an", "a couple of" at tokens[i]."""
+    from text_to_num import text2num
+
+    if i >= len(tokens):
+        return None
+    w = tokens[i].norm
+    if w.isdigit():
+        return int(w), 1
+    if w in ("a", "an") and i + 1 < len(tokens) and tokens[i + 1].norm == "couple":
+        used = 3 if i + 2 < len(tokens) and tokens[i + 2].norm == "of" else 2
+        return 2, used
+    if w in ("a", "an"):
+        return 1, 1
+    for width in (3, 2, 1):
+        if i + width > len(tokens):
+            continue
+        phrase = " ".join(t.norm for t in tokens[i:i + width])
+        try:
+            return int(text2num(phrase, "en")), width
+        except ValueError:
+            continue
+    return None
+
+
+# ------------------------------------------------------------------------------------------ matching
+
+
+@dataclass
+class Reading:
+    length: int
+    kind: str  # key into PRIORITY
+    apply: Callable[[ParsedQuery], None]
+
+
+class _Parser:
+    def __init__(self, text: str, today: date, vocab: Vocabulary) -> None:
+        self.text = text
+        self.today = today
+        self.vocab = vocab
+        self.tokens = tokenize(text)
+
+    # ---- driver
+    def run(self) -> ParsedQuery:
+        q = ParsedQuery(text=self.text)
+        i, toks = 0, self.tokens
+        while i < len(toks):
+            readings = [r for m in (self.date, self.camera, self.fmt, self.person, self.label, self.place)
+                        for r in m(i) if r is not None]
+            if readings:
+                best = max(readings, key=lambda r: (r.length, PRIORITY[r.kind]))
+                best.apply(q)
+                i += best.length
+                continue
+            tok = toks[i]
+            if tok.norm in ("-", "–"):
+                pass
+            elif tok.norm in STOPWORDS:
+                q.ignored.append(tok.text)
+            else:
+                q.unknown.append(tok.text)
+            i += 1
+        return q
+
+    def span_text(self, i: int, n: int) -> str:
+        return " ".join(t.text for t in self.tokens[i:i + n])
+
+    def norm(self, i: int) -> str:
+        return self.tokens[i].norm if i < len(self.tokens) else ""
+
+    def cue_before(self, i: int, cues: frozenset[str]) -> bool:
+        j = i - 1
+        while j >= 0 and self.tokens[j].norm in SKIP_BEFORE_HEAD:
+            j -= 1
+        return j >= 0 and self.tokens[j].norm in cues
+
+    # ---- people
+    def person(self, i: int) -> Iterable[Reading | None]:
+        for n in range(min(self.vocab.max_person, len(self.tokens) - i), 0, -1):
+            key = tuple(t.norm for t in self.tokens[i:i + n])
+            pid = self.vocab._people.get(key)
+            if pid:
+                text = self.span_text(i, n)
+
+                def apply(q: ParsedQuery, pid: str = pid, text: str = text) -> None:
+                    if pid not in q.people:
+                        q.people.append(pid)
+                    q.terms.append(Term(text, "person", pid))
+
+                yield Reading(n, "person", apply)
+                return
+
+    # ---- labels
+    def label(self, i: int) -> Iterable[Reading | None]:
+        v = self.vocab
+        for n in range(min(v.max_label, len(self.tokens) - i), 0, -1):
+            words = [t.norm for t in self.tokens[i:i + n]]
+            if n == 1 and words[0] in STOPWORDS:
+                return
+            candidates = [tuple(words)]
+            one = singular(words[-1])
+            if one:
+                candidates.append((*words[:-1], one))
+            for key in candidates:
+                name = v._labels.get(key) or v._synonyms.get(key)
+                if name:
+                    text = self.span_text(i, n)
+
+                    def apply(q: ParsedQuery, name: str = name, text: str = text) -> None:
+                        if name not in q.labels:
+                            q.labels.append(name)
+                        q.terms.append(Term(text, "label", name))
+
+                    yield Reading(n, "label", apply)
+                    return
+
+    # ---- format / kind
+    def fmt(self, i: int) -> Iterable[Reading | None]:
+        w, text = self.tokens[i].norm, self.tokens[i].text
+        if w in KINDS:
+            value = KINDS[w]
+            n = 2 if self.norm(i + 1) in ("files", "file", "photos", "images") else 1
+
+            def apply_kind(q: ParsedQuery) -> None:
+                if q.kind not in (None, value):
+                    q.unknown.append(text)
+                    return
+                q.kind = value
+                q.terms.append(Term(text, "kind", value))
+                if n == 2:
+                    q.ignored.append(self.tokens[i + 1].text)
+
+            yield Reading(n, "format", apply_kind)
+        elif w in FORMATS:
+            value = FORMATS[w]
+
+            def apply_format(q: ParsedQuery) -> None:
+                if q.format not in (None, value):
+                    q.unknown.append(text)
+                    return
+                q.format = value
+                q.terms.append(Term(text, "format", value))
+
+            yield Reading(1, "format", apply_format)
+
+    # ---- camera
+    def camera(self, i: int) -> Iterable[Reading | None]:
+        if not self.vocab._cameras:
+            return
+        cued = self.cue_before(i, CAMERA_CUES)
+        for n in (3, 2, 1):
+            if i + n > len(self.tokens):
+                continue
+            words = [t.norm for t in self.tokens[i:i + n]]
+            if any(w in STOPWORDS for w in words):
+                continue
+            joined = "".join(words)
+            hits = []
+            for name, ctoks in self.vocab._cameras:
+                contained = all(w in ctoks for w in words)
+                compact = any(joined == "".join(ctoks[a:b]) for a in range(len(ctoks))
+                              for b in range(a + 1, len(ctoks) + 1))
+                if contained or compact:
+                    hits.append(name)
+            if not hits:
+                continue
+            distinctive = any(any(c.isdigit() for c in w) or (len(w) >= 4 and w not in GENERIC_CAMERA_WORDS)
+                              for w in words)
+            if not cued and not distinctive:
+                continue
+            text = self.span_text(i, n)
+
+            def apply(q: ParsedQuery, hits: list[str] = hits, text: str = text) -> None:
+                for name in hits:
+                    if name not in q.cameras:
+                        q.cameras.append(name)
+                q.terms.append(Term(text, "camera", hits))
+
+            yield Reading(n, "camera-cued" if cued else "camera", apply)
+            return
+
+    # ---- places
+    def place(self, i: int) -> Iterable[Reading | None]:
+        resolve = self.vocab.resolve_place
+        if resolve is None:
+            return
+        anchored = self.cue_before(i, PLACE_CUES)
+        for n in range(min(4, len(self.tokens) - i), 0, -1):
+            toks = self.tokens[i:i + n]
+            if toks[0].norm in STOPWORDS and not (toks[0].text.isupper() and len(toks[0].text) > 1):
+                return
+            if toks[-1].norm in STOPWORDS or any(t.norm in ("-", "–") for t in toks):
+                continue
+            text = self.span_text(i, n)
+            matches = resolve(text)
+            if not matches:
+                continue
+            best = matches[0]
+            capitalised = all(t.capitalised for t in toks if t.norm not in STOPWORDS)
+            if best.level == "country":
+                ok = anchored or capitalised or len(text) > 3
+            elif anchored:
+                ok = best.level == "region" or capitalised or best.population >= 15_000
+            else:
+                ok = capitalised and best.population >= 15_000
+            if not ok:
+                continue
+            strong = anchored and (best.level != "city" or best.population >= 100_000)
+
+            def apply(q: ParsedQuery, best: PlaceMatch = best, text: str = text) -> None:
+                if best not in q.places:
+                    q.places.append(best)
+                q.terms.append(Term(text, "place", best))
+
+            yield Reading(n, "place-strong" if strong else "place", apply)
+            return
+
+    # ---- dates
+    def date(self, i: int) -> Iterable[Reading | None]:
+        got = self.date_expr(i)
+        if got is None:
+            return
+        n, ranges, month_day = got
+        text = self.span_text(i, n)
+
+        def apply(q: ParsedQuery) -> None:
+            if month_day is not None:
+                q.month_day = month_day
+                q.terms.append(Term(text, "month_day", list(month_day)))
+            for r in ranges:
+                if r not in q.date_ranges:
+                    q.date_ranges.append(r)
+            if ranges:
+                q.terms.append(Term(text, "date", [list(r) for r in ranges]))
+
+        yield Reading(n, "date", apply)
+
+    def date_expr(self, i: int) -> tuple[int, list[tw.Range], tuple[int, int] | None] | None:
+        w = self.norm(i)
+        today = self.today
+        # on this day / this day
+        for phrase in (("on", "this", "day"), ("this", "day")):
+            if tuple(self.norm(i + k) for k in range(len(phrase))) == phrase:
+                return len(phrase), [], (today.month, today.day)
+        if w == "between":
+            a = self.point(i + 1)
+            if a and self.norm(i + 1 + a[0]) == "and":
+                b = self.point(i + 2 + a[0])
+                if b:
+                    return 2 + a[0] + b[0], [(a[1][0], b[1][1])], None
+            return None
+        if w in ("since", "after", "before", "until", "till") or (w == "up" and self.norm(i + 1) == "to"):
+            skip = 2 if w == "up" else 1
+            p = self.point(i + skip)
+            if not p:
+                return None
+            start, end = p[1]
+            r = {"since": (start, tw.OPEN_END), "after": (end + timedelta(days=1), tw.OPEN_END),
+                 "before": (tw.OPEN_START, start - timedelta(days=1))}.get(w, (tw.OPEN_START, end))
+            return skip + p[0], [r], None
+        if w in ("the", "past", "last") and self.rolling(i):
+            return self.rolling(i)
+        if w in ("from", "in", "during", "on", "of"):
+            inner = self.plain(i + 1)
+            return (1 + inner[0], inner[1], inner[2]) if inner else None
+        return self.plain(i)
+
+    def rolling(self, i: int) -> tuple[int, list[tw.Range], None] | None:
+        """"the past 3 months", "past week", "last 2 years", "the last 10 days" (up to today)."""
+        j = i + (1 if self.norm(i) == "the" else 0)
+        if self.norm(j) not in ("past", "last"):
+            return None
+        has_the = j > i
+        num = number_word(self.tokens, j + 1)
+        if num and self.norm(j + 1) not in ("a", "an"):
+            unit = UNITS.get(self.norm(j + 1 + num[1]))
+            if unit:
+                return j - i + 2 + num[1], [tw.rolling(unit, num[0], self.today)], None
+            return None
+        unit = UNITS.get(self.norm(j + 1))
+        if unit and (has_the or self.norm(j) == "past") and self.norm(j + 1) in ("day", "week", "month", "year"):
+            return j - i + 2, [tw.rolling(unit, 1, self.today)], None
+        return None
+
+    def plain(self, i: int) -> tuple[int, list[tw.Range], tuple[int, int] | None] | None:
+        # seasons over a span of years: "summers 2006 to 2008", "summer of 2006-2008"
+        w = self.norm(i)
+        season = w[:-1] if w.endswith("s") and w[:-1] in tw.SEASONS else w
+        if season in tw.SEASONS:
+            j = i + 1 + (1 if self.norm(i + 1) == "of" else 0)
+            y1 = self.year_at(j)
+            if y1 and self.norm(j + 1) in RANGE_JOINERS:
+                y2 = self.year_at(j + 2)
+                if y2 and y2[0] >= y1[0]:
+                    occ = tw.SEASONS[season]
+                    return j + 3 - i, [occ(y) for y in range(y1[0], y2[0] + 1)], None
+        p = self.point(i)
+        if not p:
+            return None
+        n, r = p
+        if self.norm(i + n) in RANGE_JOINERS:
+            q = self.point(i + n + 1)
+            if q and q[1][1] >= r[0]:
+                return n + 1 + q[0], [(r[0], q[1][1])], None
+        return n, [r], None
+
+    def year_at(self, i: int) -> tuple[int, int] | None:
+        w = self.norm(i)
+        if re.fullmatch(r"\d{4}", w) and MIN_YEAR <= int(w) <= MAX_YEAR:
+            return int(w), 1
+        m = re.fullmatch(r"'(\d{2})", w)
+        if m:
+            yy = int(m.group(1))
+            century = 2000 if 2000 + yy <= self.today.year else 1900
+            return century + yy, 1
+        return None
+
+    def point(self, i: int) -> tuple[int, tw.Range] | None:
+        """One date-ish thing at tokens[i]: (words used, (start, end))."""
+        today, w = self.today, self.norm(i)
+        if not w:
+            return None
+        if w == "the" and self.decade(i + 1):
+            n, r = self.decade(i + 1)
+            return n + 1, r
+        if self.decade(i):
+            return self.decade(i)
+        y = self.year_at(i)
+        if y:
+            return 1, tw.year_range(y[0])
+        m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", w)
+        if m:
+            try:
+                year, mon = int(m.group(1)), int(m.group(2))
+                if m.group(3):
+                    d = date(year, mon, int(m.group(3)))
+                    return 1, (d, d)
+                return 1, tw.month_range(year, mon)
+            except ValueError:
+                return None
+        if w == "today" or w == "tonight":
+            return 1, (today, today)
+        if w == "yesterday":
+            d = today - timedelta(days=1)
+            return 1, (d, d)
+        # this/last + week/weekend/month/year/season/holiday/month name
+        if w in ("this", "last"):
+            nxt = self.norm(i + 1)
+            if nxt in ("week", "month", "year", "weekend"):
+                return 2, self.this_last(w, nxt)
+            rec = self.recurring(i + 1)
+            if rec:
+                n, occ, _ = rec
+                pick = tw.last_ended if w == "last" else tw.current
+                return 1 + n, pick(occ, today)
+            return None
+        # N units ago
+        num = number_word(self.tokens, i)
+        if num:
+            unit = UNITS.get(self.norm(i + num[1]))
+            if unit and self.norm(i + num[1] + 1) == "ago":
+                return num[1] + 2, tw.ago(unit, num[0], today)
+        # day-month forms: "5 May 2010", "the 5th of May"
+        j = i + (1 if w == "the" else 0)
+        dm = re.fullmatch(r"(\d{1,2})(st|nd|rd|th)?", self.norm(j))
+        if dm:
+            k = j + 1 + (1 if self.norm(j + 1) == "of" else 0)
+            mon = self.month_word(k, full_only=False)
+            if mon:
+                return self.dated(i, k + 1, mon, int(dm.group(1)))
+        # month forms: "May 2010", "May 5th, 2010", "June of 2010", "June"
+        mon = self.month_word(i, full_only=False)
+        if mon:
+            md = re.fullmatch(r"(\d{1,2})(st|nd|rd|th)?", self.norm(i + 1))
+            if md and 1 <= int(md.group(1)) <= 31:
+                return self.dated(i, i + 2, mon, int(md.group(1)))
+            j = i + 1 + (1 if self.norm(i + 1) == "of" else 0)
+            y = self.year_at(j)
+            if y:
+                return j + 1 - i, tw.month_range(y[0], mon)
+            if self.month_word(i, full_only=True) and not self.vocab.is_person_name(w):
+                return 1, tw.most_recent_started(tw.month(mon), today)
+            return None
+        rec = self.recurring(i)
+        if rec:
+            n, occ, _ = rec
+            j = i + n + (1 if self.norm(i + n) == "of" else 0)
+            y = self.year_at(j)
+            if y:
+                return j + 1 - i, occ(y[0])
+            return n, tw.most_recent_started(occ, today)
+        return None
+
+    def dated(self, i: int, after: int, mon: int, day: int) -> tuple[int, tw.Range] | None:
+        y = self.year_at(after)
+        try:
+            if y:
+                d = date(y[0], mon, day)
+                return after + 1 - i, (d, d)
+            occ = lambda year: (date(year, mon, day), date(year, mon, day))  # noqa: E731
+            occ(2000)  # validates day (leap year)
+            return after - i, tw.most_recent_started(occ, self.today)
+        except ValueError:
+            return None
+
+    def month_word(self, i: int, *, full_only: bool) -> int | None:
+        w = self.norm(i)
+        if w in MONTHS:
+            return MONTHS[w]
+        if not full_only and w in MONTH_ABBR:
+            # an abbreviation only counts with a day or year after it ("jan 2010"), never alone
+            nxt = self.norm(i + 1)
+            if re.fullmatch(r"\d{1,4}(st|nd|rd|th)?|'\d{2}|of", nxt or "-"):
+                return MONTH_ABBR[w]
+        return None
+
+    def recurring(self, i: int) -> tuple[int, tw.Recurring, str] | None:
+        for n in (3, 2, 1):
+            key = tuple(self.norm(i + k) for k in range(n))
+            if key in tw.HOLIDAYS:
+                return n, tw.HOLIDAYS[key], " ".join(key)
+        w = self.norm(i)
+        if w in tw.SEASONS:
+            return 1, tw.SEASONS[w], w
+        if w in MONTHS and not self.vocab.is_person_name(w):
+            return 1, tw.month(MONTHS[w]), w
+        return None
+
+    def decade(self, i: int) -> tuple[int, tw.Range] | None:
+        m = re.fullmatch(r"'?(\d{2}|\d{4})s", self.norm(i))
+        if not m:
+            return None
+        digits = m.group(1)
+        if len(digits) == 4:
+            start = int(digits)
+        else:
+            yy = int(digits)
+            start = (2000 if 2000 + yy <= self.today.year else 1900) + yy
+        if start % 10 or not MIN_YEAR <= start <= MAX_YEAR:
+            return None
+        return 1, (date(start, 1, 1), date(start + 9, 12, 31))
+
+    def this_last(self, which: str, unit: str) -> tw.Range:
+        today = self.today
+        if unit == "week":
+            monday = tw.week_range(today)[0]
+            return tw.week_range(monday - timedelta(days=7)) if which == "last" else tw.week_range(today)
+        if unit == "weekend":
+            return tw.last_weekend(today) if which == "last" else tw.weekend_of_week(today)
+        if unit == "month":
+            first = today.replace(day=1)
+            if which == "last":
+                first = (first - timedelta(days=1)).replace(day=1)
+            return tw.month_range(first.year, first.month)
+        return tw.year_range(today.year - (1 if which == "last" else 0))
+
+
+def parse(text: str, *, today: date, vocab: Vocabulary) -> ParsedQuery:
+    """Parse an English photo query. Pure: same text, today and vocabulary → same result."""
+    return _Parser(text, today, vocab).run()
