@@ -8,7 +8,7 @@ from __future__ import annotations
 import pillow_heif as _pillow_heif
 
 from .metadata import PhotoMetadata, date_from_key
-from .render import Rendition, render
+from .rendering import Rendition, render
 from .sniff import FormatInfo, sniff
 
 _pillow_heif.register_heif_opener()

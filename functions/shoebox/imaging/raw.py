@@ -13,7 +13,7 @@ from PIL import Image
 
 from ..errors import ImageError
 from .metadata import EXIF_IFD, GPS_IFD, PhotoMetadata, capture_time, exif_tags, metadata_from_tags
-from .render import (
+from .rendering import (
     Rendition,
     _orientation,
     check_pixels,
@@ -378,7 +378,7 @@ def _from_preview(
             raise ImageError(f"corrupt {fmt}: embedded preview JPEG cannot be decoded ({exc})") from exc
         return finish(
             im, icc=im.info.get("icc_profile"), orientation=orientation,
-            original_size=visible, dims=dims, fmt=fmt, path="raw-preview", metadata=metadata, capture=capture,
+            original_size=visible, dims=dims, aspect=psize, fmt=fmt, path="raw-preview", metadata=metadata, capture=capture,
             view_edge=view_edge, grid_edge=grid_edge, quality=quality,
         )
 

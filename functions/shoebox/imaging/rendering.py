@@ -8,7 +8,6 @@ import hashlib
 import io
 import os
 import struct
-import warnings
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
@@ -208,14 +207,20 @@ def finish(
     grid_edge: int,
     quality: int,
     dims: tuple[int, int] | None = None,
+    aspect: tuple[int, int] | None = None,
 ) -> Rendition:
     """From a (possibly draft-reduced) decoded image in stored orientation to both JPEGs.
 
     Resize first, then colour-convert and rotate the *small* image; grid is made from the view.
     ``dims`` overrides the reported original dimensions (RAW: the sensor's, already oriented).
+    ``aspect`` is the undrafted size of ``im``: the view is fitted to it, so a draft's rounding
+    (4000x2667 → 2000x1334) does not shift the output size by a pixel.
     """
     im = normalize_mode(im)
-    view = resize(im, fit(im.size, view_edge))
+    target = fit(aspect or im.size, view_edge)
+    if target[0] > im.size[0] or target[1] > im.size[1]:
+        target = fit(im.size, view_edge)
+    view = resize(im, target)
     view = flatten(view)
     view = to_srgb(view, icc)
     transpose = _TRANSPOSE.get(orientation)
@@ -269,6 +274,22 @@ def _decode_error(fmt: str, exc: BaseException) -> ImageError:
     return ImageError(f"corrupt {fmt}: cannot decode image data ({text})")
 
 
+def open_header(fp: BinaryIO, fmt: str) -> Image.Image:
+    """Parse only the header with the one Pillow plugin the sniffed format calls for.
+
+    The plugin is instantiated directly rather than through ``Image.open`` so that Pillow's global
+    ``MAX_IMAGE_PIXELS`` (≈179 MP hard limit) does not override our own, configurable guard
+    (``check_pixels``), which runs next, before any pixel is decoded.
+    """
+    Image.init()
+    pil_fmt = PIL_FORMATS[fmt]
+    if pil_fmt not in Image.OPEN:
+        raise UnsupportedFormat(f"{fmt}: no decoder for this format is installed")
+    factory, _accept = Image.OPEN[pil_fmt]
+    fp.seek(0)
+    return factory(fp, "")
+
+
 def render_pillow(
     fp: BinaryIO,
     info: FormatInfo,
@@ -281,11 +302,7 @@ def render_pillow(
 ) -> Rendition:
     fmt = info.format
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(fp, formats=[PIL_FORMATS[fmt]])
-    except Image.DecompressionBombError as exc:
-        raise ImageError(f"decompression-bomb guard: {fmt} {_describe(exc)}") from exc
+        im = open_header(fp, fmt)
     except (UnidentifiedImageError, SyntaxError) as exc:
         raise ImageError(f"corrupt {fmt}: header cannot be parsed ({_describe(exc)})") from exc
     except (OSError, ValueError, EOFError, struct.error, IndexError, KeyError, TypeError) as exc:
@@ -312,11 +329,17 @@ def render_pillow(
             im.load()
         except (OSError, ValueError, EOFError, SyntaxError, struct.error, IndexError, MemoryError) as exc:
             raise _decode_error(fmt, exc) from exc
+        if orientation != 1 and _orientation(im.getexif().get(ORIENTATION)) == 1:
+            # The decoder applied it already (Pillow's TIFF plugin transposes on load): don't apply twice.
+            # (Its header then already reports the upright size, and nothing was drafted.)
+            size = im.size
+            orientation = 1
         return finish(
             im,
             icc=icc,
             orientation=orientation,
             original_size=size,
+            aspect=size,
             fmt=fmt,
             path=path,
             metadata=metadata,
