@@ -133,6 +133,16 @@ CASES = [
     ("at the beach", {"labels": ["Beach"]}),  # not Beach, North Dakota
     ("nice photos", {"unknown": ["nice"]}),  # lower case, no preposition: not Nice, France
     ("the USA", {"places": ["US"]}),
+    ("Paris, Texas", {"places": ["US/Texas/Paris"]}),  # a region or country after a city narrows it
+    ("photos in Springfield, Illinois", {"places": ["US/Illinois/Springfield"]}),
+    ("Italy France", {"places": ["IT", "FR"]}),  # places are ORed
+    # more date edges
+    ("Feb 29", {"date_ranges": [["2024-02-29", "2024-02-29"]]}),  # most recent leap day
+    ("between 2008 and 2006", {"date_ranges": [["2006-01-01", "2008-12-31"]]}),
+    ("winter 2009-2010", {"date_ranges": [["2009-12-01", "2010-02-28"]]}),
+    ("from 2006 until now", {"date_ranges": [["2006-01-01", "2026-11-26"]]}),
+    ("late 2008", {"date_ranges": [["2008-09-01", "2008-12-31"]]}),
+    ("February 30 2010", {"date_ranges": [y(2010)], "unknown": ["February", "30"]}),
     # everything at once, and leftovers
     ("photos of Natalie with the dogs at the beach in Italy summer 2009",
      {"people": ["p-1a2b"], "labels": ["Dog", "Beach"], "places": ["IT"],

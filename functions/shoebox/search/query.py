@@ -26,6 +26,7 @@ Ambiguity rules (documented decisions):
   a city of ≥ 100,000 people ("in Turkey", "in Jordan"); otherwise labels and people win
   ("at the beach" is the Beach label, not Beach, North Dakota). Without such a preposition a place
   must be a country name, or capitalised; small places (< 15,000) need the preposition.
+* A region or country right after a place narrows it: "Paris, Texas" is Paris in Texas, not Paris, France.
 * Camera words after "with/on/using" ("taken with the D70", "shot on my iPhone") beat labels; bare
   camera words ("d70", "iphone") count only if nothing else reads them and they are distinctive.
 * "or" is not supported (facets are ANDed) and is reported in ``unknown`` instead of being ignored.
@@ -50,7 +51,7 @@ STOPWORDS = frozenset(
     """photos photo pictures picture pics pic images image shots snaps snapshots show me find search
     all my our of from with the at in on and a an taken shot during some any that were was which by
     to for i we where when is are it featuring containing having has have including please everything
-    those these what""".split()
+    those these what over within & """.split()
 )
 PLACE_CUES = frozenset({"in", "at", "near", "around", "from", "to"})
 CAMERA_CUES = frozenset({"with", "on", "using", "via"})
@@ -477,6 +478,11 @@ class _Parser:
                 ok = capitalised and best.population >= 15_000
             if not ok:
                 continue
+            qualified = self.qualify(i + n, matches)  # "Paris, Texas", "London Ontario"
+            if qualified:
+                best, extra = qualified
+                n += extra
+                text = self.span_text(i, n)
             strong = anchored and (best.level != "city" or best.population >= 100_000)
 
             def apply(q: ParsedQuery, best: PlaceMatch = best, text: str = text) -> None:
@@ -486,6 +492,23 @@ class _Parser:
 
             yield Reading(n, "place-strong" if strong else "place", apply)
             return
+
+    def qualify(self, i: int, matches: list[PlaceMatch]) -> tuple[PlaceMatch, int] | None:
+        """A region or country right after a place name narrows it: the best match inside it."""
+        resolve = self.vocab.resolve_place
+        assert resolve is not None
+        for n in range(min(4, len(self.tokens) - i), 0, -1):
+            toks = self.tokens[i:i + n]
+            if toks[0].norm in STOPWORDS or toks[-1].norm in STOPWORDS:
+                continue
+            areas = [m for m in resolve(self.span_text(i, n)) if m.level != "city"]
+            for candidate in matches:
+                for area in areas:
+                    inside = candidate.country_code == area.country_code and (
+                        area.level == "country" or (candidate.level == "city" and candidate.region == area.region))
+                    if inside and candidate != area:
+                        return candidate, n
+        return None
 
     # ---- dates
     def date(self, i: int) -> Iterable[Reading | None]:
@@ -519,7 +542,8 @@ class _Parser:
             if a and self.norm(i + 1 + a[0]) == "and":
                 b = self.point(i + 2 + a[0])
                 if b:
-                    return 2 + a[0] + b[0], [(a[1][0], b[1][1])], None
+                    lo, hi = sorted([a[1], b[1]])  # "between 2008 and 2006" means the same span
+                    return 2 + a[0] + b[0], [(lo[0], max(lo[1], hi[1]))], None
             return None
         if w in ("since", "after", "before", "until", "till") or (w == "up" and self.norm(i + 1) == "to"):
             skip = 2 if w == "up" else 1
@@ -563,6 +587,8 @@ class _Parser:
             y1 = self.year_at(j)
             if y1 and self.norm(j + 1) in RANGE_JOINERS:
                 y2 = self.year_at(j + 2)
+                if y2 and season == w == "winter" and y2[0] == y1[0] + 1:  # "winter 2009-2010": one winter
+                    return j + 3 - i, [tw.SEASONS[season](y1[0])], None
                 if y2 and y2[0] >= y1[0]:
                     occ = tw.SEASONS[season]
                     return j + 3 - i, [occ(y) for y in range(y1[0], y2[0] + 1)], None
@@ -610,7 +636,11 @@ class _Parser:
                 return 1, tw.month_range(year, mon)
             except ValueError:
                 return None
-        if w == "today" or w == "tonight":
+        if w in ("early", "mid", "late") and self.year_at(i + 1):
+            year = self.year_at(i + 1)[0]
+            first = {"early": 1, "mid": 5, "late": 9}[w]  # thirds: Jan–Apr, May–Aug, Sep–Dec
+            return 2, (tw.month_range(year, first)[0], tw.month_range(year, first + 3)[1])
+        if w in ("today", "tonight", "now", "present"):
             return 1, (today, today)
         if w == "yesterday":
             d = today - timedelta(days=1)
@@ -669,11 +699,19 @@ class _Parser:
             if y:
                 d = date(y[0], mon, day)
                 return after + 1 - i, (d, d)
-            occ = lambda year: (date(year, mon, day), date(year, mon, day))  # noqa: E731
-            occ(2000)  # validates day (leap year)
-            return after - i, tw.most_recent_started(occ, self.today)
+            date(2000, mon, day)  # validates the day (2000 is a leap year)
         except ValueError:
             return None
+        year = self.today.year  # most recent such day, on or before today (29 Feb: a leap year)
+        while True:
+            try:
+                d = date(year, mon, day)
+            except ValueError:
+                year -= 1
+                continue
+            if d <= self.today:
+                return after - i, (d, d)
+            year -= 1
 
     def month_word(self, i: int, *, full_only: bool) -> int | None:
         w = self.norm(i)
