@@ -175,8 +175,9 @@ def load_template(root: Path | None = None, overrides: dict[str, str] | None = N
             names[logical] = f"{STACK}-{logical}"
             arns[logical] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{names[logical]}"
         elif rtype == "AWS::Serverless::StateMachine":
-            names[logical] = f"{STACK}-{logical}"
-            arns[logical] = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{names[logical]}"
+            # !Ref of a state machine is its ARN in CloudFormation
+            arns[logical] = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{STACK}-{logical}"
+            names[logical] = arns[logical]
         elif rtype == "AWS::SQS::Queue":
             names[logical] = f"{STACK}-{logical}"
             arns[logical] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{names[logical]}"

@@ -79,7 +79,7 @@ class LocalRecognizer:
     @staticmethod
     def _bytes(image: ImageRef) -> bytes:
         if image.data is None:
-            raise ValueError(f"the local recognizer needs the image bytes (ImageRef.data) for {image.key}")
+            return image.read()  # fetched from S3 once, kept on the ref
         return image.data
 
     def _detected(self, data: bytes, img: np.ndarray | None = None) -> list[DetectedFace]:

@@ -1,0 +1,1 @@
+"""The `shoebox` command line (typer + rich)."""

@@ -1,0 +1,227 @@
+"""`shoebox`: the command line. Local runtime by default; `--stack NAME` for a deployed stack."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from shoebox import executions as views
+from shoebox.cli.backends import Upload, dumps, open_backend
+from shoebox.ingest.files import discover, original_key
+
+app = typer.Typer(help="Shoebox: a serverless photo archive, also runnable offline.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+out = Console()
+err = Console(stderr=True)
+
+StackOpt = Annotated[Optional[str], typer.Option("--stack", help="Deployed stack name (default: local runtime).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _search_row(row: dict) -> dict:
+    return {"key": row["key"], "taken_at": row.get("taken_at"), "labels": row.get("labels", []),
+            "people": row.get("people", []), "place": row.get("place"), "thumbnail": row.get("thumbnail")}
+
+
+def _print_rows(rows: list[dict], as_json: bool, title: str) -> None:
+    if as_json:
+        print(dumps([_search_row(r) for r in rows]))
+        return
+    table = Table(title=f"{title} — {len(rows)} photo(s)")
+    for column in ("key", "taken", "labels", "people", "place"):
+        table.add_column(column)
+    for row in rows:
+        place = row.get("place") or {}
+        table.add_row(row["key"], (row.get("taken_at") or "")[:10], ", ".join(row.get("labels", [])[:5]),
+                      ", ".join(row.get("people", [])), ", ".join(v for v in (place.get("city"), place.get("country")) if v))
+    out.print(table)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to upload to originals/.")],
+    as_json: JsonOpt = False,
+    stack: StackOpt = None,
+    force: Annotated[bool, typer.Option(help="Re-process files already in the archive.")] = False,
+) -> None:
+    """Upload photos (date from EXIF, else file time), run each through the workflow, report each one."""
+    try:
+        files = list(discover(paths))
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1)
+    if not files:
+        err.print("[red]nothing to ingest[/red]")
+        raise typer.Exit(1)
+    uploads = [Upload(path, original_key(path)) for path in files]
+    results: list[dict] = []
+    with open_backend(stack) as backend:
+        if as_json:
+            def emit(result: dict) -> None:
+                print(dumps(result), flush=True)
+
+            results = backend.ingest(uploads, emit, force=force)
+        else:
+            progress = Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                TextColumn("{task.description}"), console=err)
+            with progress:
+                task = progress.add_task("", total=len(uploads))
+
+                def tick(result: dict) -> None:
+                    progress.update(task, advance=1, description=Path(result["source"]).name)
+
+                results = backend.ingest(uploads, tick, force=force)
+            _print_ingest_table(results)
+    if any(r["status"] == "failed" for r in results):
+        raise typer.Exit(2)
+
+
+def _print_ingest_table(results: list[dict]) -> None:
+    table = Table(title="ingest")
+    for column in ("file", "status", "format", "taken", "labels", "people", "error"):
+        table.add_column(column, overflow="fold")
+    colours = {"processed": "green", "skipped": "yellow", "failed": "red"}
+    for r in results:
+        table.add_row(Path(r["source"]).name, f"[{colours.get(r['status'], 'white')}]{r['status']}[/]", r["format"] or "",
+                      (r["taken_at"] or "")[:10], ", ".join(r["labels"][:4]), ", ".join(r["people"]), r["error"] or "")
+    out.print(table)
+    counts = {s: sum(1 for r in results if r["status"] == s) for s in ("processed", "skipped", "failed")}
+    out.print(" · ".join(f"{n} {s}" for s, n in counts.items()))
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='e.g. "dogs 2007"')],
+    as_json: JsonOpt = False,
+    stack: StackOpt = None,
+    limit: Annotated[int, typer.Option(help="At most this many results.")] = 50,
+) -> None:
+    """Find photos by what is in them and when."""
+    from shoebox.cli.simple_search import search as run_search
+
+    with open_backend(stack) as backend:
+        rows = run_search(backend.catalog, query, limit=limit)
+    _print_rows(rows, as_json, f'"{query}"')
+
+
+def _show_shape(record) -> dict:
+    return {
+        "key": record.key, "status": record.status, "format": record.format, "width": record.width,
+        "height": record.height, "taken_at": record.taken_at, "camera": record.camera, "gps": record.gps,
+        "place": record.place, "labels": record.label_names, "people": record.people, "error": record.error,
+        "thumbnails": {name: {"key": t.get("key"), "width": t.get("width"), "height": t.get("height")}
+                       for name, t in record.thumbnails.items()},
+    }
+
+
+@app.command()
+def show(key: str, as_json: JsonOpt = False, stack: StackOpt = None) -> None:
+    """The catalog record of one photo (and mark it viewed)."""
+    with open_backend(stack) as backend:
+        record = backend.catalog.get_photo(key)
+        if record is None:
+            err.print(f"[red]no photo {key}[/red]")
+            raise typer.Exit(1)
+        backend.catalog.mark_viewed(key)
+    shape = _show_shape(record)
+    if as_json:
+        print(dumps(shape))
+        return
+    table = Table(show_header=False, title=key)
+    for field, value in shape.items():
+        table.add_row(field, value if isinstance(value, str) else json.dumps(value, default=str))
+    out.print(table)
+
+
+@app.command()
+def get(key: str, output: Annotated[Optional[Path], typer.Option("-o", "--output")] = None,
+        stack: StackOpt = None) -> None:
+    """Write a stored object (original or thumbnail) to a file."""
+    from botocore.exceptions import ClientError
+
+    target = output or Path(key.rsplit("/", 1)[-1])
+    with open_backend(stack) as backend:
+        try:
+            body = backend.s3.get_object(Bucket=backend.bucket, Key=key)["Body"].read()
+        except ClientError:
+            err.print(f"[red]no object {key}[/red]")
+            raise typer.Exit(1)
+    target.write_bytes(body)
+    err.print(f"wrote {target} ({len(body)} bytes)")
+
+
+@app.command("executions")
+def executions_cmd(
+    failed: Annotated[bool, typer.Option("--failed", help="Only failed executions.")] = False,
+    as_json: JsonOpt = False,
+    stack: StackOpt = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 200,
+) -> None:
+    """Workflow runs, newest first, like the Step Functions console."""
+    with open_backend(stack) as backend:
+        rows = [views.summary(r) for r in backend.execution_records(failed_only=failed, limit=limit)]
+    if as_json:
+        print(dumps(rows))
+        return
+    table = Table(title=f"executions{' (failed)' if failed else ''}")
+    for column in ("key", "status", "start", "ms", "failed state", "error"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(r["key"] or "", r["status"], (r["start"] or "")[:19], str(r["duration_ms"] or ""),
+                      r["failed_state"] or "", r["error"] or "")
+    out.print(table)
+
+
+execution_app = typer.Typer(help="One workflow run in detail.", no_args_is_help=True)
+app.add_typer(execution_app, name="execution")
+
+
+@execution_app.command("show")
+def execution_show(ref: Annotated[str, typer.Argument(help="Execution ARN, name, or photo key.")],
+                   as_json: JsonOpt = False, stack: StackOpt = None) -> None:
+    """Each state of one execution: status, duration, retries, error."""
+    with open_backend(stack) as backend:
+        record = backend.execution_record(ref)
+    if record is None:
+        err.print(f"[red]no execution for {ref}[/red]")
+        raise typer.Exit(1)
+    detail = views.detail(record)
+    if as_json:
+        print(dumps(detail))
+        return
+    table = Table(title=f"{detail['execution'].rsplit(':', 1)[-1]} — {detail['status']}")
+    for column in ("state", "status", "ms", "retries", "error"):
+        table.add_column(column, overflow="fold")
+    for s in detail["states"]:
+        table.add_row(s["name"], s["status"], str(s["duration_ms"] if s["duration_ms"] is not None else ""),
+                      str(s["retries"]), s["error"] or "")
+    out.print(table)
+    if detail["error"]:
+        out.print(f"[red]{detail['error']}[/red]")
+
+
+@app.command()
+def demo(
+    home: Annotated[Optional[Path], typer.Option(help="Where the demo keeps its state (fresh each run).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fresh local stack: ingest the bundled sample photos through the real workflow, then search."""
+    from shoebox.demo import run_demo
+
+    code = run_demo(home=home, as_json=as_json, console=out)
+    raise typer.Exit(code)
+
+
+def main() -> None:  # pragma: no cover - console script entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,48 @@
+"""`shoebox demo`: a fresh local stack, the sample photos through the real workflow, a few searches."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from rich.console import Console
+
+from shoebox.cli.backends import LocalBackend, Upload, dumps
+from shoebox.config import shoebox_home
+from shoebox.ingest.files import original_key
+from shoebox.samples import write_samples
+
+SEARCHES = ["beach", "2007", "photos from 2006"]
+
+
+def run_demo(home: Path | None = None, as_json: bool = False, console: Console | None = None) -> int:
+    from shoebox.cli.simple_search import search
+    from shoebox.local import LocalRuntime
+
+    console = console or Console()
+    home = (home or shoebox_home() / "demo").resolve()
+    if home.exists():
+        shutil.rmtree(home)
+    files = write_samples(home / "samples")
+    uploads = [Upload(path, original_key(path)) for path in files]
+
+    with LocalRuntime(home / "state") as runtime:
+        backend = LocalBackend(runtime)
+        if not as_json:
+            console.print(f"[bold]Shoebox demo[/bold] — local stack in {home}, recognizer: {runtime.recognizer}")
+            console.print(f"ingesting {len(files)} sample photos through statemachine/process_photo.asl.json …")
+        results = backend.ingest(uploads, lambda r: print(dumps(r)) if as_json else None)
+        searches = {q: search(backend.catalog, q) for q in SEARCHES}
+        failed = backend.catalog.list_failed()
+
+    if as_json:
+        print(dumps({"searches": {q: [r["key"] for r in rows] for q, rows in searches.items()}}))
+        return 0
+    from shoebox.cli.main import _print_ingest_table, _print_rows
+
+    _print_ingest_table(results)
+    for query, rows in searches.items():
+        _print_rows(rows, False, f'search "{query}"')
+    console.print(f"{len(failed)} failed photo(s) are recorded with their reasons (shoebox executions --failed).")
+    console.print(f"State kept in {home / 'state'}: try  SHOEBOX_HOME={home / 'state'} shoebox search beach")
+    return 0

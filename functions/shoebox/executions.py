@@ -1,0 +1,136 @@
+"""Console-like views of executions, from DescribeExecution + GetExecutionHistory (pure).
+
+The same shapes come from AWS and from the local runtime, so one reader serves both.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+
+def _ts(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def _iso(value: Any) -> str | None:
+    ts = _ts(value)
+    return ts.isoformat() if ts else None
+
+
+def _ms(start: Any, stop: Any) -> int | None:
+    a, b = _ts(start), _ts(stop)
+    return int((b - a).total_seconds() * 1000) if a and b else None
+
+
+def input_key(describe: dict) -> str | None:
+    """The photo an execution is about: from the EventBridge event or a backfill item."""
+    try:
+        data = json.loads(describe.get("input") or "{}")
+    except ValueError:
+        return None
+    return ((data.get("detail") or {}).get("object") or {}).get("key") or data.get("key") or data.get("Key")
+
+
+def _error_text(details: dict) -> str | None:
+    error = details.get("error")
+    cause = details.get("cause") or ""
+    try:
+        parsed = json.loads(cause)
+        if isinstance(parsed, dict):
+            cause = parsed.get("errorMessage") or cause
+    except ValueError:
+        pass
+    if not error and not cause:
+        return None
+    return f"{error}: {cause}" if cause and not cause.startswith(f"{error}:") else (cause or error)
+
+
+def states(events: list[dict]) -> list[dict]:
+    """Each state the execution entered: name, status, start, duration, retries, error."""
+    out: list[dict] = []
+    current: dict | None = None
+    for event in events:
+        etype = event["type"]
+        if etype.endswith("StateEntered"):
+            if current is not None and current["status"] == "running":
+                current["status"] = "failed"  # left through a Catch
+            current = {"name": event["stateEnteredEventDetails"]["name"], "status": "running",
+                       "start": _iso(event["timestamp"]), "duration_ms": None, "retries": 0, "error": None,
+                       "_start": event["timestamp"], "_attempts": 0}
+            out.append(current)
+        elif current is None:
+            continue
+        elif etype in ("TaskScheduled", "LambdaFunctionScheduled"):
+            current["_attempts"] += 1
+            current["retries"] = max(0, current["_attempts"] - 1)
+        elif etype in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut", "LambdaFunctionTimedOut"):
+            key = next((k for k in event if k.endswith("EventDetails")), None)
+            current["error"] = _error_text(event.get(key, {}) if key else {})
+            current["duration_ms"] = _ms(current["_start"], event["timestamp"])
+        elif etype.endswith("StateExited"):
+            current["status"] = "succeeded"
+            current["duration_ms"] = _ms(current["_start"], event["timestamp"])
+            if current["error"] and current["retries"] == 0:
+                current["status"] = "failed"
+        elif etype in ("ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"):
+            if current["status"] == "running":
+                current["status"] = "failed"
+                current["duration_ms"] = _ms(current["_start"], event["timestamp"])
+                details = event.get("executionFailedEventDetails") or {}
+                current["error"] = current["error"] or _error_text(details)
+    for state in out:
+        state.pop("_start", None)
+        state.pop("_attempts", None)
+        if state["status"] == "succeeded" and state["retries"] and state["error"]:
+            state["error"] = f"recovered after {state['retries']} retr{'y' if state['retries'] == 1 else 'ies'}: {state['error']}"
+    return out
+
+
+def summary(record: dict) -> dict:
+    """One row of `shoebox executions`."""
+    describe, events = record["describe"], record.get("events") or []
+    failed_state = None
+    error = None
+    if describe.get("status") == "FAILED":
+        walked = states(events)
+        failing = [s for s in walked if s["status"] == "failed" and s["name"] not in ("Failed", "FailedUnrecorded")]
+        if failing:
+            failed_state = failing[0]["name"]
+            error = failing[0]["error"]
+        error = _error_text({"error": describe.get("error"), "cause": describe.get("cause")}) or error
+    return {
+        "execution": describe["executionArn"],
+        "key": input_key(describe),
+        "status": describe.get("status"),
+        "start": _iso(describe.get("startDate")),
+        "stop": _iso(describe.get("stopDate")),
+        "duration_ms": _ms(describe.get("startDate"), describe.get("stopDate")),
+        "failed_state": failed_state,
+        "error": error,
+    }
+
+
+def detail(record: dict) -> dict:
+    """`shoebox execution show`."""
+    describe = record["describe"]
+
+    def parse(text: str | None) -> Any:
+        try:
+            return json.loads(text) if text else None
+        except ValueError:
+            return text
+
+    return {
+        "execution": describe["executionArn"],
+        "status": describe.get("status"),
+        "input": parse(describe.get("input")),
+        "output": parse(describe.get("output")),
+        "error": _error_text({"error": describe.get("error"), "cause": describe.get("cause")}),
+        "states": states(record.get("events") or []),
+    }

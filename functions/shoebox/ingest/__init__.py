@@ -1,0 +1,1 @@
+"""Client-side ingest: local files -> `originals/YYYY/MM/DD/NAME` keys -> uploads."""
