@@ -96,21 +96,6 @@ def _print_ingest_table(results: list[dict]) -> None:
     out.print(" · ".join(f"{n} {s}" for s, n in counts.items()))
 
 
-@app.command()
-def search(
-    query: Annotated[str, typer.Argument(help='e.g. "dogs 2007"')],
-    as_json: JsonOpt = False,
-    stack: StackOpt = None,
-    limit: Annotated[int, typer.Option(help="At most this many results.")] = 50,
-) -> None:
-    """Find photos by what is in them and when."""
-    from shoebox.cli.simple_search import search as run_search
-
-    with open_backend(stack) as backend:
-        rows = run_search(backend.catalog, query, limit=limit)
-    _print_rows(rows, as_json, f'"{query}"')
-
-
 def _show_shape(record) -> dict:
     return {
         "key": record.key, "status": record.status, "format": record.format, "width": record.width,
@@ -217,6 +202,26 @@ def demo(
 
     code = run_demo(home=home, as_json=as_json, console=out)
     raise typer.Exit(code)
+
+
+# Command groups that live in their own modules register themselves here (each has `register(app)`).
+COMMAND_MODULES = ("shoebox.cli.search_cmds", "shoebox.cli.people", "shoebox.cli.backfill", "shoebox.cli.share")
+
+
+def _register_command_modules() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(app)
+
+
+_register_command_modules()
 
 
 def main() -> None:  # pragma: no cover - console script entry

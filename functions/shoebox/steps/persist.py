@@ -6,6 +6,7 @@ from typing import Any
 
 from shoebox.catalog import Catalog
 from shoebox.config import Settings
+from shoebox.places import reverse_geocode
 from shoebox.steps.common import step
 from shoebox.steps.records import record_from_state, result_summary
 
@@ -14,5 +15,9 @@ from shoebox.steps.records import record_from_state, result_summary
 def handler(event: dict, context: Any) -> dict:
     status = event.get("status") or "processed"
     record = record_from_state(event, status=status)
+    if record.gps and not record.place:
+        # Offline, at processing time: searching "in Paris" must not need a network call per photo.
+        place = reverse_geocode(record.gps.get("lat"), record.gps.get("lon"))
+        record.place = place.to_dict() if place else None
     Catalog(Settings.from_env().table).put_photo(record)
     return result_summary(record)
