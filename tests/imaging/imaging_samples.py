@@ -207,7 +207,7 @@ def _rational_dms(value: float) -> list[tuple[int, int]]:
 def make_dng(
     size: tuple[int, int] = (640, 426),
     *,
-    preview: Image.Image | None = None,
+    preview: Image.Image | bytes | None = None,
     bitmap: Image.Image | None = None,
     orientation: int = 1,
     make: str = "Shoebox",
@@ -287,8 +287,12 @@ def make_dng(
         )
     if preview is not None or bitmap is not None:
         if preview is not None:
-            data = jpeg_bytes(preview.convert("RGB"), quality=90)
-            pw, ph = preview.size
+            if isinstance(preview, (bytes, bytearray)):  # an already encoded JPEG (e.g. with its own EXIF)
+                data = bytes(preview)
+                pw, ph = Image.open(io.BytesIO(data)).size
+            else:
+                data = jpeg_bytes(preview.convert("RGB"), quality=90)
+                pw, ph = preview.size
             ifd0 += [
                 (0x00FE, LONG, [1]),
                 (0x0100, LONG, [pw]),

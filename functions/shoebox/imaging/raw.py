@@ -336,6 +336,43 @@ def _preview_orientation(
     return orientation
 
 
+def _jpeg_exif_blocks(data: bytes, limit: int = 8) -> list[bytes]:
+    """Payloads of the APP1 ``Exif`` segments of a JPEG, in file order (header walk only)."""
+    out: list[bytes] = []
+    pos = 2
+    while pos + 4 <= len(data) and len(out) < limit:
+        if data[pos] != 0xFF:
+            break
+        marker = data[pos + 1]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            pos += 2
+            continue
+        if marker in (0xDA, 0xD9):  # start of scan / end: no more metadata
+            break
+        (seg_len,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        if marker == 0xE1 and data[pos + 4 : pos + 10] == b"Exif\0\0":
+            out.append(data[pos + 4 : pos + 2 + seg_len])
+        pos += 2 + seg_len
+    return out
+
+
+def _preview_exif(data: bytes) -> tuple[dict, dict, dict]:
+    """The preview's own EXIF. LibRaw (like dcraw) prepends a synthetic block (Software "dcraw …")
+    to previews that do not start with one; the camera's block, if any, follows it and wins."""
+    chosen: tuple[dict, dict, dict] = ({}, {}, {})
+    for block in _jpeg_exif_blocks(data):
+        exif = Image.Exif()
+        try:
+            exif.load(block)
+            tags = exif_tags(exif)
+        except Exception:
+            continue
+        software = str(tags[0].get(0x0131, ""))
+        if not software.startswith("dcraw") or not chosen[0]:
+            chosen = tags
+    return chosen
+
+
 def _from_preview(
     data: bytes,
     fmt: str,
@@ -362,11 +399,7 @@ def _from_preview(
         if max(psize) < need:
             return None
         check_pixels(fmt + " preview", psize, max_pixels)
-        try:
-            pexif = im.getexif()
-        except Exception:
-            pexif = Image.Exif()
-        ptags = exif_tags(pexif)
+        ptags = _preview_exif(data)
         tags = _merge(container, ptags, _rawpy_tags(raw))
         metadata = metadata_from_tags(*tags, key=key)
         capture = capture_time(container[1] or ptags[1])
