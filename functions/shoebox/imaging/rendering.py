@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import struct
+import warnings
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
@@ -287,7 +288,9 @@ def open_header(fp: BinaryIO, fmt: str) -> Image.Image:
         raise UnsupportedFormat(f"{fmt}: no decoder for this format is installed")
     factory, _accept = Image.OPEN[pil_fmt]
     fp.seek(0)
-    return factory(fp, "")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Corrupt EXIF data" etc.: we report errors ourselves
+        return factory(fp, "")
 
 
 def render_pillow(
@@ -303,13 +306,25 @@ def render_pillow(
     fmt = info.format
     try:
         im = open_header(fp, fmt)
-    except (UnidentifiedImageError, SyntaxError) as exc:
-        raise ImageError(f"corrupt {fmt}: header cannot be parsed ({_describe(exc)})") from exc
-    except (OSError, ValueError, EOFError, struct.error, IndexError, KeyError, TypeError) as exc:
-        raise _decode_error(fmt, exc) from exc
+    except (UnidentifiedImageError, SyntaxError, OSError, ValueError, EOFError, struct.error, IndexError,
+            KeyError, TypeError) as exc:
+        raise ImageError(f"corrupt or truncated {fmt}: header cannot be parsed ({_describe(exc)})") from exc
     with im:
         size = im.size
         check_pixels(fmt, size, max_pixels)
+
+        def load() -> None:
+            try:
+                im.load()
+            except (OSError, ValueError, EOFError, SyntaxError, struct.error, IndexError, MemoryError) as exc:
+                raise _decode_error(fmt, exc) from exc
+
+        if fmt != "jpeg":
+            # No reduced-scale decoding for these; and some (PNG) read EXIF only after the pixel data.
+            load()
+            # Decoders that apply the orientation themselves (Pillow's TIFF) drop the tag from EXIF,
+            # so it is not applied a second time below; their decoded size is already upright.
+            size = im.size
         try:
             exif = im.getexif()
         except Exception:  # a broken EXIF block costs the metadata, not the photo
@@ -321,19 +336,12 @@ def render_pillow(
         icc = im.info.get("icc_profile")
         path = "decode"
         if fmt == "jpeg":
-            # Aspect-fitted target: libjpeg then decodes at the smallest 1/2^n scale still >= the view.
+            # Aspect-fitted target: libjpeg then decodes at the smallest 1/2^n scale still >= the view
+            # (a square edge x edge box would pick a needlessly large scale for 3:2 and panoramas).
             im.draft(None, fit(size, view_edge))
             if im.size != size:
                 path = "draft"
-        try:
-            im.load()
-        except (OSError, ValueError, EOFError, SyntaxError, struct.error, IndexError, MemoryError) as exc:
-            raise _decode_error(fmt, exc) from exc
-        if orientation != 1 and _orientation(im.getexif().get(ORIENTATION)) == 1:
-            # The decoder applied it already (Pillow's TIFF plugin transposes on load): don't apply twice.
-            # (Its header then already reports the upright size, and nothing was drafted.)
-            size = im.size
-            orientation = 1
+            load()
         return finish(
             im,
             icc=icc,
