@@ -14,34 +14,11 @@ from rich.table import Table
 
 from shoebox import executions as views
 from shoebox.cli.backends import Upload, dumps, open_backend
+from shoebox.cli.common import JsonOpt, StackOpt, _print_rows, err, out  # noqa: F401 - re-exported
 from shoebox.ingest.files import discover, original_key
 
 app = typer.Typer(help="Shoebox: a serverless photo archive, also runnable offline.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
-out = Console()
-err = Console(stderr=True)
-
-StackOpt = Annotated[Optional[str], typer.Option("--stack", help="Deployed stack name (default: local runtime).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _search_row(row: dict) -> dict:
-    return {"key": row["key"], "taken_at": row.get("taken_at"), "labels": row.get("labels", []),
-            "people": row.get("people", []), "place": row.get("place"), "thumbnail": row.get("thumbnail")}
-
-
-def _print_rows(rows: list[dict], as_json: bool, title: str) -> None:
-    if as_json:
-        print(dumps([_search_row(r) for r in rows]))
-        return
-    table = Table(title=f"{title} — {len(rows)} photo(s)")
-    for column in ("key", "taken", "labels", "people", "place"):
-        table.add_column(column)
-    for row in rows:
-        place = row.get("place") or {}
-        table.add_row(row["key"], (row.get("taken_at") or "")[:10], ", ".join(row.get("labels", [])[:5]),
-                      ", ".join(row.get("people", [])), ", ".join(v for v in (place.get("city"), place.get("country")) if v))
-    out.print(table)
 
 
 @app.command()

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from shoebox.cli.backends import open_backend
-from shoebox.cli.main import JsonOpt, StackOpt, _print_rows
+from shoebox.cli.common import JsonOpt, StackOpt, _print_rows
 
 
 def search(

@@ -1,0 +1,5 @@
+"""`python -m shoebox` is the `shoebox` command."""
+
+from shoebox.cli.main import app
+
+app()

@@ -1,0 +1,36 @@
+"""What every command module shares: consoles, common options, result rendering."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shoebox.cli.backends import dumps
+
+out = Console()
+err = Console(stderr=True)
+
+StackOpt = Annotated[Optional[str], typer.Option("--stack", help="Deployed stack name (default: local runtime).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _search_row(row: dict) -> dict:
+    return {"key": row["key"], "taken_at": row.get("taken_at"), "labels": row.get("labels", []),
+            "people": row.get("people", []), "place": row.get("place"), "thumbnail": row.get("thumbnail")}
+
+
+def _print_rows(rows: list[dict], as_json: bool, title: str) -> None:
+    if as_json:
+        print(dumps([_search_row(r) for r in rows]))
+        return
+    table = Table(title=f"{title} — {len(rows)} photo(s)")
+    for column in ("key", "taken", "labels", "people", "place"):
+        table.add_column(column)
+    for row in rows:
+        place = row.get("place") or {}
+        table.add_row(row["key"], (row.get("taken_at") or "")[:10], ", ".join(row.get("labels", [])[:5]),
+                      ", ".join(row.get("people", [])), ", ".join(v for v in (place.get("city"), place.get("country")) if v))
+    out.print(table)

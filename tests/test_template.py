@@ -1,0 +1,136 @@
+"""template.yaml deploys the whole stack: it must lint, transform offline, and stay least-privilege."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sam() -> dict:
+    return yaml_parse((ROOT / "template.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def cfn(sam, monkeypatch_module) -> dict:
+    # `sam package` replaces local code paths with S3 URIs before the transform; do the same offline.
+    packaged = copy.deepcopy(sam)
+    packaged["Globals"]["Function"]["CodeUri"] = "s3://artifacts/functions.zip"
+    for resource in packaged["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::StateMachine":
+            resource["Properties"]["DefinitionUri"] = "s3://artifacts/definition.json"
+
+    class NoManagedPolicies:
+        def load(self) -> dict:
+            return {}
+
+    return transform(packaged, {}, NoManagedPolicies())
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    yield mp
+    mp.undo()
+
+
+def test_cfn_lint_reports_no_errors():
+    from cfnlint.api import ManualArgs, lint
+
+    # Rekognition collections exist only in some regions; we deploy where Rekognition is (us-east-1 default).
+    text = (ROOT / "template.yaml").read_text()
+    matches = [m for m in lint(text, config=ManualArgs(regions=["us-east-1", "eu-west-1"])) if m.rule.id.startswith("E")]
+    assert matches == [], [str(m) for m in matches]
+
+
+def test_sam_transform_produces_the_whole_stack(cfn):
+    types = {r["Type"] for r in cfn["Resources"].values()}
+    for expected in ("AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::DynamoDB::Table", "AWS::Rekognition::Collection",
+                     "AWS::Lambda::Function", "AWS::StepFunctions::StateMachine", "AWS::Events::Rule", "AWS::SQS::Queue"):
+        assert expected in types
+
+
+def test_every_function_has_its_own_role_and_runs_arm64_python312(cfn):
+    functions = {k: r for k, r in cfn["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    roles = {json.dumps(f["Properties"]["Role"]) for f in functions.values()}
+    assert len(functions) >= 6 and len(roles) == len(functions)
+    for fn in functions.values():
+        assert fn["Properties"]["Runtime"] == "python3.12"
+        assert fn["Properties"]["Architectures"] == ["arm64"]
+
+
+def _statements(cfn: dict, role: str) -> list[dict]:
+    out = []
+    for policy in cfn["Resources"][role]["Properties"].get("Policies", []):
+        out.extend(policy["PolicyDocument"]["Statement"])
+    return out
+
+
+def test_step_roles_are_least_privilege(cfn):
+    classify = _statements(cfn, "ClassifyFunctionRole")
+    assert [s["Action"] for s in classify] == ["s3:GetObject"]
+    assert "originals/*" in json.dumps(classify[0]["Resource"])
+    thumb = json.dumps(_statements(cfn, "ThumbnailFunctionRole"))
+    assert "s3:PutObject" in thumb and "thumbnails/*" in thumb and "s3:DeleteObject" not in thumb
+    # Nothing may delete or overwrite originals; only the thumbnail step writes to S3 at all.
+    for role in ("ClassifyFunctionRole", "DetectLabelsFunctionRole", "IndexFacesFunctionRole", "PersistFunctionRole",
+                 "RecordFailureFunctionRole"):
+        text = json.dumps(_statements(cfn, role))
+        assert "s3:PutObject" not in text and "s3:DeleteObject" not in text and '"s3:*"' not in text
+    labels = json.dumps(_statements(cfn, "DetectLabelsFunctionRole"))
+    assert "rekognition:DetectLabels" in labels and "IndexFaces" not in labels and "dynamodb" not in labels
+
+
+def test_bucket_is_private_encrypted_tls_only_and_versioned(sam):
+    bucket = sam["Resources"]["PhotoBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    assert bucket["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"] is True
+    assert bucket["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == "BucketOwnerEnforced"
+    rules = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    archive = rules["originals-to-glacier-ir"]
+    assert archive["Prefix"] == "originals/" and archive["Transitions"][0]["StorageClass"] == "GLACIER_IR"
+    assert archive["Transitions"][0]["TransitionInDays"] == {"Ref": "ArchiveAfterDays"}
+    policy = sam["Resources"]["PhotoBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert any(s["Effect"] == "Deny" and s["Condition"]["Bool"]["aws:SecureTransport"] == "false" for s in policy)
+
+
+def test_rule_matches_only_originals_and_has_a_dead_letter_queue(cfn):
+    rule = next(r for r in cfn["Resources"].values() if r["Type"] == "AWS::Events::Rule")
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["object"]["key"] == [{"prefix": "originals/"}]
+    assert "DeadLetterConfig" in rule["Properties"]["Targets"][0]
+
+
+def test_table_is_on_demand_with_point_in_time_recovery(sam):
+    table = sam["Resources"]["CatalogTable"]["Properties"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_state_machine_is_standard_and_every_task_retries_and_catches():
+    definition = json.loads((ROOT / "statemachine" / "process_photo.asl.json").read_text())
+    sam_doc = yaml.safe_load((ROOT / "template.yaml").read_text().replace("!", ""))
+    assert sam_doc["Resources"]["ProcessPhotoStateMachine"]["Properties"]["Type"] == "STANDARD"
+    tasks = {name: s for name, s in definition["States"].items() if s["Type"] == "Task"}
+    assert set(tasks) >= {"Classify", "Thumbnail", "DetectLabels", "IndexFaces", "Persist", "RecordFailure"}
+    required = {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+                "Lambda.TooManyRequestsException", "RecognitionThrottled"}
+    for name, state in tasks.items():
+        retry = state["Retry"][0]
+        assert required <= set(retry["ErrorEquals"]), name
+        assert retry["JitterStrategy"] == "FULL" and retry["BackoffRate"] > 1
+        assert state["Catch"], name
+        if name != "RecordFailure":
+            assert state["Catch"][0]["Next"] == "RecordFailure"

@@ -1,0 +1,81 @@
+"""The command line against the local runtime, state persisted between processes (SHOEBOX_HOME)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+
+from conftest import jpeg_bytes
+from typer.testing import CliRunner
+
+from shoebox.cli.main import app
+
+
+def _shoebox(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "shoebox", *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def test_ingest_20_photos_then_search_in_a_second_process(home, tmp_path):
+    folder = tmp_path / "photos"
+    (folder / "2007").mkdir(parents=True)
+    for i in range(20):
+        year = 2007 if i < 12 else 2008
+        target = folder / ("2007" if year == 2007 else "") / f"IMG_{i:04d}.jpg"
+        target.write_bytes(jpeg_bytes(color=(i * 10, 100, 200 - i * 5), when=datetime(year, 1 + i % 12, 1 + i, 10, 0)))
+    env = {**os.environ, "SHOEBOX_HOME": str(home), "SHOEBOX_RECOGNIZER_LOCAL": "none"}
+
+    ingest = _shoebox("ingest", str(folder), "--json", env=env)
+    assert ingest.returncode == 0, ingest.stderr
+    lines = [json.loads(line) for line in ingest.stdout.splitlines()]
+    assert len(lines) == 20 and {r["status"] for r in lines} == {"processed"}
+    assert set(lines[0]) == {"source", "key", "status", "format", "thumbnails", "labels", "people", "taken_at",
+                             "error", "execution"}
+    assert all(r["key"].startswith(("originals/2007/", "originals/2008/")) for r in lines)
+    assert all(r["thumbnails"]["view"].startswith("thumbnails/") for r in lines)
+
+    found = _shoebox("search", "2007", "--json", env=env)
+    assert found.returncode == 0, found.stderr
+    rows = json.loads(found.stdout)
+    assert len(rows) == 12
+    assert set(rows[0]) == {"key", "taken_at", "labels", "people", "place", "thumbnail"}
+    assert [r["taken_at"] for r in rows] == sorted((r["taken_at"] for r in rows), reverse=True)
+
+    again = _shoebox("ingest", str(folder), "--json", env=env)
+    assert {json.loads(line)["status"] for line in again.stdout.splitlines()} == {"skipped"}
+
+
+def test_failed_photo_is_listed_and_its_error_readable(home, tmp_path):
+    good = jpeg_bytes((900, 700))
+    (tmp_path / "broken.jpg").write_bytes(good[: len(good) // 2])
+    (tmp_path / "fine.jpg").write_bytes(good)
+    runner = CliRunner()
+    result = runner.invoke(app, ["ingest", str(tmp_path / "broken.jpg"), str(tmp_path / "fine.jpg"), "--json"])
+    assert result.exit_code == 2  # some failed
+    by_name = {json.loads(l)["source"].rsplit("/", 1)[-1]: json.loads(l) for l in result.stdout.splitlines()}
+    assert by_name["broken.jpg"]["status"] == "failed" and by_name["fine.jpg"]["status"] == "processed"
+
+    listed = json.loads(runner.invoke(app, ["executions", "--failed", "--json"]).stdout)
+    assert [(e["key"], e["status"], e["failed_state"]) for e in listed] == [(by_name["broken.jpg"]["key"], "FAILED", "Thumbnail")]
+    assert listed[0]["error"].startswith("ImageError: truncated jpeg")
+    assert set(listed[0]) == {"execution", "key", "status", "start", "stop", "duration_ms", "failed_state", "error"}
+
+    shown = json.loads(runner.invoke(app, ["execution", "show", by_name["broken.jpg"]["key"], "--json"]).stdout)
+    assert set(shown) >= {"execution", "status", "input", "output", "states"}
+    thumb = next(s for s in shown["states"] if s["name"] == "Thumbnail")
+    assert thumb["status"] == "failed" and thumb["error"].startswith("ImageError: truncated jpeg")
+    assert set(thumb) == {"name", "status", "start", "duration_ms", "retries", "error"}
+
+    record = json.loads(runner.invoke(app, ["show", by_name["fine.jpg"]["key"], "--json"]).stdout)
+    assert record["status"] == "processed" and record["thumbnails"]["grid"]["width"] == 320
+    out = tmp_path / "grid.jpg"
+    assert runner.invoke(app, ["get", record["thumbnails"]["grid"]["key"], "-o", str(out)]).exit_code == 0
+    assert out.read_bytes()[:2] == b"\xff\xd8"
+
+
+def test_usage_errors_exit_1(home, tmp_path):
+    result = CliRunner().invoke(app, ["ingest", str(tmp_path / "missing")])
+    assert result.exit_code == 1
