@@ -1,0 +1,56 @@
+"""The moto adjustments (functions/shoebox/local/moto_patches.py) still fit the moto we pin.
+
+When one of these fails after a moto upgrade, re-check every patch against the new interpreter before
+changing MOTO_VERSION: the local runtime's correctness and speed depend on them."""
+
+from __future__ import annotations
+
+import time
+from importlib.metadata import version
+
+from conftest import jpeg_bytes
+from shoebox.local import moto_patches
+
+
+def test_pinned_moto_version_is_the_one_the_patches_were_written_for():
+    assert version("moto") == moto_patches.MOTO_VERSION
+
+
+def test_patches_are_installed_on_every_module_that_builds_clients(runtime):
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    assert lambda_eval_utils.boto_client_for is moto_patches._cached_boto_client_for
+    assert boto_client.boto_client_for is moto_patches._cached_boto_client_for
+    assert isinstance(retrier_decl.time, moto_patches._ScaledTime)
+    # one client per service, reused by every Task
+    first = moto_patches._cached_boto_client_for("us-east-1", "lambda")
+    assert moto_patches._cached_boto_client_for("us-east-1", "lambda") is first
+
+
+def test_retry_sleeps_are_scaled(monkeypatch):
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    monkeypatch.setenv("SHOEBOX_RETRY_SLEEP_SCALE", "0.5")
+    moto_patches._ScaledTime.sleep(4)
+    monkeypatch.setenv("SHOEBOX_RETRY_SLEEP_SCALE", "0")
+    moto_patches._ScaledTime.sleep(4)
+    assert slept == [2.0]
+
+
+def test_consecutive_executions_of_one_state_machine_all_complete(runtime):
+    # moto < 5.2.5 crashed deep-copying an RLock on the second execution (getmoto/moto#10077).
+    arns = [runtime.upload(jpeg_bytes(), f"originals/2021/01/0{i}/p.jpg") for i in range(1, 4)]
+    assert set(runtime.wait(arns).values()) == {"SUCCEEDED"}
+
+
+def test_completion_is_signalled_not_polled(runtime):
+    ended: list[tuple[str, str]] = []
+    moto_patches.on_execution_end(lambda arn, status: ended.append((arn, status)))
+    try:
+        arn = runtime.upload(jpeg_bytes(), "originals/2021/02/02/p.jpg")
+        runtime.wait([arn])
+        assert (arn, "SUCCEEDED") in ended
+    finally:
+        moto_patches._listeners.pop()
