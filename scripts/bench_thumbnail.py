@@ -70,6 +70,7 @@ def make_input(case: str, workdir: Path) -> Path:
     path = workdir / f"{case}.{ext}"
     if path.exists():
         return path
+    import shoebox.imaging  # noqa: F401  (registers the HEIF plugin for saving the HEIC input)
     from imaging_samples import exif_bytes, make_dng
 
     exif = exif_bytes(taken="2016:07:14 18:05:09", offset="+02:00", make="NIKON CORPORATION",

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import io
-import os
 import struct
 
 import pytest
-from PIL import Image
-
 from imaging_samples import make_dng, marked, write_tiff, Ifd, ASCII, SHORT
 from shoebox.imaging import FormatInfo, sniff
 
@@ -19,8 +16,13 @@ def _saved(fmt: str, **kw) -> bytes:
     return buf.getvalue()
 
 
-def _tiff_with_make(make: str) -> bytes:
-    return write_tiff(Ifd([(0x010F, ASCII, make), (0x0100, SHORT, [1]), (0x0101, SHORT, [1])]))
+def _tiff_with_make(make: str, *, raw: bool = True) -> bytes:
+    entries = [(0x010F, ASCII, make), (0x0100, SHORT, [1]), (0x0101, SHORT, [1])]
+    if raw:  # CFA pixels, as in a PEF/SRW IFD0
+        entries.append((0x0106, SHORT, [32803]))
+    else:  # what Lightroom or a scanner writes: plain RGB, LZW
+        entries += [(0x0106, SHORT, [2]), (0x0103, SHORT, [5])]
+    return write_tiff(Ifd(entries))
 
 
 def _ftyp(major: bytes, *compat: bytes) -> bytes:
@@ -72,6 +74,14 @@ def test_sniff_recognises_each_family(name):
 
 def test_plain_tiff_from_unknown_maker_is_lossy_not_raw():
     assert sniff(_tiff_with_make("Some Scanner Co")) == FormatInfo("tiff", "lossy")
+
+
+def test_exported_tiff_keeping_camera_make_is_lossy_not_raw():
+    assert sniff(_tiff_with_make("NIKON CORPORATION", raw=False)) == FormatInfo("tiff", "lossy")
+    # and a real Pillow-written TIFF carrying a camera's EXIF renders as a TIFF
+    buf = io.BytesIO()
+    marked((64, 48)).save(buf, "TIFF", compression="tiff_lzw", tiffinfo={0x010F: "NIKON CORPORATION", 0x0110: "NIKON D70"})
+    assert sniff(buf.getvalue()) == FormatInfo("tiff", "lossy")
 
 
 @pytest.mark.parametrize(

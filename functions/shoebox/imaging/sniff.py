@@ -74,8 +74,12 @@ def _tiff_ifd0(head: bytes) -> dict[int, object] | None:
                     (voff,) = struct.unpack(endian + "I", entry[8:12])
                     value = head[voff : voff + n]
                 tags[tag] = value.split(b"\0", 1)[0].decode("latin-1").strip()
-            elif tag in (0xC612, 0x0103, 0x0106, 0xC614, 0x014A):
+            elif tag in (0xC612, 0x014A):  # DNGVersion, SubIFDs: presence is enough
                 tags[tag] = True
+            elif tag in (0x00FE, 0x0103, 0x0106) and n == 1 and typ in (3, 4):
+                # NewSubfileType, Compression, PhotometricInterpretation (inline SHORT/LONG)
+                fmt = "H" if typ == 3 else "I"
+                tags[tag] = struct.unpack(endian + fmt, entry[8 : 8 + struct.calcsize(fmt)])[0]
         return tags
     except struct.error:
         return {}
@@ -89,9 +93,25 @@ def _sniff_tiff(head: bytes) -> FormatInfo:
         return _raw("dng")
     make = str(tags.get(0x010F, "")).upper()
     for prefix, fmt in _RAW_MAKERS:
-        if make.startswith(prefix):
+        if make.startswith(prefix) and _raw_layout(tags):
             return _raw(fmt)
     return _lossy("tiff")
+
+
+# Compression values of ordinary TIFF images (none, LZW, JPEG, Deflate, PackBits, Adobe Deflate).
+_PLAIN_TIFF_COMPRESSION = {1, 5, 6, 7, 8, 32773, 32946}
+
+
+def _raw_layout(tags: dict) -> bool:
+    """A camera maker's TIFF is RAW only if it is laid out like one: a reduced-resolution IFD0 with
+    SubIFDs (NEF, ARW), CFA/LinearRaw pixels, or a maker compression. An exported or scanned TIFF that
+    merely carries the camera's Make (Lightroom, Nikon Scan…) is a plain TIFF."""
+    return (
+        0x014A in tags
+        or tags.get(0x00FE) == 1
+        or tags.get(0x0106) in (32803, 34892)
+        or tags.get(0x0103, 1) not in _PLAIN_TIFF_COMPRESSION
+    )
 
 
 def _looks_like_text(head: bytes) -> str | None:
