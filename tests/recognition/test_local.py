@@ -233,6 +233,18 @@ def test_from_env_reads_shoebox_home(monkeypatch, tmp_path):
     assert rec.index.dir == tmp_path / "faces" and rec.min_confidence == 55.0 and rec.name == "local"
 
 
-def test_image_without_bytes_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="image bytes"):
-        LocalRecognizer(tmp_path).detect_labels(ImageRef("b", "k"))
+def test_image_without_bytes_is_read_from_s3(tmp_path, monkeypatch):
+    from moto import mock_aws
+
+    from shoebox import aws
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        aws.reset_clients()
+        s3 = aws.client("s3")
+        s3.create_bucket(Bucket="photos")
+        s3.put_object(Bucket="photos", Key="view.jpg", Body=skimage_photo("chelsea.png").read())
+        image = ImageRef("photos", "view.jpg")
+        names = [label.name for label in LocalRecognizer(tmp_path).detect_labels(image)]
+        assert "Cat" in names and image.data is not None
+    aws.reset_clients()

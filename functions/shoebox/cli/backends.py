@@ -225,14 +225,21 @@ class AwsBackend(BaseBackend):
 
 
 @contextlib.contextmanager
-def open_backend(stack: str | None, home: str | None = None) -> Iterator[BaseBackend]:
+def open_backend(stack: str | None, home: str | None = None, *, workers: int = 0) -> Iterator[BaseBackend]:
+    """``workers``: worker processes for CPU-heavy steps in the local runtime (worth it for many photos)."""
     if stack:
         yield AwsBackend(stack)
         return
     from shoebox.local import LocalRuntime
 
-    with LocalRuntime(home) as runtime:
+    with LocalRuntime(home, workers=workers) as runtime:
         yield LocalBackend(runtime)
+
+
+def workers_for(photos: int) -> int:
+    """One worker process per core when there is enough work to amortise starting them (~2 s)."""
+    cores = os.cpu_count() or 1
+    return cores if cores > 1 and photos >= 4 * cores else 0
 
 
 def dumps(value: Any) -> str:

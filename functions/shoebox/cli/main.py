@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from shoebox import executions as views
-from shoebox.cli.backends import Upload, dumps, open_backend
+from shoebox.cli.backends import Upload, dumps, open_backend, workers_for
 from shoebox.cli.common import JsonOpt, StackOpt, _print_rows, err, out  # noqa: F401 - re-exported
 from shoebox.ingest.files import discover, original_key
 
@@ -39,7 +39,7 @@ def ingest(
         raise typer.Exit(1)
     uploads = [Upload(path, original_key(path)) for path in files]
     results: list[dict] = []
-    with open_backend(stack) as backend:
+    with open_backend(stack, workers=workers_for(len(uploads))) as backend:
         if as_json:
             def emit(result: dict) -> None:
                 print(dumps(result), flush=True)

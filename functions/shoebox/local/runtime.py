@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from shoebox import aws
+from shoebox import aws, compute
 from shoebox.config import shoebox_home
 from shoebox.local import moto_patches, router
 from shoebox.local.lambda_bridge import LambdaBridge
@@ -52,11 +52,13 @@ def default_recognizer() -> str:
 
 class LocalRuntime:
     def __init__(self, home: Path | str | None = None, *, recognizer: str | None = None,
-                 retry_sleep_scale: float | None = None, persist: bool = True, log_level: str | None = None) -> None:
+                 retry_sleep_scale: float | None = None, persist: bool = True, log_level: str | None = None,
+                 workers: int = 0) -> None:
         self.home = Path(home).resolve() if home else shoebox_home()
         self.recognizer = recognizer or os.environ.get("SHOEBOX_RECOGNIZER_LOCAL") or default_recognizer()
         self.retry_sleep_scale = retry_sleep_scale
         self.persist = persist
+        self.workers = workers  # >0: CPU-heavy step work runs in that many worker processes (shoebox.compute)
         self.log_level = log_level or os.environ.get("SHOEBOX_LOG_LEVEL", "ERROR")
         self.stack: LocalStack | None = None
         self.bridge: LambdaBridge | None = None
@@ -109,6 +111,8 @@ class LocalRuntime:
         moto_patches.on_execution_end(self._on_execution_end)
         router.install(self._start_from_event)
         self._create_resources()
+        if self.workers:
+            compute.start_pool(self.workers)
         self.store = StateStore(self.home) if self.persist else None
         if self.store:
             router.paused.set()
@@ -124,6 +128,8 @@ class LocalRuntime:
                 self.save()
         finally:
             moto_patches.remove_listener(self._on_execution_end)
+            if self.workers:
+                compute.stop_pool()
             if self._mock is not None:
                 self._mock.stop()
                 self._mock = None

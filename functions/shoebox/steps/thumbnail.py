@@ -7,7 +7,7 @@ import os
 import tempfile
 from typing import Any
 
-from shoebox import aws
+from shoebox import aws, compute
 from shoebox.imaging import render
 from shoebox.steps.common import logger, step, thumbnail_keys, tracer
 
@@ -39,7 +39,7 @@ def handler(event: dict, context: Any) -> dict:
     bucket, key = event["bucket"], event["key"]
     source, sha256 = fetch_original(bucket, key, event.get("size"))
     try:
-        rendition = render(source, key=key)
+        rendition = compute.run(render, source, key=key)  # a worker process in the local runtime
     finally:
         if isinstance(source, str):
             os.unlink(source)

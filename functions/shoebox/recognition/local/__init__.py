@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from shoebox import compute
 from shoebox.recognition.base import Face, ImageRef, Label
 from shoebox.recognition.local.faces import DetectedFace, FaceEngine, decode
 from shoebox.recognition.local.index import DEFAULT_THRESHOLD, FaceIndex
@@ -29,7 +30,8 @@ def _labels() -> LabelModel:
     if _label_model is None:
         with _models_lock:
             if _label_model is None:
-                _label_model = LabelModel()
+                # a pool worker is one of several single-threaded processes (see shoebox.compute)
+                _label_model = LabelModel(threads=1 if compute.in_worker() else 2)
     return _label_model
 
 
@@ -40,6 +42,19 @@ def _faces() -> FaceEngine:
             if _face_engine is None:
                 _face_engine = FaceEngine()
     return _face_engine
+
+
+def analyze(data: bytes, min_confidence: float, max_labels: int, with_faces: bool) -> tuple[list[Label], list[DetectedFace]]:
+    """Pure: labels (and faces with embeddings) of one image. Runs in a compute worker when a pool is up."""
+    img = decode(data)
+    model = _labels()
+    labels = model.labels(model.probabilities(img), min_confidence, max_labels)
+    return labels, (_faces().faces(img) if with_faces else [])
+
+
+def detect_faces(data: bytes) -> list[DetectedFace]:
+    """Pure: faces with embeddings of one image."""
+    return _faces().faces(decode(data))
 
 
 class LocalRecognizer:
@@ -90,23 +105,24 @@ class LocalRecognizer:
             if key in self._detect_cache:
                 self._detect_cache.move_to_end(key)
                 return self._detect_cache[key]
-        faces = _faces().faces(decode(data) if img is None else img)
+        faces = _faces().faces(img) if img is not None else compute.run(detect_faces, data)
+        self._remember(key, faces)
+        return faces
+
+    def _remember(self, key: str, faces: list[DetectedFace]) -> None:
         self._count("DetectFaces")
         with self._cache_lock:
             self._detect_cache[key] = faces
             while len(self._detect_cache) > 8:
                 self._detect_cache.popitem(last=False)
-        return faces
 
     # ------------------------------------------------------------ Recognizer
     def detect_labels(self, image: ImageRef) -> list[Label]:
         data = self._bytes(image)
-        img = decode(data)
-        model = _labels()
-        labels = model.labels(model.probabilities(img), self.min_confidence, self.max_labels)
+        labels, faces = compute.run(analyze, data, self.min_confidence, self.max_labels, self.person_label)
         self._count("DetectLabels")
         if self.person_label:
-            faces = self._detected(data, img)
+            self._remember(hashlib.sha1(data).hexdigest(), faces)
             if faces:
                 conf = round(max(f.score for f in faces) * 100, 2)
                 labels = [lb for lb in labels if lb.name != "Person"]

@@ -1,0 +1,70 @@
+"""Where CPU-heavy pure work runs.
+
+In Lambda, inline: one invocation, one photo. In the local runtime, the Step Functions interpreter runs
+our handlers on threads of one process, so Python-level work serialises on the GIL and native libraries
+each start their own thread pools and oversubscribe the cores. `shoebox ingest` and backfill therefore
+start a pool of single-threaded worker processes, one per core, and the heavy pure functions (render a
+thumbnail, run the label and face models) go there; orchestration stays in the main process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_pool: ProcessPoolExecutor | None = None
+_lock = threading.Lock()
+
+
+def _init_worker() -> None:
+    # One busy thread per worker process: the pool itself provides the parallelism.
+    os.environ["SHOEBOX_WORKER"] = "1"
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+    except ImportError:  # pragma: no cover - opencv is a dependency, but compute has no hard need of it
+        pass
+
+
+def in_worker() -> bool:
+    return os.environ.get("SHOEBOX_WORKER") == "1"
+
+
+def start_pool(workers: int | None = None) -> None:
+    """Start the worker processes (idempotent). Uses `spawn`: forking a process that runs moto's
+    interpreter threads could copy held locks."""
+    global _pool
+    with _lock:
+        if _pool is None:
+            workers = workers or os.cpu_count() or 1
+            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_init_worker)
+
+
+def stop_pool() -> None:
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def pool_active() -> bool:
+    return _pool is not None
+
+
+def run(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` in a worker process when a pool is running, else inline. ``fn`` must be a
+    module-level function and its arguments and result picklable; exceptions come back as raised."""
+    pool = _pool
+    if pool is None:
+        return fn(*args, **kwargs)
+    return pool.submit(fn, *args, **kwargs).result()
