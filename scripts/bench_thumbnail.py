@@ -7,16 +7,17 @@ Cases (inputs are generated, nothing is downloaded):
   jpeg-24mp  6000x4000 JPEG        reference: pyvips.Image.thumbnail (shrink-on-load) for both images
   jpeg-50mp  8660x5774 JPEG        reference: pyvips.Image.thumbnail
   raw-preview 6000x4000 DNG with a full-size embedded JPEG preview
-                                   reference: rawpy extract_thumb + Pillow thumbnail (draft) for both images
+                                   reference: rawpy extract_thumb + aspect-fitted Pillow draft + Lanczos
   heic-12mp  4032x3024 HEIC        reference: pyvips.Image.thumbnail (libheif)
 
-Each (case, implementation) runs in its own subprocess so peak-RSS figures are independent: the
-process imports everything, notes its RSS, renders once (peak RSS growth = VmHWM after − RSS before),
-then renders ``--runs`` more times for the median wall time. Implementations alternate over
-``--rounds`` rounds so background load hits both alike. Both sides produce both images (view 1920,
-grid 320, q85 progressive); the grid is made from the in-memory view on both sides.
+Peak RSS: each (case, implementation) gets ``--rounds`` fresh subprocesses that import everything,
+note their RSS, reset the high-water mark and render once; growth = VmHWM after − RSS before.
+Time: one subprocess per case warms both implementations up, then alternates them run by run
+(``--runs`` each) so background load on a shared machine hits both alike; medians are reported.
+Both sides produce both images (view 1920, grid 320, q85 progressive); on both sides the grid is made
+from the in-memory view.
 
-Usage:  .venv/bin/python scripts/bench_thumbnail.py [--runs 7] [--rounds 2] [--cases jpeg-24mp,...]
+Usage:  .venv/bin/python scripts/bench_thumbnail.py [--runs 15] [--rounds 2] [--cases jpeg-24mp,...]
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ CASES = {
                   "target_time_ratio": 1.15, "target_rss_mb": 80},
     "jpeg-50mp": {"kind": "jpeg", "size": (8660, 5774), "reference": "pyvips.thumbnail",
                   "target_time_ratio": 1.15},
-    "raw-preview": {"kind": "dng", "size": (6000, 4000), "reference": "rawpy.extract_thumb+resize",
+    "raw-preview": {"kind": "dng", "size": (6000, 4000), "reference": "rawpy.extract_thumb+draft+resize",
                     "target_time_ratio": 1.5},
     "heic-12mp": {"kind": "heic", "size": (4032, 3024), "reference": "pyvips.thumbnail"},
 }
@@ -136,30 +137,30 @@ def _impl(case: str, impl: str):
         with rawpy.imread(str(path)) as raw:
             data = raw.extract_thumb().data
         im = Image.open(io.BytesIO(data))
-        im.thumbnail((VIEW, VIEW))  # Pillow's own draft + resize
+        # The known-good fast path: aspect-fitted draft, Lanczos resize. (Image.thumbnail() would
+        # draft to 2x the box and decode this preview at full size: a much slower "reference".)
+        w, h = im.size
+        s = VIEW / max(w, h)
+        target = (round(w * s), round(h * s))
+        im.draft("RGB", target)
+        view = im.resize(target, Image.Resampling.LANCZOS)
         a, b = io.BytesIO(), io.BytesIO()
-        im.save(a, "JPEG", quality=QUALITY, progressive=True)
-        grid = im.copy()
-        grid.thumbnail((GRID, GRID))
-        grid.save(b, "JPEG", quality=QUALITY, progressive=True)
+        view.save(a, "JPEG", quality=QUALITY, progressive=True)
+        view.thumbnail((GRID, GRID))
+        view.save(b, "JPEG", quality=QUALITY, progressive=True)
         return a.tell() + b.tell(), "rawpy-thumb"
 
     return run
 
 
-def worker(case: str, impl: str, path: str, runs: int) -> dict:
+def worker_memory(case: str, impl: str, path: str) -> dict:
+    """Fresh process, one (cold) render: how far above its settled RSS does the process peak?"""
     run = _impl(case, impl)
     before = _rss_kb("VmRSS")
     exact = _reset_peak()
     out_bytes, how = run(path)
-    peak = _rss_kb("VmHWM") if exact else _rss_kb("VmHWM")
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        run(path)
-        times.append((time.perf_counter() - t0) * 1000)
+    peak = _rss_kb("VmHWM")
     return {
-        "times_ms": times,
         "peak_rss_growth_mb": round((peak - before) / 1024, 1),
         "baseline_rss_mb": round(before / 1024, 1),
         "peak_exact": exact,
@@ -168,14 +169,29 @@ def worker(case: str, impl: str, path: str, runs: int) -> dict:
     }
 
 
-def _spawn(case: str, impl: str, path: Path, runs: int) -> dict:
+def worker_time(case: str, path: str, runs: int) -> dict:
+    """One process, both implementations warmed up, then alternated run by run, so that background
+    load (other jobs on a shared machine) hits both alike."""
+    impls = {name: _impl(case, name) for name in ("ours", "reference")}
+    for run in impls.values():
+        run(path)
+    times: dict[str, list[float]] = {name: [] for name in impls}
+    for i in range(runs):
+        order = list(impls) if i % 2 == 0 else list(reversed(impls))
+        for name in order:
+            t0 = time.perf_counter()
+            impls[name](path)
+            times[name].append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def _spawn(*args: str) -> dict:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), os.environ.get("PYTHONPATH", "")])}
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", case, impl, str(path), str(runs)],
-        capture_output=True, text=True, env=env, timeout=900,
+        [sys.executable, __file__, "--worker", *args], capture_output=True, text=True, env=env, timeout=1800,
     )
     if out.returncode != 0:
-        raise RuntimeError(f"{case}/{impl} failed:\n{out.stderr}")
+        raise RuntimeError(f"worker {args} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -184,13 +200,11 @@ def _spawn(case: str, impl: str, path: Path, runs: int) -> dict:
 
 def bench(case: str, path: Path, runs: int, rounds: int) -> dict:
     spec = CASES[case]
-    results = {"ours": [], "reference": []}
-    for _ in range(rounds):
-        for impl in ("ours", "reference"):
-            results[impl].append(_spawn(case, impl, path, runs))
+    mem = {impl: [_spawn("memory", case, impl, str(path)) for _ in range(rounds)] for impl in ("ours", "reference")}
+    timing = _spawn("time", case, "-", str(path), str(runs))
 
-    def summary(rs):
-        times = [t for r in rs for t in r["times_ms"]]
+    def summary(impl):
+        rs, times = mem[impl], timing[impl]
         return {
             "median_ms": round(statistics.median(times), 1),
             "min_ms": round(min(times), 1),
@@ -200,7 +214,7 @@ def bench(case: str, path: Path, runs: int, rounds: int) -> dict:
             "path": rs[0]["path"],
         }
 
-    ours, ref = summary(results["ours"]), summary(results["reference"])
+    ours, ref = summary("ours"), summary("reference")
     ratio = round(ours["median_ms"] / ref["median_ms"], 3)
     line = {
         "case": case,
@@ -210,7 +224,7 @@ def bench(case: str, path: Path, runs: int, rounds: int) -> dict:
         "time_ratio": ratio,
         "rss_ratio": round(ours["peak_rss_growth_mb"] / ref["peak_rss_growth_mb"], 3)
         if ref["peak_rss_growth_mb"] > 0 else None,
-        "runs": runs * rounds,
+        "runs": runs,
     }
     checks = {}
     if "target_time_ratio" in spec:
@@ -224,16 +238,19 @@ def bench(case: str, path: Path, runs: int, rounds: int) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=int, default=7, help="timed renders per subprocess (after one cold render)")
-    ap.add_argument("--rounds", type=int, default=2, help="alternating subprocess rounds per implementation")
+    ap.add_argument("--runs", type=int, default=15, help="timed renders per implementation (alternating)")
+    ap.add_argument("--rounds", type=int, default=2, help="fresh-process peak-RSS measurements per implementation")
     ap.add_argument("--cases", default=",".join(CASES), help="comma-separated subset of: " + ", ".join(CASES))
     ap.add_argument("--workdir", help="keep generated inputs here (default: a temporary directory)")
-    ap.add_argument("--worker", nargs=4, metavar=("CASE", "IMPL", "PATH", "RUNS"), help=argparse.SUPPRESS)
+    ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     if args.worker:
-        case, impl, path, runs = args.worker
-        print(json.dumps(worker(case, impl, path, int(runs))))
+        what, case, impl, path, *rest = args.worker
+        if what == "memory":
+            print(json.dumps(worker_memory(case, impl, path)))
+        else:
+            print(json.dumps(worker_time(case, path, int(rest[0]))))
         return 0
 
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]

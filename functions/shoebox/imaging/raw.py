@@ -279,13 +279,17 @@ def render_raw(
             thumb = None
 
         if thumb is not None and thumb.format == rawpy.ThumbFormat.JPEG:
-            rendition = _from_preview(
-                thumb.data, fmt, visible, flip_orientation, need, container, key,
-                view_edge=view_edge, grid_edge=grid_edge, quality=quality, max_pixels=max_pixels,
-                dims=oriented,
-            )
-            if rendition is not None:
-                return rendition
+            data = thumb.data
+            psize = _jpeg_size(data)
+            if psize is not None and max(psize) >= need:
+                # Release LibRaw (its copy of the preview and file buffers) before decoding.
+                thumb = None
+                raw.close()
+                return _from_preview(
+                    data, fmt, visible, flip_orientation, container, key,
+                    view_edge=view_edge, grid_edge=grid_edge, quality=quality, max_pixels=max_pixels,
+                    dims=oriented,
+                )
         metadata = metadata_from_tags(*container, key=key)
         capture = capture_time(container[1])
 
@@ -376,12 +380,19 @@ def _preview_exif(data: bytes) -> tuple[dict, dict, dict]:
     return chosen
 
 
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    try:
+        with Image.open(io.BytesIO(data), formats=["JPEG"]) as im:
+            return im.size
+    except Exception:
+        return None
+
+
 def _from_preview(
     data: bytes,
     fmt: str,
     visible: tuple[int, int],
     flip_orientation: int,
-    need: int,
     container: tuple[dict, dict, dict],
     key: str | None,
     *,
@@ -390,16 +401,14 @@ def _from_preview(
     quality: int,
     max_pixels: int,
     dims: tuple[int, int],
-) -> Rendition | None:
-    """Render from the embedded JPEG preview, or None when it is too small or unreadable."""
+) -> Rendition:
+    """Render from the embedded JPEG preview (already known to be big enough)."""
     try:
         im = Image.open(io.BytesIO(data), formats=["JPEG"])
-    except Exception:
-        return None
+    except Exception as exc:
+        raise ImageError(f"corrupt {fmt}: embedded preview JPEG cannot be read ({exc})") from exc
     with im:
         psize = im.size
-        if max(psize) < need:
-            return None
         check_pixels(fmt + " preview", psize, max_pixels)
         ptags = _preview_exif(data)
         tags = _merge(container, ptags)  # not rawpy's fields: reading them unpacks the RAW
