@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from shoebox.local.asl_rewrites import for_moto  # the one load-time ASL rewrite for moto (EXPRESS children)
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 STACK = "shoebox-local"
@@ -214,7 +216,7 @@ def load_template(root: Path | None = None, overrides: dict[str, str] | None = N
             if leftover:
                 raise KeyError(f"{props['DefinitionUri']}: unresolved substitutions {sorted(set(leftover))}")
             stack.state_machines[logical] = StateMachineSpec(
-                logical_id=logical, definition=json.loads(definition_text), type=props.get("Type", "STANDARD"))
+                logical_id=logical, definition=for_moto(json.loads(definition_text)), type=props.get("Type", "STANDARD"))
             for event_id, event in (props.get("Events") or {}).items():
                 if event.get("Type") == "EventBridgeRule":
                     stack.rules.append(RuleSpec(
