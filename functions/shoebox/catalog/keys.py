@@ -3,25 +3,53 @@
 One table, adjacency list. The photo item holds the whole record; *index rows* duplicate a small summary
 under a partition per access pattern, sorted by capture time, so every list is one Query:
 
-| pattern                    | pk                          | sk                  |
-|----------------------------|-----------------------------|---------------------|
-| photo by key               | PHOTO#<key>                 | PHOTO               |
-| photos by date range       | YEAR#<yyyy>                 | <taken_at>#<key>    |
-| photos with a label        | LABEL#<name>                | <taken_at>#<key>    |
-| photos of a person         | PERSON#<person_id>          | <taken_at>#<key>    |
-| on this day (month-day)    | MD#<mm-dd>                  | <taken_at>#<key>    |
-| photos by place            | PLACE#<cc> / PLACE#<cc>#<city> / PLACE#<cc>#<region> | <taken_at>#<key> |
-| photos by camera           | CAMERA#<model>              | <taken_at>#<key>    |
-| photos by kind (raw, ...)  | KIND#<kind>                 | <taken_at>#<key>    |
+| pattern                    | pk                                   | sk                              |
+|----------------------------|--------------------------------------|---------------------------------|
+| photo by key               | PHOTO#<key>                          | PHOTO                           |
+| photos by date range       | YEAR#<yyyy>                          | <taken_at>#<key>                |
+| photos with a label        | LABEL#<name>                         | <taken_at>#<key>                |
+| photos of a person         | PERSON#<person_id>                   | <taken_at>#<key>                |
+| on this day (month-day)    | MD#<mm-dd>                           | <taken_at>#<key>                |
+| photos by place            | PLACE#<Place.keys() value>           | <taken_at>#<key>                |
+| camera / kind / format     | CAMERA#<model> / KIND#<k> / FORMAT#<f> | <taken_at>#<key>              |
+| two facets at once         | <facet pk>&<facet pk> (composite)    | <taken_at>#<key>                |
+| rediscover                 | VIEWED                               | 0#<taken_at>#<key> / 1#<last_viewed>#<key> |
+| vocabulary + counts        | VOCAB                                | <facet pk> (attrs n, name)      |
 | failed photos              | GSI `failed`: failed_pk=FAILED, failed_sk=<updated_at>#<key> (sparse) |
+
+Composite rows: a photo also appears under one partition per *pair* of its facets of different kinds
+(person×person, person×label, person×place, label×place), so "Natalie at the beach" or "dogs in Paris"
+reads only matching rows. A photo whose pairs of one family would exceed that family's cap (a group
+photo of 20 people, a photo with 40 labels) writes one *overflow* row per first-side facet instead
+(``PERSON#p&LABEL#*``); the executor reads the overflow partition too and filters it, so composite
+partitions stay complete without a photo ever writing an unbounded number of rows.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import combinations
 
 from shoebox.models import PhotoRecord
 
 PHOTO_SK = "PHOTO"
 NO_DATE = "0000-00-00T00:00:00"  # sorts before every real date: undated photos list last, newest-first
+VIEWED_PK = "VIEWED"
+VOCAB_PK = "VOCAB"
+ALL_COUNT = "ALL"  # VOCAB item counting processed photos (the planner's N)
+PAIR = "&"
+WILDCARD = "*"
+
+# Composite families: (first kind, second kind, max pair rows per photo). Over the cap → overflow rows.
+FAMILIES: tuple[tuple[str, str, int], ...] = (
+    ("PERSON", "PERSON", 15),   # ≤ 6 people on a photo
+    ("PERSON", "LABEL", 60),
+    ("PERSON", "PLACE", 30),
+    ("LABEL", "PLACE", 60),     # ≤ 20 labels at 3 place levels
+)
+# Facet kinds whose partitions are counted in VOCAB (vocabulary for the parser, estimates for the planner).
+COUNTED = ("LABEL", "PERSON", "PLACE", "CAMERA", "KIND", "FORMAT", "YEAR")
 
 
 def photo_pk(key: str) -> str:
@@ -32,12 +60,89 @@ def time_sk(taken_at: str | None, key: str) -> str:
     return f"{taken_at or NO_DATE}#{key}"
 
 
+def viewed_sk(last_viewed: str | None, taken_at: str | None, key: str) -> str:
+    """Never-viewed photos first (oldest capture first), then by the time they were last viewed."""
+    return f"1#{last_viewed}#{key}" if last_viewed else f"0#{taken_at or NO_DATE}#{key}"
+
+
 def norm(value: str) -> str:
     return " ".join(value.strip().lower().split())
 
 
+def label_pk(name: str) -> str:
+    return f"LABEL#{norm(name)}"
+
+
+def person_pk(person_id: str) -> str:
+    return f"PERSON#{person_id}"
+
+
+def place_pk(place_key: str) -> str:
+    return f"PLACE#{place_key}"
+
+
+def camera_pk(camera: str) -> str:
+    return f"CAMERA#{norm(camera)}"
+
+
+def pair_pk(a: str, b: str) -> str:
+    """The composite partition of two facet partitions (order-independent within a family)."""
+    ka, kb = a.split("#", 1)[0], b.split("#", 1)[0]
+    order = {"PERSON": 0, "LABEL": 1, "PLACE": 2}
+    if (order[ka], a) > (order[kb], b):
+        a, b = b, a
+    return f"{a}{PAIR}{b}"
+
+
+def overflow_pk(first: str, second_kind: str) -> str:
+    return f"{first}{PAIR}{second_kind}#{WILDCARD}"
+
+
+def place_keys(place: dict | None) -> list[str]:
+    """The places module's index keys (``Place.keys()``) for a stored ``record.place``."""
+    if not place or not place.get("country_code"):
+        return []
+    from shoebox.places import Place
+
+    p = Place(city=place.get("city"), region=place.get("region"), country=place.get("country") or "",
+              country_code=place["country_code"])
+    return list(p.keys().values())
+
+
+@dataclass
+class Facets:
+    people: list[str] = field(default_factory=list)      # partition keys
+    labels: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
+
+    def of(self, kind: str) -> list[str]:
+        return {"PERSON": self.people, "LABEL": self.labels, "PLACE": self.places}[kind]
+
+
+def facets(record: PhotoRecord) -> Facets:
+    return Facets(
+        people=[person_pk(p) for p in record.people],
+        labels=list(dict.fromkeys(label_pk(label["name"]) for label in record.labels)),
+        places=[place_pk(k) for k in place_keys(record.place)],
+    )
+
+
+def composite_partitions(f: Facets) -> list[str]:
+    out: list[str] = []
+    for first, second, cap in FAMILIES:
+        a, b = f.of(first), f.of(second)
+        pairs = list(combinations(sorted(a), 2)) if first == second else [(x, y) for x in a for y in b]
+        if not pairs:
+            continue
+        if len(pairs) <= cap:
+            out.extend(pair_pk(x, y) for x, y in pairs)
+        else:
+            out.extend(overflow_pk(x, second) for x in a)
+    return out
+
+
 def index_partitions(record: PhotoRecord) -> list[str]:
-    """Every index partition a processed photo appears in (failed/skipped photos only in the GSI)."""
+    """Every time-sorted index partition a processed photo appears in (failed/skipped: only the GSI)."""
     if record.status != "processed":
         return []
     parts: list[str] = []
@@ -45,30 +150,42 @@ def index_partitions(record: PhotoRecord) -> list[str]:
     parts.append(f"YEAR#{taken[:4]}" if taken else "YEAR#unknown")
     if taken and len(taken) >= 10:
         parts.append(f"MD#{taken[5:10]}")
-    for label in record.labels:
-        parts.append(f"LABEL#{norm(label['name'])}")
-    for person in record.people:
-        parts.append(f"PERSON#{person}")
-    place = record.place or {}
-    cc = (place.get("country_code") or "").lower()
-    if cc:
-        parts.append(f"PLACE#{cc}")
-        if place.get("city"):
-            parts.append(f"PLACE#{cc}#{norm(place['city'])}")
-        if place.get("region"):
-            parts.append(f"PLACE#{cc}#{norm(place['region'])}")
+    f = facets(record)
+    parts += f.labels + f.people + f.places
     if record.camera:
-        parts.append(f"CAMERA#{norm(record.camera)}")
+        parts.append(camera_pk(record.camera))
     if record.kind:
         parts.append(f"KIND#{record.kind}")
     if record.format:
         parts.append(f"FORMAT#{record.format}")
-    # dedupe, keep order
+    parts += composite_partitions(f)
     return list(dict.fromkeys(parts))
 
 
+def counted(partitions: Iterable[str]) -> list[str]:
+    """The partitions whose size VOCAB tracks: single facets and overflow partitions."""
+    out = []
+    for pk in partitions:
+        kind = pk.split("#", 1)[0]
+        if PAIR in pk:
+            if pk.endswith(f"#{WILDCARD}"):
+                out.append(pk)
+        elif kind in COUNTED:
+            out.append(pk)
+    return out
+
+
+def display_names(record: PhotoRecord) -> dict[str, str]:
+    """VOCAB display names ("Dog", "NIKON D70") for the partitions whose key is normalised."""
+    names = {label_pk(label["name"]): label["name"] for label in record.labels}
+    if record.camera:
+        names[camera_pk(record.camera)] = record.camera
+    return names
+
+
 def summary(record: PhotoRecord) -> dict:
-    """What an index row carries: enough to render a search result without reading the photo item."""
+    """What an index row carries: enough to render a search result and to check every facet of a query
+    without reading the photo item."""
     return {
         "key": record.key,
         "taken_at": record.taken_at,
@@ -78,5 +195,6 @@ def summary(record: PhotoRecord) -> dict:
         "thumbnail": (record.thumbnails.get("grid") or {}).get("key"),
         "view": (record.thumbnails.get("view") or {}).get("key"),
         "format": record.format,
+        "kind": record.kind,
         "camera": record.camera,
     }

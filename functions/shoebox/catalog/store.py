@@ -17,6 +17,68 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def _row_id(pk: str, sk: str) -> str:
+    return f"{pk}|{sk}"
+
+
+def _split_row(row: str) -> tuple[str, str]:
+    pk, _, sk = row.partition("|")
+    return pk, sk
+
+
+def build_items(record: PhotoRecord, last_viewed: str | None = None) -> tuple[dict, list[dict]]:
+    """(photo item, index row items) exactly as :meth:`Catalog.put_photo` stores them (DynamoDB JSON).
+
+    The photo item's ``index_rows`` lists every row, so a later write can delete the ones that no
+    longer apply. Shared with the benchmark's bulk loader so both paths produce identical items."""
+    summary = json.dumps(keys.summary(record), separators=(",", ":"))
+    sk = keys.time_sk(record.taken_at, record.key)
+    rows: list[dict] = []
+    for pk in keys.index_partitions(record):
+        rows.append({"pk": {"S": pk}, "sk": {"S": sk}, "key": {"S": record.key}, "summary": {"S": summary}})
+    if record.status == "processed":
+        rows.append({"pk": {"S": keys.VIEWED_PK}, "sk": {"S": keys.viewed_sk(last_viewed, record.taken_at, record.key)},
+                     "key": {"S": record.key}, "summary": {"S": summary}})
+    item: dict[str, Any] = {
+        "pk": {"S": keys.photo_pk(record.key)},
+        "sk": {"S": keys.PHOTO_SK},
+        "key": {"S": record.key},
+        "status": {"S": record.status},
+        "doc": {"S": json.dumps(record.to_dict(), separators=(",", ":"))},
+        "pipeline_version": {"N": str(record.pipeline_version)},
+    }
+    if record.etag:
+        item["etag"] = {"S": record.etag}
+    if rows:
+        item["index_rows"] = {"SS": sorted(_row_id(r["pk"]["S"], r["sk"]["S"]) for r in rows)}
+    if record.status == "failed":
+        item["failed_pk"] = {"S": "FAILED"}
+        item["failed_sk"] = {"S": f"{record.updated_at}#{record.key}"}
+    if last_viewed:
+        item["last_viewed"] = {"S": last_viewed}
+    return item, rows
+
+
+def count_deltas(old_rows: set[str], old_processed: bool, new_rows: set[str], new_processed: bool) -> dict[str, int]:
+    """VOCAB count changes (partition → ±1) when a photo's rows go from ``old_rows`` to ``new_rows``."""
+    old = set(keys.counted({_split_row(r)[0] for r in old_rows}))
+    new = set(keys.counted({_split_row(r)[0] for r in new_rows}))
+    if old_processed:
+        old.add(keys.ALL_COUNT)
+    if new_processed:
+        new.add(keys.ALL_COUNT)
+    deltas = {pk: 1 for pk in new - old}
+    deltas.update({pk: -1 for pk in old - new})
+    return deltas
+
+
+@dataclass
+class Page:
+    rows: list[dict]  # summaries
+    read: int  # items DynamoDB read (ScannedCount)
+    last_key: dict | None
+
+
 @dataclass
 class Catalog:
     table: str
@@ -35,62 +97,98 @@ class Catalog:
     # ------------------------------------------------------------------ writes
     def put_photo(self, record: PhotoRecord) -> None:
         """Write the photo and its index rows; rows from an earlier version of this photo that no longer
-        apply are deleted, so re-processing replaces rather than duplicates."""
+        apply are deleted, so re-processing replaces rather than duplicates.
+
+        Order: the photo item first, listing old ∪ new rows (so a crash part-way never leaves a row no
+        photo item knows about), then the rows, then the stale-row deletes and the final row list, then
+        the VOCAB counts."""
         record.updated_at = record.updated_at or _now()
         old = self._get_raw(record.key)
         old_rows = set(old.get("index_rows", {}).get("SS", [])) if old else set()
-        sk = keys.time_sk(record.taken_at, record.key)
-        new_parts = keys.index_partitions(record)
-        new_rows = {f"{pk}|{sk}" for pk in new_parts}
-        summary = json.dumps(keys.summary(record), separators=(",", ":"))
-
-        requests: list[dict] = []
-        for row in sorted(old_rows - new_rows):
-            pk, _, row_sk = row.partition("|")
-            requests.append({"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": row_sk}}}})
-        for pk in new_parts:
-            item = {"pk": {"S": pk}, "sk": {"S": sk}, "key": {"S": record.key}, "summary": {"S": summary}}
-            requests.append({"PutRequest": {"Item": item}})
-        item: dict[str, Any] = {
-            "pk": {"S": keys.photo_pk(record.key)},
-            "sk": {"S": keys.PHOTO_SK},
-            "key": {"S": record.key},
-            "status": {"S": record.status},
-            "doc": {"S": json.dumps(record.to_dict(), separators=(",", ":"))},
-            "pipeline_version": {"N": str(record.pipeline_version)},
-        }
-        if record.etag:
-            item["etag"] = {"S": record.etag}
-        if new_rows:
-            item["index_rows"] = {"SS": sorted(new_rows)}
-        if record.status == "failed":
-            item["failed_pk"] = {"S": "FAILED"}
-            item["failed_sk"] = {"S": f"{record.updated_at}#{record.key}"}
-        if old and "last_viewed" in old:
-            item["last_viewed"] = old["last_viewed"]
-        requests.append({"PutRequest": {"Item": item}})
+        last_viewed = old.get("last_viewed", {}).get("S") if old else None
+        item, rows = build_items(record, last_viewed=last_viewed)
+        new_rows = set(item.get("index_rows", {}).get("SS", []))
+        stale = old_rows - new_rows
+        if stale:
+            item["index_rows"] = {"SS": sorted(new_rows | old_rows)}
+        self.client.put_item(TableName=self.table, Item=item)
+        requests: list[dict] = [{"PutRequest": {"Item": row}} for row in rows]
+        for row in sorted(stale):
+            pk, sk = _split_row(row)
+            requests.append({"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}})
         self._batch_write(requests)
+        if stale:  # the final row list (a PutItem, not an UpdateItem: same permission as the first write)
+            item["index_rows"] = {"SS": sorted(new_rows)}
+            if not new_rows:
+                del item["index_rows"]
+            self.client.put_item(TableName=self.table, Item=item)
+        old_processed = bool(old) and old["status"]["S"] == "processed"
+        self._count(count_deltas(old_rows, old_processed, new_rows, record.status == "processed"),
+                    keys.display_names(record))
+
+    def _count(self, deltas: dict[str, int], names: dict[str, str]) -> None:
+        for pk, delta in sorted(deltas.items()):
+            expr, values, attr_names = "ADD n :d", {":d": {"N": str(delta)}}, {}
+            if delta > 0 and pk in names:
+                expr += " SET #name = :name"
+                values[":name"] = {"S": names[pk]}
+                attr_names["#name"] = "name"
+            kwargs: dict[str, Any] = {"TableName": self.table, "Key": {"pk": {"S": keys.VOCAB_PK}, "sk": {"S": pk}},
+                                      "UpdateExpression": expr, "ExpressionAttributeValues": values}
+            if attr_names:
+                kwargs["ExpressionAttributeNames"] = attr_names
+            self.client.update_item(**kwargs)
 
     def delete_photo(self, key: str) -> PhotoRecord | None:
         old = self._get_raw(key)
         if not old:
             return None
+        old_rows = set(old.get("index_rows", {}).get("SS", []))
         requests = []
-        for row in old.get("index_rows", {}).get("SS", []):
-            pk, _, row_sk = row.partition("|")
-            requests.append({"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": row_sk}}}})
+        for row in sorted(old_rows):
+            pk, sk = _split_row(row)
+            requests.append({"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}})
         requests.append({"DeleteRequest": {"Key": {"pk": {"S": keys.photo_pk(key)}, "sk": {"S": keys.PHOTO_SK}}}})
         self._batch_write(requests)
+        self._count(count_deltas(old_rows, old["status"]["S"] == "processed", set(), False), {})
         return PhotoRecord.from_dict(json.loads(old["doc"]["S"]))
 
     def mark_viewed(self, key: str, when: str | None = None) -> None:
-        self.client.update_item(
-            TableName=self.table,
-            Key={"pk": {"S": keys.photo_pk(key)}, "sk": {"S": keys.PHOTO_SK}},
-            UpdateExpression="SET last_viewed = :t",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":t": {"S": when or _now()}},
-        )
+        """Record a view: ``last_viewed`` on the photo and its row in the VIEWED partition moves, in one
+        transaction (the row is listed in ``index_rows`` like every other)."""
+        when = when or _now()
+        old = self._get_raw(key)
+        photo_key = {"pk": {"S": keys.photo_pk(key)}, "sk": {"S": keys.PHOTO_SK}}
+        if old is None:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "ConditionalCheckFailedException",
+                                         "Message": f"no photo {key}"}}, "UpdateItem")
+        rows = set(old.get("index_rows", {}).get("SS", []))
+        viewed = [r for r in rows if _split_row(r)[0] == keys.VIEWED_PK]
+        if not viewed:
+            self.client.update_item(TableName=self.table, Key=photo_key, UpdateExpression="SET last_viewed = :t",
+                                    ConditionExpression="attribute_exists(pk)",
+                                    ExpressionAttributeValues={":t": {"S": when}})
+            return
+        record = PhotoRecord.from_dict(json.loads(old["doc"]["S"]))
+        new_sk = keys.viewed_sk(when, record.taken_at, key)
+        new_row = _row_id(keys.VIEWED_PK, new_sk)
+        rows = (rows - set(viewed)) | {new_row}
+        summary = json.dumps(keys.summary(record), separators=(",", ":"))
+        actions: list[dict] = [
+            {"Update": {"TableName": self.table, "Key": photo_key,
+                        "UpdateExpression": "SET last_viewed = :t, index_rows = :r",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": {":t": {"S": when}, ":r": {"SS": sorted(rows)}}}},
+            {"Put": {"TableName": self.table, "Item": {"pk": {"S": keys.VIEWED_PK}, "sk": {"S": new_sk},
+                                                       "key": {"S": key}, "summary": {"S": summary}}}},
+        ]
+        for row in viewed:
+            if row != new_row:
+                actions.append({"Delete": {"TableName": self.table,
+                                           "Key": {"pk": {"S": keys.VIEWED_PK}, "sk": {"S": _split_row(row)[1]}}}})
+        self.client.transact_write_items(TransactItems=actions)
 
     def _batch_write(self, requests: list[dict]) -> None:
         for start in range(0, len(requests), 25):
@@ -132,23 +230,60 @@ class Catalog:
                 break
         return out
 
+    def query_page(self, pk: str, lo: str | None = None, hi: str | None = None, *, newest_first: bool = True,
+                   limit: int | None = None, start_key: dict | None = None) -> Page:
+        """One Query page of an index partition, ``lo <= sk <= hi`` when given."""
+        kwargs: dict[str, Any] = {"TableName": self.table, "ScanIndexForward": not newest_first,
+                                  "ExpressionAttributeValues": {":pk": {"S": pk}}}
+        if lo is not None or hi is not None:
+            kwargs["KeyConditionExpression"] = "pk = :pk AND sk BETWEEN :a AND :b"
+            kwargs["ExpressionAttributeValues"][":a"] = {"S": lo or " "}  # keys cannot be empty; " " < any sk
+            kwargs["ExpressionAttributeValues"][":b"] = {"S": hi if hi is not None else "\uffff"}
+        else:
+            kwargs["KeyConditionExpression"] = "pk = :pk"
+        if limit:
+            kwargs["Limit"] = limit
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        response = self.client.query(**kwargs)
+        rows = [json.loads(item["summary"]["S"]) for item in response.get("Items", [])]
+        return Page(rows, int(response.get("ScannedCount", len(rows))), response.get("LastEvaluatedKey"))
+
     def query_partition(
         self, pk: str, start: str | None = None, end: str | None = None, newest_first: bool = True,
         limit: int | None = None,
     ) -> Iterator[dict]:
         """Summaries from one index partition, optionally between two capture-time prefixes."""
-        expr = "pk = :pk"
-        values: dict[str, Any] = {":pk": {"S": pk}}
-        if start or end:
-            expr += " AND sk BETWEEN :a AND :b"
-            values[":a"] = {"S": start or ""}
-            values[":b"] = {"S": (end or "9999") + "\uffff"}
-        kwargs: dict[str, Any] = {"KeyConditionExpression": expr, "ExpressionAttributeValues": values,
-                                  "ScanIndexForward": not newest_first}
-        if limit:
-            kwargs["Limit"] = limit
-        for item in self._query(**kwargs):
-            yield json.loads(item["summary"]["S"])
+        hi = (end or "9999") + "\uffff" if (start or end) else None
+        lo = (start or "") if (start or end) else None
+        start_key = None
+        returned = 0
+        while True:
+            page = self.query_page(pk, lo, hi, newest_first=newest_first,
+                                   limit=(limit - returned) if limit else None, start_key=start_key)
+            for row in page.rows:
+                yield row
+            returned += len(page.rows)
+            if not page.last_key or (limit and returned >= limit):
+                return
+            start_key = page.last_key
+
+    def vocabulary(self) -> tuple[dict[str, dict], int]:
+        """VOCAB: partition → {"n": count, "name": display name}, and the items read (one Query)."""
+        out: dict[str, dict] = {}
+        read = 0
+        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :pk",
+                                  "ExpressionAttributeValues": {":pk": {"S": keys.VOCAB_PK}}}
+        while True:
+            response = self.client.query(**kwargs)
+            read += int(response.get("ScannedCount", 0))
+            for item in response.get("Items", []):
+                n = int(item.get("n", {}).get("N", "0"))
+                if n > 0:
+                    out[item["sk"]["S"]] = {"n": n, "name": item.get("name", {}).get("S")}
+            if not response.get("LastEvaluatedKey"):
+                return out, read
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _query(self, **kwargs: Any) -> Iterator[dict]:
         kwargs["TableName"] = self.table

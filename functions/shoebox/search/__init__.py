@@ -1,4 +1,4 @@
-"""English search: parse a query into people, labels, places, dates, camera and format."""
+"""English search: parse a query into people, labels, places, dates, camera and format; run it as Queries."""
 
 from .query import ParsedQuery, Term, Vocabulary, parse
 

@@ -1,0 +1,478 @@
+"""Run a :class:`ParsedQuery` against the catalog: a plan of DynamoDB Queries, never a Scan.
+
+Every facet of a query names one or more index partitions (see ``shoebox.catalog.keys``); the date
+ranges bound the sort key of whichever partition is read, because every index partition is sorted by
+capture time. The planner
+
+1. turns the query into *slots*, one per facet that must hold: each person (an OR over the person's id
+   and its merged aliases), each label, the places (OR), the cameras (OR), kind, format, month-day;
+2. lists the *access paths*: each slot's partitions, and for two slots of the composite families
+   (person×person, person×label, person×place, label×place) the pair partitions plus the overflow
+   partitions of photos over a family's cap;
+3. estimates each path's size from the VOCAB counts (pairs: independence, ``n_a·n_b/N``) and reads the
+   smallest, newest first, page by page, merging its partitions by sort key, checking every other slot
+   on the row's summary, until ``offset + limit`` rows matched. No slot at all → the YEAR partitions.
+
+So a query with at most two facets of the composite kinds (plus any dates) reads only rows it returns;
+a third facet, or camera/kind/format combined with another facet, is checked on the summary of the
+smallest path and costs the reads its selectivity implies (``--explain`` shows them).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import combinations
+from typing import Any
+
+from shoebox.catalog import Catalog, keys
+from shoebox.search.query import ParsedQuery, Vocabulary, parse
+
+MIN_PAGE = 8
+PAIR_KINDS = {frozenset(("PERSON",)), frozenset(("PERSON", "LABEL")), frozenset(("PERSON", "PLACE")),
+              frozenset(("LABEL", "PLACE"))}
+
+
+# ------------------------------------------------------------------------------------------ shapes
+
+
+@dataclass
+class Slot:
+    """One facet that must hold: a row matches when it has any of ``values`` (read from ``pks``)."""
+
+    kind: str  # PERSON | LABEL | PLACE | CAMERA | KIND | FORMAT | MD
+    pks: list[str]
+    label: str  # for --explain
+
+    def matches(self, row: dict) -> bool:
+        return bool(set(self.pks) & row_partitions(row, self.kind))
+
+
+@dataclass
+class Path:
+    pks: list[str]
+    covers: list[int]  # slot indexes this path guarantees
+    estimate: float
+    note: str = ""
+
+
+@dataclass
+class QueryRun:
+    pk: str
+    sk_from: str | None
+    sk_to: str | None
+    items_read: int = 0
+    returned: int = 0
+    pages: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"partition": self.pk, "sk_from": self.sk_from, "sk_to": self.sk_to,
+                "items_read": self.items_read, "pages": self.pages}
+
+
+@dataclass
+class SearchResult:
+    rows: list[dict]
+    parsed: ParsedQuery | None = None
+    plan: dict[str, Any] = field(default_factory=dict)
+    queries: list[QueryRun] = field(default_factory=list)
+    vocabulary_read: int = 0
+
+    @property
+    def items_read(self) -> int:
+        return sum(q.items_read for q in self.queries)
+
+    @property
+    def unknown(self) -> list[str]:
+        return list(self.parsed.unknown) if self.parsed else []
+
+    def explain(self) -> dict[str, Any]:
+        return {
+            "parsed": self.parsed.to_dict() if self.parsed else None,
+            "unknown": self.unknown,
+            "plan": self.plan,
+            "queries": [q.to_dict() for q in self.queries],
+            "items_read": self.items_read,
+            "returned": len(self.rows),
+            "vocabulary_items_read": self.vocabulary_read,
+        }
+
+
+def row_partitions(row: dict, kind: str) -> set[str]:
+    """The partitions of one kind a row's summary says its photo is in."""
+    if kind == "PERSON":
+        return {keys.person_pk(p) for p in row.get("people") or []}
+    if kind == "LABEL":
+        return {keys.label_pk(name) for name in row.get("labels") or []}
+    if kind == "PLACE":
+        return {keys.place_pk(k) for k in keys.place_keys(row.get("place"))}
+    if kind == "CAMERA":
+        return {keys.camera_pk(row["camera"])} if row.get("camera") else set()
+    if kind == "KIND":
+        return {f"KIND#{row['kind']}"} if row.get("kind") else set()
+    if kind == "FORMAT":
+        return {f"FORMAT#{row['format']}"} if row.get("format") else set()
+    if kind == "MD":
+        taken = row.get("taken_at") or ""
+        return {f"MD#{taken[5:10]}"} if len(taken) >= 10 else set()
+    return set()
+
+
+def row_sk(row: dict) -> str:
+    return keys.time_sk(row.get("taken_at"), row["key"])
+
+
+# ------------------------------------------------------------------------------------------ dates
+
+
+def sk_ranges(ranges: list[tuple[date, date]]) -> list[tuple[str, str]] | None:
+    """Inclusive date ranges → disjoint sort-key ranges, newest first (None: no bound)."""
+    if not ranges:
+        return None
+    merged: list[list[date]] = []
+    for a, b in sorted(ranges):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    out = []
+    for a, b in reversed(merged):
+        lo = "0001-01-01" if a == date.min else a.isoformat()
+        hi = "9999\uffff" if b == date.max else b.isoformat() + "\uffff"
+        out.append((lo, hi))
+    return out
+
+
+def in_ranges(row: dict, bounds: list[tuple[str, str]] | None) -> bool:
+    if bounds is None:
+        return True
+    sk = row_sk(row)
+    return any(lo <= sk <= hi for lo, hi in bounds)
+
+
+# ------------------------------------------------------------------------------------------ the catalog's vocabulary
+
+
+@dataclass
+class CatalogVocabulary:
+    counts: dict[str, dict]  # VOCAB: partition → {"n", "name"}
+    people_groups: dict[str, list[str]]  # person id (canonical or alias) → every id of that person
+    vocab: Vocabulary
+    items_read: int
+
+    @property
+    def total(self) -> int:
+        return max(1, (self.counts.get(keys.ALL_COUNT) or {}).get("n", 1))
+
+    def count(self, pk: str) -> int:
+        return (self.counts.get(pk) or {}).get("n", 0)
+
+    @property
+    def years(self) -> list[str]:
+        found = [pk for pk in self.counts if pk.startswith("YEAR#")]
+        # newest year first; undated photos (YEAR#unknown) last
+        return sorted(found, key=lambda pk: (pk[5:].isdigit(), pk), reverse=True)
+
+
+def _people(catalog: Catalog, person_ids: list[str]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """(name → id, id → the person's ids) from the people module when present; ids alone otherwise."""
+    names: dict[str, str] = {pid: pid for pid in person_ids}
+    groups: dict[str, list[str]] = {pid: [pid] for pid in person_ids}
+    try:
+        from shoebox.catalog.people import People
+    except ImportError:  # pragma: no cover - people module not installed
+        return names, groups
+    people = People(catalog)
+    for person in people.list_people(include_empty=True):
+        ids = [person.id, *person.aliases]
+        for pid in ids:
+            groups[pid] = ids
+            names[pid] = person.id
+        if person.name:
+            names[person.name] = person.id
+    for name, pid in people.names().items():
+        names.setdefault(name, pid)
+    return names, groups
+
+
+def load_vocabulary(catalog: Catalog) -> CatalogVocabulary:
+    counts, read = catalog.vocabulary()
+    labels = [v.get("name") or pk.split("#", 1)[1] for pk, v in counts.items()
+              if pk.startswith("LABEL#") and keys.PAIR not in pk]
+    cameras = [v.get("name") or pk.split("#", 1)[1] for pk, v in counts.items()
+               if pk.startswith("CAMERA#")]
+    person_ids = [pk.split("#", 1)[1] for pk in counts if pk.startswith("PERSON#") and keys.PAIR not in pk]
+    names, groups = _people(catalog, person_ids)
+    return CatalogVocabulary(counts, groups, Vocabulary(people=names, labels=labels, cameras=cameras), read)
+
+
+# ------------------------------------------------------------------------------------------ planning
+
+
+def slots_for(q: ParsedQuery, cv: CatalogVocabulary) -> list[Slot]:
+    slots: list[Slot] = []
+    for pid in q.people:
+        ids = cv.people_groups.get(pid, [pid])
+        slots.append(Slot("PERSON", [keys.person_pk(i) for i in ids], f"person {pid}"))
+    for name in q.labels:
+        slots.append(Slot("LABEL", [keys.label_pk(name)], f"label {name}"))
+    if q.places:
+        slots.append(Slot("PLACE", list(dict.fromkeys(keys.place_pk(p.key) for p in q.places)),
+                          "place " + " | ".join(p.key for p in q.places)))
+    if q.cameras:
+        slots.append(Slot("CAMERA", [keys.camera_pk(c) for c in q.cameras], "camera " + " | ".join(q.cameras)))
+    if q.kind:
+        slots.append(Slot("KIND", [f"KIND#{q.kind}"], f"kind {q.kind}"))
+    if q.format:
+        slots.append(Slot("FORMAT", [f"FORMAT#{q.format}"], f"format {q.format}"))
+    if q.month_day:
+        month, day = q.month_day
+        slots.append(Slot("MD", [f"MD#{month:02d}-{day:02d}"], f"month-day {month:02d}-{day:02d}"))
+    return slots
+
+
+def _pair_pks(a: Slot, b: Slot, cv: CatalogVocabulary) -> tuple[list[str], float]:
+    pks: list[str] = []
+    estimate = 0.0
+    first, second = (a, b)
+    order = {kind: i for i, (kind, _, _) in enumerate(keys.FAMILIES)}
+    if a.kind != b.kind and order.get(a.kind, 9) > order.get(b.kind, 9):
+        first, second = b, a
+    for x in first.pks:
+        for y in second.pks:
+            if x == y:
+                continue
+            pks.append(keys.pair_pk(x, y))
+            estimate += cv.count(x) * cv.count(y) / cv.total
+        over = keys.overflow_pk(x, second.kind)
+        if cv.count(over):
+            pks.append(over)
+            estimate += cv.count(over)
+    return list(dict.fromkeys(pks)), estimate
+
+
+def _single_estimate(slot: Slot, cv: CatalogVocabulary) -> float:
+    if slot.kind == "MD":
+        return cv.total / 366.0
+    return float(sum(cv.count(pk) for pk in slot.pks))
+
+
+def plan(q: ParsedQuery, cv: CatalogVocabulary) -> tuple[list[Slot], Path | None, list[Path]]:
+    """(slots, the path to read, every candidate). No slot → (slots, None, []): read by date."""
+    slots = slots_for(q, cv)
+    candidates: list[Path] = []
+    for i, slot in enumerate(slots):
+        candidates.append(Path(slot.pks, [i], _single_estimate(slot, cv), slot.label))
+    for i, j in combinations(range(len(slots)), 2):
+        a, b = slots[i], slots[j]
+        if frozenset((a.kind, b.kind)) in PAIR_KINDS:
+            pks, estimate = _pair_pks(a, b, cv)
+            candidates.append(Path(pks, [i, j], estimate, f"{a.label} & {b.label}"))
+    if not candidates:
+        return slots, None, []
+    # smallest estimate; on a tie the path covering more facets (fewer rows to filter)
+    best = min(candidates, key=lambda p: (p.estimate, -len(p.covers), len(p.pks)))
+    return slots, best, candidates
+
+
+# ------------------------------------------------------------------------------------------ execution
+
+
+class _Stream:
+    """One partition read newest first across disjoint sk ranges, a page at a time."""
+
+    def __init__(self, catalog: Catalog, pk: str, bounds: list[tuple[str | None, str | None]], first_page: int,
+                 runs: list[QueryRun]) -> None:
+        self.catalog, self.pk, self.bounds = catalog, pk, bounds
+        self.page_size = max(MIN_PAGE, first_page)
+        self.runs = runs
+
+    def __iter__(self) -> Iterator[dict]:
+        for lo, hi in self.bounds:
+            run = QueryRun(self.pk, lo, hi)
+            self.runs.append(run)
+            start_key = None
+            while True:
+                page = self.catalog.query_page(self.pk, lo, hi, limit=self.page_size, start_key=start_key)
+                run.pages += 1
+                run.items_read += page.read
+                run.returned += len(page.rows)
+                yield from page.rows
+                if not page.last_key:
+                    break
+                start_key = page.last_key
+                self.page_size = min(self.page_size * 2, 1000)
+
+
+def _merge(streams: list[Any]) -> Iterator[dict]:
+    """Newest first across streams, each photo once."""
+    if len(streams) == 1:
+        yield from streams[0]
+        return
+    heap: list[tuple[str, int, dict, Iterator[dict]]] = []
+
+    def push(i: int, it: Iterator[dict]) -> None:
+        row = next(it, None)
+        if row is not None:
+            # max-heap on the sort key via inverted characters
+            heapq.heappush(heap, (_desc(row_sk(row)), i, row, it))
+
+    for i, stream in enumerate(streams):
+        push(i, iter(stream))
+    seen: set[str] = set()
+    while heap:
+        _, i, row, it = heapq.heappop(heap)
+        if row["key"] not in seen:
+            seen.add(row["key"])
+            yield row
+        push(i, it)
+
+
+def _desc(text: str) -> str:
+    return "".join(chr(0x10FFFF - ord(c)) for c in text)
+
+
+class Searcher:
+    """English query → rows, over one catalog. The vocabulary (one Query of VOCAB, one of PEOPLE) is read
+    once per Searcher; :meth:`refresh` re-reads it."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._cv: CatalogVocabulary | None = None
+
+    @property
+    def vocabulary(self) -> CatalogVocabulary:
+        if self._cv is None:
+            self._cv = load_vocabulary(self.catalog)
+        return self._cv
+
+    def refresh(self) -> None:
+        self._cv = None
+
+    def search(self, text: str, *, today: date | None = None, limit: int = 50, offset: int = 0) -> SearchResult:
+        fresh = self._cv is None
+        cv = self.vocabulary
+        parsed = parse(text, today=today or date.today(), vocab=cv.vocab)
+        result = self.execute(parsed, limit=limit, offset=offset)
+        result.vocabulary_read = cv.items_read if fresh else 0
+        return result
+
+    def execute(self, q: ParsedQuery, *, limit: int = 50, offset: int = 0) -> SearchResult:
+        cv = self.vocabulary
+        result = SearchResult([], parsed=q)
+        if q.is_empty and q.unknown:
+            result.plan = {"path": None, "reason": "nothing in the query was understood"}
+            return result
+        need = offset + limit
+        bounds = sk_ranges(q.date_ranges)
+        slots, path, candidates = plan(q, cv)
+        if path is None:
+            streams: list[Any] = self._by_date(bounds, need, result.queries)
+            rest: list[Slot] = []
+            result.plan = {"path": "YEAR partitions (dates only)",
+                           "partitions": list(dict.fromkeys(seg[0] for seg in streams[0].segments))}
+        else:
+            k = max(1, len(path.pks))
+            per_stream = math.ceil(need / k) + 1
+            streams = [_Stream(self.catalog, pk, bounds or [(None, None)], per_stream, result.queries)
+                       for pk in path.pks]
+            rest = [s for i, s in enumerate(slots) if i not in path.covers]
+            result.plan = {
+                "path": path.note, "partitions": path.pks, "estimate": round(path.estimate, 1),
+                "filters": [s.label for s in rest],
+                "candidates": [{"path": c.note, "estimate": round(c.estimate, 1)} for c in
+                               sorted(candidates, key=lambda c: c.estimate)],
+            }
+        if bounds:
+            result.plan["sk_ranges"] = [[lo, hi.rstrip("\uffff")] for lo, hi in bounds]
+        matched = 0
+        for row in _merge(streams):
+            if not in_ranges(row, bounds) or not all(s.matches(row) for s in rest):
+                continue
+            matched += 1
+            if matched > offset:
+                result.rows.append(row)
+            if matched >= need:
+                break
+        return result
+
+    def _by_date(self, bounds: list[tuple[str, str]] | None, need: int, runs: list[QueryRun]) -> list[_Chain]:
+        """One stream over the YEAR partitions, newest year first, each clipped to the date bounds."""
+        cv = self.vocabulary
+        segments: list[tuple[str, str | None, str | None]] = []
+        for pk in cv.years:
+            year = pk.split("#", 1)[1]
+            if not year.isdigit():
+                if bounds is None:
+                    segments.append((pk, None, None))
+                continue
+            if bounds is None:
+                segments.append((pk, None, None))
+                continue
+            for lo, hi in bounds:
+                ylo, yhi = f"{year}-", f"{year}-\uffff"
+                a, b = max(lo, ylo), min(hi, yhi)
+                if a <= b:
+                    segments.append((pk, a, b))
+        return [_Chain(self.catalog, segments, need + 1, runs)]
+
+
+class _Chain:
+    """Several (partition, sk range) segments read one after another (disjoint, newest first)."""
+
+    def __init__(self, catalog: Catalog, segments: list[tuple[str, str | None, str | None]], first_page: int,
+                 runs: list[QueryRun]) -> None:
+        self.catalog, self.segments, self.page_size, self.runs = catalog, segments, first_page, runs
+
+    def __iter__(self) -> Iterator[dict]:
+        for pk, lo, hi in self.segments:
+            stream = _Stream(self.catalog, pk, [(lo, hi)], self.page_size, self.runs)
+            yield from stream
+            self.page_size = stream.page_size
+
+
+# ------------------------------------------------------------------------------------------ other lists
+
+
+def on_this_day(catalog: Catalog, day: date, *, limit: int = 50) -> SearchResult:
+    """Photos taken on ``day``'s month and day in any year up to ``day``, newest first (MD# partitions;
+    on 28 February of a non-leap year, 29 February too)."""
+    mds = [f"{day.month:02d}-{day.day:02d}"]
+    if (day.month, day.day) == (2, 28) and not _leap(day.year):
+        mds.append("02-29")
+    result = SearchResult([])
+    hi = day.isoformat() + "\uffff"
+    streams = [_Stream(catalog, f"MD#{md}", [("", hi)], limit + 1, result.queries) for md in mds]
+    for row in _merge(streams):
+        result.rows.append(row)
+        if len(result.rows) >= limit:
+            break
+    result.plan = {"path": "month-day", "partitions": [f"MD#{md}" for md in mds]}
+    return result
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def rediscover(catalog: Catalog, *, limit: int = 20) -> SearchResult:
+    """Photos not viewed for the longest time, never-viewed first (oldest capture first): the VIEWED
+    partition read in ascending order."""
+    result = SearchResult([])
+    run = QueryRun(keys.VIEWED_PK, None, None)
+    result.queries.append(run)
+    start_key = None
+    while len(result.rows) < limit:
+        page = catalog.query_page(keys.VIEWED_PK, newest_first=False, limit=limit - len(result.rows),
+                                  start_key=start_key)
+        run.pages += 1
+        run.items_read += page.read
+        result.rows.extend(page.rows)
+        if not page.last_key:
+            break
+        start_key = page.last_key
+    result.plan = {"path": "VIEWED ascending"}
+    return result
