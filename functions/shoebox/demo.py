@@ -12,11 +12,10 @@ from shoebox.config import shoebox_home
 from shoebox.ingest.files import original_key
 from shoebox.samples import write_samples
 
-SEARCHES = ["beach", "2007", "photos from 2006"]
+SEARCHES = ["photos from 2007", "cat in Paris", "photos in Italy"]
 
 
 def run_demo(home: Path | None = None, as_json: bool = False, console: Console | None = None) -> int:
-    from shoebox.cli.simple_search import search
     from shoebox.local import LocalRuntime
 
     console = console or Console()
@@ -32,7 +31,10 @@ def run_demo(home: Path | None = None, as_json: bool = False, console: Console |
             console.print(f"[bold]Shoebox demo[/bold] — local stack in {home}, recognizer: {runtime.recognizer}")
             console.print(f"ingesting {len(files)} sample photos through statemachine/process_photo.asl.json …")
         results = backend.ingest(uploads, lambda r: print(dumps(r)) if as_json else None)
-        searches = {q: search(backend.catalog, q) for q in SEARCHES}
+        from shoebox.search.execute import Searcher
+
+        searcher = Searcher(backend.catalog)
+        searches = {q: searcher.search(q).rows for q in SEARCHES}
         failed = backend.catalog.list_failed()
 
     if as_json:
