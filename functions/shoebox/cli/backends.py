@@ -86,6 +86,38 @@ class BaseBackend:
         again = _head_etag(self.s3, self.bucket, other.key)
         return other, (again != digest) or force
 
+    state_machine_arn: str
+
+    @property
+    def sfn(self) -> Any:
+        return aws.client("stepfunctions")
+
+    def start_photo(self, key: str) -> str:
+        """Run the workflow for an object already in the bucket, as its upload event would; returns the
+        execution ARN. The original is not touched."""
+        from shoebox.local.router import execution_name
+
+        head = self.s3.head_object(Bucket=self.bucket, Key=key)
+        event = {"version": "0", "source": "aws.s3", "detail-type": "Object Created",
+                 "resources": [f"arn:aws:s3:::{self.bucket}"],
+                 "detail": {"version": "0", "bucket": {"name": self.bucket}, "reason": "ShoeboxRetry",
+                            "object": {"key": key, "size": head["ContentLength"], "etag": head["ETag"].strip('"')}}}
+        return self.sfn.start_execution(stateMachineArn=self.state_machine_arn, name=execution_name(key),
+                                        input=json.dumps(event))["executionArn"]
+
+    def wait(self, arns: list[str], timeout: float = 900.0) -> dict[str, str]:
+        deadline = time.monotonic() + timeout
+        done: dict[str, str] = {}
+        while len(done) < len(arns) and time.monotonic() < deadline:
+            for arn in arns:
+                if arn not in done:
+                    status = self.sfn.describe_execution(executionArn=arn)["status"]
+                    if status != "RUNNING":
+                        done[arn] = status
+            if len(done) < len(arns):
+                time.sleep(2)
+        return done
+
     def execution_records(self, failed_only: bool = False, limit: int = 200) -> list[dict]:
         raise NotImplementedError
 
@@ -98,6 +130,10 @@ class LocalBackend(BaseBackend):
         self.rt = runtime
         self.bucket = runtime.bucket
         self.table = runtime.table
+        self.state_machine_arn = runtime.state_machine_arn()
+
+    def wait(self, arns: list[str], timeout: float = 900.0) -> dict[str, str]:
+        return self.rt.wait(arns, timeout)
 
     def ingest(self, uploads: list[Upload], on_result: ResultCallback, force: bool = False,
                window: int | None = None) -> list[dict]:

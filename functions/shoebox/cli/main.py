@@ -182,7 +182,8 @@ def demo(
 
 
 # Command groups that live in their own modules register themselves here (each has `register(app)`).
-COMMAND_MODULES = ("shoebox.cli.search_cmds", "shoebox.cli.people", "shoebox.cli.backfill", "shoebox.cli.share")
+COMMAND_MODULES = ("shoebox.cli.search_cmds", "shoebox.cli.people", "shoebox.cli.backfill", "shoebox.cli.share",
+                   "shoebox.cli.ops")
 
 
 def _register_command_modules() -> None:

@@ -7,7 +7,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import io
+import sys
 import json
 import logging
 import os
@@ -177,8 +180,10 @@ class LocalRuntime:
                                                    "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
         sfn = aws.client("stepfunctions")
         for logical, spec in stack.state_machines.items():
-            arn = sfn.create_state_machine(name=spec.name, definition=json.dumps(spec.definition), roleArn=role,
-                                           type=spec.type)["stateMachineArn"]
+            # moto's ASL parser prints notes about fields it ignores; stdout belongs to --json output
+            with contextlib.redirect_stdout(sys.stderr if self.log_level == "DEBUG" else io.StringIO()):
+                arn = sfn.create_state_machine(name=spec.name, definition=json.dumps(spec.definition), roleArn=role,
+                                               type=spec.type)["stateMachineArn"]
             self._state_machine_arns[logical] = arn
         events = aws.client("events")
         for rule in stack.rules:

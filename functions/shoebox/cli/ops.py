@@ -1,0 +1,59 @@
+"""`shoebox retry` and `shoebox validate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from shoebox.cli.backends import dumps, open_backend
+from shoebox.cli.common import JsonOpt, StackOpt, err, out
+
+
+def retry(
+    keys: Annotated[Optional[list[str]], typer.Argument(help="Photo keys to re-run (default: all failed).")] = None,
+    as_json: JsonOpt = False,
+    stack: StackOpt = None,
+) -> None:
+    """Re-run photos through the workflow (the failed ones by default). Originals are never modified."""
+    with open_backend(stack) as backend:
+        targets = keys or [r.key for r in backend.catalog.list_failed()]
+        if not targets:
+            err.print("no failed photos")
+            return
+        started = [(key, backend.start_photo(key)) for key in targets]
+        backend.wait([arn for _, arn in started])
+        results = []
+        for key, arn in started:
+            record = backend.catalog.get_photo(key)
+            results.append({"key": key, "execution": arn, "status": record.status if record else None,
+                            "error": record.error if record else None})
+    if as_json:
+        print(dumps(results))
+    else:
+        for r in results:
+            out.print(f"{r['key']}: {r['status']}" + (f" — {r['error']}" if r["error"] else ""))
+    if any(r["status"] == "failed" for r in results):
+        raise typer.Exit(2)
+
+
+def validate(root: Annotated[Optional[Path], typer.Option(help="Project folder.")] = None, as_json: JsonOpt = False) -> None:
+    """Offline checks: cfn-lint, the SAM transform, and every state machine loads in the ASL interpreter."""
+    from shoebox.validate import run_checks
+
+    results = run_checks(root)
+    if as_json:
+        print(dumps(results))
+    else:
+        for name, problems in results.items():
+            out.print(f"[{'green' if not problems else 'red'}]{'ok  ' if not problems else 'FAIL'}[/] {name}")
+            for problem in problems:
+                out.print(f"      {problem}")
+    if any(results.values()):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(retry)
+    app.command()(validate)
