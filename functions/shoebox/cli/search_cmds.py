@@ -40,6 +40,13 @@ def _explain(result, as_json: bool) -> None:
               f" (+{report['vocabulary_items_read']} vocabulary)")
 
 
+def find(catalog, query: str, limit: int = 500) -> list[dict]:
+    """Search rows for a query (used by `share --query`)."""
+    from shoebox.search.execute import Searcher
+
+    return Searcher(catalog).search(query, limit=limit).rows
+
+
 def search(
     query: Annotated[str, typer.Argument(help='e.g. "photos of Natalie from 2007", "dogs in Paris last summer"')],
     as_json: JsonOpt = False,
