@@ -148,3 +148,18 @@ def test_raw_from_path_with_misleading_extension(tmp_path):
     path.write_bytes(make_dng((640, 426), preview=marked((1200, 800))))
     r = render(path)
     assert r.format == "dng" and r.path == "raw-preview" and r.view_size == (1200, 800)
+
+
+def test_camera_tiff_that_libraw_rejects_falls_back_to_tiff():
+    from imaging_samples import ASCII, LONG, SHORT, Blob, Ifd, write_tiff
+
+    im = marked((64, 48))
+    data = im.tobytes()
+    tiff = write_tiff(Ifd([
+        (0x00FE, LONG, [1]), (0x010F, ASCII, "NIKON CORPORATION"), (0x0100, LONG, [64]), (0x0101, LONG, [48]),
+        (0x0102, SHORT, [8, 8, 8]), (0x0103, SHORT, [1]), (0x0106, SHORT, [2]), (0x0111, LONG, Blob(data)),
+        (0x0115, SHORT, [3]), (0x0116, LONG, [48]), (0x0117, LONG, [len(data)]),
+    ]))
+    r = render(tiff)  # sniffed as NEF (Nikon, reduced-resolution IFD0), LibRaw says no, Pillow reads it
+    assert r.format == "tiff" and r.path == "decode" and r.view_size == (64, 48)
+    assert upright_colours(_rgb(r.view_jpeg)) == UPRIGHT
