@@ -34,3 +34,16 @@ def reset_clients() -> None:
     """Forget cached clients (the local runtime calls this when it starts or stops its mock)."""
     with _lock:
         _clients.clear()
+
+
+def presign_client(region: str | None = None) -> Any:
+    """An S3 client that signs URLs with SigV4 (its X-Amz-Expires is what makes a link expire)."""
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    cache_key = ("s3-presign", region)
+    with _lock:
+        found = _clients.get(cache_key)
+        if found is None:
+            found = boto3.session.Session().client(
+                "s3", region_name=region, config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
+            _clients[cache_key] = found
+        return found
