@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
 
 from imaging_samples import exif_bytes, jpeg_bytes, make_dng, marked
 from shoebox.imaging import PhotoMetadata, date_from_key, render

@@ -12,7 +12,7 @@ import rawpy
 from PIL import Image
 
 from ..errors import ImageError
-from .metadata import EXIF_IFD, GPS_IFD, PhotoMetadata, capture_time, exif_tags, metadata_from_tags
+from .metadata import EXIF_IFD, GPS_IFD, capture_time, exif_tags, metadata_from_tags
 from .rendering import (
     Rendition,
     _orientation,
@@ -27,8 +27,6 @@ from .sniff import FormatInfo
 # LibRaw ``sizes.flip`` → EXIF orientation (inverse of dcraw's "50132467"[orientation]).
 FLIP_TO_ORIENTATION = {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 8, 6: 6, 7: 7}
 
-_TIFF_BASED = {"nef", "nrw", "cr2", "arw", "sr2", "dng", "orf", "rw2", "pef", "srw", "3fr", "erf", "kdc",
-               "mos", "iiq", "mef", "raf_tiff"}
 _HEAD = 512 * 1024
 
 
