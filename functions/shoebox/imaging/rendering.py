@@ -96,7 +96,7 @@ def check_pixels(fmt: str, size: tuple[int, int], max_pixels: int) -> None:
     if w * h > max_pixels:
         raise ImageError(
             f"decompression-bomb guard: {fmt} declares {w}x{h} = {w * h / 1e6:.1f} MP, "
-            f"over the {max_pixels / 1e6:.0f} MP limit (SHOEBOX_MAX_PIXELS); not decoded"
+            f"over the {max_pixels / 1e6:.3g} MP limit (SHOEBOX_MAX_PIXELS); not decoded"
         )
 
 
@@ -111,6 +111,7 @@ def _transform(icc_digest: str, icc: bytes, in_mode: str):
     return ImageCms.buildTransform(src, _SRGB, in_mode, "RGB", renderingIntent=ImageCms.Intent.PERCEPTUAL)
 
 
+@functools.lru_cache(maxsize=64)
 def _is_srgb(icc: bytes) -> bool:
     try:
         desc = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc)))
