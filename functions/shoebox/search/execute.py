@@ -371,7 +371,6 @@ class Searcher:
         slots, path, candidates = plan(q, cv)
         if path is None:
             streams: list[Any] = self._by_date(bounds, need, result.queries)
-            rest: list[Slot] = []
             result.plan = {"path": "YEAR partitions (dates only)",
                            "partitions": list(dict.fromkeys(seg[0] for seg in streams[0].segments))}
         else:
@@ -390,7 +389,8 @@ class Searcher:
             result.plan["sk_ranges"] = [[lo, hi.rstrip("\uffff")] for lo, hi in bounds]
         matched = 0
         for row in _merge(streams):
-            if not in_ranges(row, bounds) or not all(s.matches(row) for s in rest):
+            # every slot is checked, covered ones too: overflow partitions hold photos of only one side
+            if not in_ranges(row, bounds) or not all(s.matches(row) for s in slots):
                 continue
             matched += 1
             if matched > offset:

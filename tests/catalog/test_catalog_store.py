@@ -1,0 +1,132 @@
+"""Catalog writes: idempotent re-puts, composite rows and their overflow, VOCAB counts, VIEWED moves."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+
+from shoebox.catalog import keys
+from shoebox.catalog.store import build_items
+from shoebox.models import PhotoRecord
+
+PARIS = {"city": "Paris", "region": "Île-de-France", "country": "France", "country_code": "FR"}
+ROME = {"city": "Rome", "region": "Lazio", "country": "Italy", "country_code": "IT"}
+
+
+def record(key="originals/2009/06/21/cat.jpg", taken="2009-06-21T16:05:00", labels=("Cat", "Pet"),
+           people=("p-1",), place=PARIS, camera="NIKON D70", status="processed") -> PhotoRecord:
+    return PhotoRecord(
+        key=key, status=status, etag="e1", format="jpeg", kind="lossy", taken_at=taken, camera=camera,
+        place=dict(place) if place else None, labels=[{"name": n, "confidence": 90.0} for n in labels],
+        faces=[{"face_id": f"f{i}", "person_id": p} for i, p in enumerate(people)],
+        thumbnails={"grid": {"key": f"thumbnails/grid/{key}"}}, pipeline_version=3)
+
+
+def rows_by_pk(items):
+    return Counter(i["pk"]["S"] for i in items if i["sk"]["S"] not in (keys.PHOTO_SK,) and i["pk"]["S"] != keys.VOCAB_PK)
+
+
+def vocab(catalog):
+    return {pk: v["n"] for pk, v in catalog.vocabulary()[0].items()}
+
+
+def test_partitions_use_place_keys_and_pairs():
+    parts = keys.index_partitions(record())
+    assert "PLACE#FR" in parts and "PLACE#FR/Île-de-France" in parts and "PLACE#FR/Île-de-France/Paris" in parts
+    assert "LABEL#cat" in parts and "PERSON#p-1" in parts and "MD#06-21" in parts and "YEAR#2009" in parts
+    assert "PERSON#p-1&LABEL#cat" in parts and "LABEL#pet&PLACE#FR/Île-de-France/Paris" in parts
+    assert "PERSON#p-1&PLACE#FR" in parts
+    assert keys.pair_pk("LABEL#cat", "PERSON#p-1") == keys.pair_pk("PERSON#p-1", "LABEL#cat")
+    # 2 labels, 1 person, 3 place levels: 2 + 3 + 6 composites
+    assert sum(1 for p in parts if keys.PAIR in p) == 11
+
+
+def test_re_put_replaces_rows_never_duplicates(catalog, table_items):
+    first = record()
+    catalog.put_photo(copy.deepcopy(first))
+    before = table_items()
+    catalog.put_photo(copy.deepcopy(first))  # same record again (a Lambda retry, a re-run)
+    def rows(items):  # the photo item's doc carries updated_at; every other item must be identical
+        return sorted(json.dumps(i, sort_keys=True) for i in items if i["sk"]["S"] != keys.PHOTO_SK)
+
+    assert rows(table_items()) == rows(before)
+    assert len(table_items()) == len(before)
+    photo = next(i for i in before if i["sk"]["S"] == keys.PHOTO_SK)
+    listed = set(photo["index_rows"]["SS"])
+    actual = {f'{i["pk"]["S"]}|{i["sk"]["S"]}' for i in before if i["pk"]["S"] not in (keys.VOCAB_PK,)
+              and i["sk"]["S"] != keys.PHOTO_SK}
+    assert listed == actual
+    assert all(n == 1 for n in rows_by_pk(before).values())
+
+    # re-processed: different labels, date and place → stale rows deleted, new ones written, once each
+    changed = record(taken="2012-03-11T08:40:00", labels=("Coffee",), place=ROME, people=())
+    catalog.put_photo(changed)
+    after = table_items()
+    pks = rows_by_pk(after)
+    assert all(n == 1 for n in pks.values())
+    assert not any(pk.startswith(("LABEL#cat", "LABEL#pet", "PERSON#", "PLACE#FR", "YEAR#2009", "MD#06-21"))
+                   for pk in pks)
+    assert {"LABEL#coffee", "PLACE#IT/Lazio/Rome", "YEAR#2012", "MD#03-11", "LABEL#coffee&PLACE#IT"} <= set(pks)
+    photo = next(i for i in after if i["sk"]["S"] == keys.PHOTO_SK)
+    assert len(photo["index_rows"]["SS"]) == sum(pks.values())
+    assert photo["pipeline_version"]["N"] == "3"
+    counts = vocab(catalog)
+    assert counts["LABEL#coffee"] == 1 and "LABEL#cat" not in counts and "PERSON#p-1" not in counts
+    assert counts[keys.ALL_COUNT] == 1
+
+
+def test_failed_photo_leaves_only_the_sparse_index(catalog, table_items):
+    catalog.put_photo(record())
+    failed = record(status="failed")
+    failed.error = "CorruptImage: truncated"
+    catalog.put_photo(failed)
+    items = table_items()
+    assert [i["pk"]["S"] for i in items if i["pk"]["S"] != keys.VOCAB_PK] == [keys.photo_pk(failed.key)]
+    assert [r.key for r in catalog.list_failed()] == [failed.key]
+    assert vocab(catalog) == {}
+
+
+def test_big_group_photo_writes_overflow_rows_not_every_pair():
+    people = tuple(f"p-{i}" for i in range(10))  # 45 person pairs > cap 15
+    labels = tuple(f"L{i}" for i in range(25))   # 25 labels × 3 place levels = 75 > cap 60
+    parts = keys.index_partitions(record(people=people, labels=labels))
+    assert not any(p.startswith("PERSON#p-0&PERSON#p-1") for p in parts)
+    assert sum(p.endswith("&PERSON#*") for p in parts) == 10
+    assert sum(p.endswith("&LABEL#*") for p in parts) == 10          # 10 × 25 = 250 > 60
+    assert sum(p.endswith("&PLACE#*") and p.startswith("LABEL#") for p in parts) == 25
+    assert "PERSON#p-0&PLACE#FR" in parts                            # 10 × 3 = 30 ≤ 30
+    assert len(parts) < 120
+
+
+def test_mark_viewed_moves_the_viewed_row(catalog, table_items):
+    a = record()
+    b = record(key="originals/2012/03/11/coffee.jpg", taken="2012-03-11T08:40:00", labels=("Coffee",))
+    catalog.put_photo(a)
+    catalog.put_photo(b)
+    order = [r["key"] for r in catalog.query_partition(keys.VIEWED_PK, newest_first=False)]
+    assert order == [a.key, b.key]  # never viewed: oldest capture first
+    catalog.mark_viewed(a.key, "2024-01-01T00:00:00")
+    order = [r["key"] for r in catalog.query_partition(keys.VIEWED_PK, newest_first=False)]
+    assert order == [b.key, a.key]
+    viewed = [i for i in table_items() if i["pk"]["S"] == keys.VIEWED_PK]
+    assert len(viewed) == 2
+    catalog.put_photo(record())  # re-processing keeps the view
+    assert [r["key"] for r in catalog.query_partition(keys.VIEWED_PK, newest_first=False)] == [b.key, a.key]
+    assert len([i for i in table_items() if i["pk"]["S"] == keys.VIEWED_PK]) == 2
+
+
+def test_delete_photo_removes_every_row(catalog, table_items):
+    catalog.put_photo(record())
+    catalog.delete_photo(record().key)
+    assert [i for i in table_items() if i["pk"]["S"] != keys.VOCAB_PK] == []
+    assert vocab(catalog) == {}
+
+
+def test_build_items_is_what_put_photo_writes(catalog, table_items):
+    rec = record()
+    catalog.put_photo(copy.deepcopy(rec))
+    rec.updated_at = catalog.get_photo(rec.key).updated_at
+    item, rows = build_items(rec)
+    stored = {(i["pk"]["S"], i["sk"]["S"]): i for i in table_items() if i["pk"]["S"] != keys.VOCAB_PK}
+    assert {(r["pk"]["S"], r["sk"]["S"]): r for r in rows + [item]} == stored
