@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from conftest import jpeg_bytes
+from photo_factory import jpeg_bytes
 from shoebox.ingest.files import capture_date, discover, disambiguate, original_key
 
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from shoebox.backfill.run import local_target, run_backfill, run_status
 from shoebox.catalog import Catalog
 from shoebox.local import router
-from conftest import jpeg_bytes
+from photo_factory import jpeg_bytes
 
 BAD = {  # not images; each must end as a recorded failure, never kill the run
     "originals/2019/03/notes.jpg": b"just some text, not a photo\n" * 4,

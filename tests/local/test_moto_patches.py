@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from importlib.metadata import version
 
-from conftest import jpeg_bytes
+from photo_factory import jpeg_bytes
 from shoebox.local import moto_patches
 
 

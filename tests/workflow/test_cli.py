@@ -8,7 +8,7 @@ import subprocess
 import sys
 from datetime import datetime
 
-from conftest import jpeg_bytes
+from photo_factory import jpeg_bytes
 from typer.testing import CliRunner
 
 from shoebox.cli.main import app

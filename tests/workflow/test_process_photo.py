@@ -8,7 +8,7 @@ from datetime import datetime
 
 from PIL import Image
 
-from conftest import jpeg_bytes
+from photo_factory import jpeg_bytes
 from shoebox import executions as views
 from shoebox.catalog import Catalog
 from shoebox.errors import RecognitionThrottled

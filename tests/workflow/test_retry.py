@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import jpeg_bytes
+from photo_factory import jpeg_bytes
 from typer.testing import CliRunner
 
 from shoebox.cli.main import app

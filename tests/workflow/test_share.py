@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from conftest import jpeg_bytes
+from photo_factory import jpeg_bytes
 from shoebox.cli.main import app
 from shoebox.sharing import album_html, parse_expiry, presign, SharedPhoto
 
