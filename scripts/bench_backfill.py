@@ -5,8 +5,8 @@
     python scripts/bench_backfill.py --sizes 400 --concurrency 1 --concurrency 4   # scaling with threads
 
 Each measurement runs in its own process (fresh peak RSS). Prints one JSON line per run:
-``{"photos", "max_concurrency", "wall_s", "photos_per_s", "peak_rss_mb", "cpu_s", "cores_busy", "cores",
-"processed", "failed"}``; ``cores_busy`` = CPU seconds / wall seconds (2.0 = two cores fully used).
+``{"photos", "max_concurrency", "wall_s", "photos_per_s", "peak_rss_mb", "bucket_mb", "cpu_s", "cores_busy",
+"cores", "processed", "failed"}`` (``bucket_mb``: what moto holds in memory for the bucket); ``cores_busy`` = CPU seconds / wall seconds (2.0 = two cores fully used).
 Photos are 1024x768 JPEGs with texture (the thumbnail step really decodes and resizes), recognizer "none".
 """
 
@@ -62,12 +62,16 @@ def measure(photos: int, concurrency: int) -> dict:
         summary = run_backfill(local_target(rt), None, max_concurrency=concurrency, poll_s=30)
         wall = time.perf_counter() - start
         cpu = sum(os.times()[:2]) - cpu0
+        stored = sum(o["Size"] for page in rt.s3.get_paginator("list_objects_v2").paginate(Bucket=rt.bucket)
+                     for o in page.get("Contents", ()))
     return {
         "photos": photos,
         "max_concurrency": concurrency,
         "wall_s": round(wall, 2),
         "photos_per_s": round(photos / wall, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # moto keeps every object in memory: originals + thumbnails are part of the RSS, and grow with N
+        "bucket_mb": round(stored / 2**20, 1),
         "cpu_s": round(cpu, 2),
         "cores_busy": round(cpu / wall, 2),
         "cores": os.cpu_count(),
