@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shoebox.catalog import Catalog
+from shoebox.catalog.people import persist_photo
 from shoebox.config import Settings
 from shoebox.places import reverse_geocode
 from shoebox.steps.common import step
@@ -19,5 +20,5 @@ def handler(event: dict, context: Any) -> dict:
         # Offline, at processing time: searching "in Paris" must not need a network call per photo.
         place = reverse_geocode(record.gps.get("lat"), record.gps.get("lon"))
         record.place = place.to_dict() if place else None
-    Catalog(Settings.from_env().table).put_photo(record)
+    persist_photo(Catalog(Settings.from_env().table), record, bucket=event.get("bucket"))  # + person rows
     return result_summary(record)

@@ -1,0 +1,577 @@
+"""People: person rows, faces of a person, names and merges (see docs/people.md).
+
+Rows (same table as the photos; every read is a Query or a GetItem, never a Scan):
+
+| what                      | pk                     | sk                              | holds |
+|---------------------------|------------------------|---------------------------------|-------|
+| a person (face group)     | PEOPLE                 | <person_id>                     | name, name_lc, face_count, photo_count, cover, samples, merged_into |
+| faces of a person         | FACES#<person_id>      | <taken_at>#<key>#<face_id>      | key, face_id, bbox, confidence, view |
+| what a photo contributed  | PHOTOFACES#<key>       | FACES                           | faces [[person_id, face sk]…], version |
+
+Person ids come from the recognizer (local ``p-…``, Rekognition UserIds) and are stable across
+re-processing, so names and merges, which live only on the person rows, survive re-indexing.
+
+Counts are kept with atomic ADDs. Each photo's contribution is remembered in its PHOTOFACES row and the
+delta against it is applied in one transaction that also replaces that row (conditioned on its version),
+so re-processing, Lambda retries and concurrent runs of the same photo never count twice.
+
+A merge of B into A only sets ``merged_into = A`` on B's row: photos keep their person ids, and every read
+folds B into A. It is reversible (``unmerge``) and the same on both recognizers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shoebox.catalog import keys
+from shoebox.catalog.store import Catalog
+from shoebox.models import PhotoRecord
+
+PEOPLE_PK = "PEOPLE"
+PHOTO_FACES_SK = "FACES"
+CROP_PREFIX = "thumbnails/people/"
+CROP_SIZE = 160  # px, square
+CROP_MARGIN = 1.6  # crop side = this × the face's longer side
+SAMPLES = 4
+_TX_LIMIT = 100  # DynamoDB TransactWriteItems items per call
+_MAX_TX_ATTEMPTS = 8
+
+
+class PeopleError(Exception):
+    """A people operation that cannot be done as asked (unknown person, name taken, …)."""
+
+
+class PersonNotFound(PeopleError):
+    pass
+
+
+class NameTaken(PeopleError):
+    pass
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def faces_pk(person_id: str) -> str:
+    return f"FACES#{person_id}"
+
+
+def photo_faces_pk(key: str) -> str:
+    return f"PHOTOFACES#{key}"
+
+
+def crop_key(person_id: str) -> str:
+    return f"{CROP_PREFIX}{person_id}.jpg"
+
+
+def face_sk(record: PhotoRecord, face: dict) -> str:
+    return f"{keys.time_sk(record.taken_at, record.key)}#{face['face_id']}"
+
+
+def clean_name(name: str) -> str:
+    return " ".join((name or "").split())
+
+
+# ---------------------------------------------------------------------------------------------- crops
+def make_crop(view_jpeg: bytes, bbox: dict, size: int = CROP_SIZE) -> bytes:
+    """A square JPEG of ``size`` px around the face (bbox as ratios of the view image), kept inside the
+    image: the square shifts rather than padding when the face is near an edge."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(view_jpeg))
+    image.draft("RGB", (size * 4, size * 4))  # JPEG: decode at a reduced scale; ratios are unaffected
+    image = image.convert("RGB")
+    w, h = image.size
+    left, top = float(bbox["left"]) * w, float(bbox["top"]) * h
+    fw, fh = float(bbox["width"]) * w, float(bbox["height"]) * h
+    cx, cy = left + fw / 2, top + fh / 2
+    side = min(max(fw, fh, 1.0) * CROP_MARGIN, w, h)
+    x0 = min(max(cx - side / 2, 0.0), w - side)
+    y0 = min(max(cy - side / 2, 0.0), h - side)
+    crop = image.crop((round(x0), round(y0), round(x0 + side), round(y0 + side)))
+    crop = crop.resize((size, size), Image.LANCZOS)
+    out = io.BytesIO()
+    crop.save(out, "JPEG", quality=85, optimize=True)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------- model
+@dataclass
+class Person:
+    """A canonical person: its own row plus every row merged into it."""
+
+    id: str
+    name: str | None = None
+    faces: int = 0
+    photos: int = 0
+    cover: dict | None = None  # {"key": photo key, "face_id", "bbox", "crop": thumbnails/people/<id>.jpg}
+    samples: list[str] = field(default_factory=list)  # newest photo keys, up to SAMPLES
+    aliases: list[str] = field(default_factory=list)  # person ids merged into this one
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "name": self.name, "faces": self.faces, "photos": self.photos,
+                "cover": (self.cover or {}).get("crop"), "samples": self.samples, "aliases": self.aliases}
+
+
+def _row_to_dict(item: dict) -> dict:
+    def s(name: str) -> str | None:
+        return item[name]["S"] if name in item else None
+
+    def n(name: str) -> int:
+        return int(item[name]["N"]) if name in item else 0
+
+    return {
+        "id": item["sk"]["S"],
+        "name": s("name"),
+        "face_count": n("face_count"),
+        "photo_count": n("photo_count"),
+        "cover": json.loads(s("cover")) if s("cover") else None,
+        "samples": json.loads(s("samples")) if s("samples") else [],  # time sks, newest first
+        "merged_into": s("merged_into"),
+    }
+
+
+class People:
+    """People operations over one catalog table. ``s3``/``bucket`` are needed only to make cover crops."""
+
+    def __init__(self, catalog: Catalog, s3: Any = None, bucket: str | None = None) -> None:
+        self.catalog = catalog
+        self.client = catalog.client
+        self.table = catalog.table
+        self._s3 = s3
+        self.bucket = bucket
+
+    @property
+    def s3(self) -> Any:
+        if self._s3 is None:
+            from shoebox import aws
+
+            self._s3 = aws.client("s3")
+        return self._s3
+
+    # ------------------------------------------------------------------ raw reads
+    def _query(self, **kwargs: Any) -> Iterable[dict]:
+        kwargs.setdefault("ConsistentRead", True)
+        return self.catalog._query(**kwargs)
+
+    def _rows(self) -> dict[str, dict]:
+        """Every person row: one Query on the PEOPLE partition."""
+        items = self._query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": PEOPLE_PK}})
+        return {row["id"]: row for row in map(_row_to_dict, items)}
+
+    def _row(self, person_id: str) -> dict | None:
+        item = self.client.get_item(TableName=self.table, Key=self._key(person_id), ConsistentRead=True).get("Item")
+        return _row_to_dict(item) if item else None
+
+    @staticmethod
+    def _key(person_id: str) -> dict:
+        return {"pk": {"S": PEOPLE_PK}, "sk": {"S": person_id}}
+
+    @staticmethod
+    def _canonical(rows: dict[str, dict], person_id: str) -> str:
+        seen = {person_id}
+        current = person_id
+        while True:
+            target = (rows.get(current) or {}).get("merged_into")
+            if not target or target in seen or target not in rows:
+                return current
+            seen.add(target)
+            current = target
+
+    def _lookup(self, rows: dict[str, dict], ref: str) -> str:
+        """Canonical id for a person id or a name (case-insensitive)."""
+        ref = ref.strip()
+        if ref in rows:
+            return self._canonical(rows, ref)
+        by_name = self._names(rows)
+        found = by_name.get(clean_name(ref).lower())
+        if found:
+            return found
+        raise PersonNotFound(f"no person with id or name {ref!r}")
+
+    def _names(self, rows: dict[str, dict]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        # aliases' former names first, so a canonical person's own name wins any clash
+        for row in sorted(rows.values(), key=lambda r: r["merged_into"] is None):
+            if row["name"]:
+                out[row["name"].lower()] = self._canonical(rows, row["id"])
+        return out
+
+    def _group(self, rows: dict[str, dict], canonical: str) -> list[str]:
+        aliases = sorted(pid for pid in rows if pid != canonical and self._canonical(rows, pid) == canonical)
+        return [canonical, *aliases]
+
+    def _person(self, rows: dict[str, dict], canonical: str) -> Person:
+        group = self._group(rows, canonical)
+        members = [rows[pid] for pid in group if pid in rows]
+        samples = sorted({sk for row in members for sk in row["samples"]}, reverse=True)[:SAMPLES]
+        cover = next((row["cover"] for row in members if row["cover"]), None)
+        name = next((row["name"] for row in members if row["name"]), None)
+        return Person(
+            id=canonical, name=name,
+            faces=sum(row["face_count"] for row in members),
+            photos=sum(row["photo_count"] for row in members),
+            cover=cover, samples=[sk.split("#", 1)[1] for sk in samples], aliases=group[1:],
+        )
+
+    # ------------------------------------------------------------------ public reads
+    def list_people(self, include_empty: bool = False) -> list[Person]:
+        """Canonical people, most photographed first (named before unnamed on ties)."""
+        rows = self._rows()
+        people = [self._person(rows, pid) for pid, row in rows.items() if not row["merged_into"]
+                  or self._canonical(rows, pid) == pid]
+        if not include_empty:
+            people = [p for p in people if p.faces > 0]
+        people.sort(key=lambda p: (-p.photos, p.name is None, (p.name or "").lower(), p.id))
+        return people
+
+    def get(self, ref: str) -> Person:
+        """One person by id (an alias id gives its canonical person) or by name."""
+        rows = self._rows()
+        return self._person(rows, self._lookup(rows, ref))
+
+    def names(self) -> dict[str, str]:
+        """{lowercased name: canonical person id}, names of merged-away groups included (search vocabulary)."""
+        return self._names(self._rows())
+
+    def resolve(self, name_or_id: str) -> list[str]:
+        """Every person id whose photos are this person's: the canonical id first, then merged aliases.
+        [] when nothing matches."""
+        rows = self._rows()
+        try:
+            canonical = self._lookup(rows, name_or_id)
+        except PersonNotFound:
+            return []
+        return self._group(rows, canonical)
+
+    def photos_of(self, name_or_id: str, limit: int | None = None, start: str | None = None,
+                  end: str | None = None) -> list[dict]:
+        """Index summaries of the person's photos (aliases included), newest first, each photo once."""
+        ids = self.resolve(name_or_id)
+        if not ids:
+            raise PersonNotFound(f"no person with id or name {name_or_id!r}")
+        found: dict[str, tuple[str, dict]] = {}
+        for pid in ids:
+            for row in self.catalog.query_partition(f"PERSON#{pid}", start, end, limit=limit):
+                found[row["key"]] = (keys.time_sk(row.get("taken_at"), row["key"]), row)
+        ordered = [row for _, row in sorted(found.values(), key=lambda pair: pair[0], reverse=True)]
+        return ordered[:limit] if limit else ordered
+
+    def faces_of(self, name_or_id: str) -> list[dict]:
+        """Face rows of the person (aliases included), newest photo first."""
+        out: list[tuple[str, dict]] = []
+        for pid in self.resolve(name_or_id):
+            for item in self._query(KeyConditionExpression="pk = :pk", ScanIndexForward=False,
+                                    ExpressionAttributeValues={":pk": {"S": faces_pk(pid)}}):
+                out.append((item["sk"]["S"], _face_item(item, pid)))
+        return [face for _, face in sorted(out, key=lambda pair: pair[0], reverse=True)]
+
+    # ------------------------------------------------------------------ names and merges
+    def name_person(self, ref: str, name: str) -> Person:
+        """Name (or rename) a person; on an alias id the canonical person is named. A name belongs to one
+        person: naming a second person with it is refused (merge them instead)."""
+        name = clean_name(name)
+        if not name:
+            raise PeopleError("a name cannot be empty")
+        rows = self._rows()
+        canonical = self._lookup(rows, ref)
+        holder = self._names(rows).get(name.lower())
+        if holder and holder != canonical:
+            raise NameTaken(f"{name!r} is already {holder}; merge the two with `shoebox people merge {holder} "
+                            f"{canonical}`")
+        self._update(canonical, "SET #n = :n, name_lc = :lc, updated_at = :t",
+                     {":n": {"S": name}, ":lc": {"S": name.lower()}, ":t": {"S": _now()}}, {"#n": "name"})
+        # the name now lives on the canonical row only: aliases keep theirs as extra ways to find it, but a
+        # rename must not leave an alias answering to the old name of the same person
+        for pid in self._group(rows, canonical)[1:]:
+            if rows[pid]["name"] and rows[pid]["name"].lower() == (rows[canonical]["name"] or "").lower():
+                self._update(pid, "REMOVE #n, name_lc", None, {"#n": "name"})
+        return self.get(canonical)
+
+    def merge(self, ids: Iterable[str]) -> Person:
+        """Merge every other person into the first: their rows point to it (``merged_into``), so their
+        photos and faces are found under it. The first person's name wins; if it has none, the first named
+        of the others gives it one. Ids or names are accepted; aliases are followed to their canonical id."""
+        refs = list(ids)
+        if len(refs) < 2:
+            raise PeopleError("merge needs at least two people")
+        rows = self._rows()
+        target = self._lookup(rows, refs[0])
+        others: list[str] = []
+        for ref in refs[1:]:
+            pid = self._lookup(rows, ref)
+            if pid != target and pid not in others:
+                others.append(pid)
+        if not others:
+            return self._person(rows, target)
+        if not rows[target]["name"]:
+            named = next((rows[pid]["name"] for pid in others if rows[pid]["name"]), None)
+            if named:
+                self._update(target, "SET #n = :n, name_lc = :lc, updated_at = :t",
+                             {":n": {"S": named}, ":lc": {"S": named.lower()}, ":t": {"S": _now()}}, {"#n": "name"})
+        now = {":t": {"S": _now()}}
+        for pid in others:
+            self._update(pid, "SET merged_into = :m, updated_at = :t", {":m": {"S": target}, **now})
+        # flatten: whatever pointed at a merged-away person now points straight at the target
+        for pid, row in rows.items():
+            if row["merged_into"] in others:
+                self._update(pid, "SET merged_into = :m, updated_at = :t", {":m": {"S": target}, **now})
+        return self.get(target)
+
+    def unmerge(self, person_id: str) -> Person:
+        """Undo a merge for one group id: it becomes its own person again (its own name, if it had one)."""
+        rows = self._rows()
+        if person_id not in rows:
+            raise PersonNotFound(f"no person with id {person_id!r}")
+        if rows[person_id]["merged_into"]:
+            self._update(person_id, "REMOVE merged_into SET updated_at = :t", {":t": {"S": _now()}})
+        return self.get(person_id)
+
+    def _update(self, person_id: str, expression: str, values: dict | None, names: dict | None = None) -> None:
+        kwargs: dict[str, Any] = {"TableName": self.table, "Key": self._key(person_id),
+                                  "UpdateExpression": expression, "ConditionExpression": "attribute_exists(pk)"}
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        try:
+            self.client.update_item(**kwargs)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise PersonNotFound(f"no person with id {person_id!r}") from err
+            raise
+
+    # ------------------------------------------------------------------ keeping rows current (persist)
+    def record_photo(self, record: PhotoRecord) -> dict[str, int]:
+        """Bring person rows, face rows, samples and covers in line with ``record`` (after put_photo).
+        Idempotent: re-processing a photo with the same faces changes nothing. A photo that is not
+        ``processed`` (failed, skipped) contributes no faces. Returns the applied face-count deltas."""
+        new_faces: list[tuple[str, str, dict]] = []  # (person_id, face sk, face)
+        if record.status == "processed":
+            for face in record.faces:
+                if face.get("person_id") and face.get("face_id"):
+                    new_faces.append((face["person_id"], face_sk(record, face), face))
+        old_faces = self._apply_counts(record.key, [(pid, sk) for pid, sk, _ in new_faces])
+        self._write_face_rows(record, new_faces, old_faces)
+        affected = sorted({pid for pid, _ in old_faces} | {pid for pid, _, _ in new_faces})
+        for pid in affected:
+            self._refresh(pid, record, [(sk, face) for p, sk, face in new_faces if p == pid])
+        return self._deltas(old_faces, [(pid, sk) for pid, sk, _ in new_faces])[0]
+
+    def forget_photo(self, key: str) -> None:
+        """The photo is gone (deleted original): take its faces out of every person."""
+        self.record_photo(PhotoRecord(key=key, status="removed"))
+
+    @staticmethod
+    def _deltas(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> tuple[dict[str, int], dict[str, int]]:
+        face_delta: dict[str, int] = {}
+        for pid, _ in new:
+            face_delta[pid] = face_delta.get(pid, 0) + 1
+        for pid, _ in old:
+            face_delta[pid] = face_delta.get(pid, 0) - 1
+        old_people, new_people = {pid for pid, _ in old}, {pid for pid, _ in new}
+        photo_delta = {pid: (pid in new_people) - (pid in old_people) for pid in old_people | new_people}
+        return face_delta, photo_delta
+
+    def _apply_counts(self, key: str, new: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Swap the photo's remembered contribution for ``new`` and ADD the difference to the person rows,
+        atomically (optimistic on the contribution row's version). Returns the previous contribution."""
+        contrib_key = {"pk": {"S": photo_faces_pk(key)}, "sk": {"S": PHOTO_FACES_SK}}
+        for _ in range(_MAX_TX_ATTEMPTS):
+            item = self.client.get_item(TableName=self.table, Key=contrib_key, ConsistentRead=True).get("Item")
+            old = [tuple(pair) for pair in json.loads(item["faces"]["S"])] if item else []
+            version = int(item["version"]["N"]) if item else 0
+            face_delta, photo_delta = self._deltas(old, new)  # type: ignore[arg-type]
+            now = _now()
+            updates = []
+            for pid in sorted(face_delta):
+                if face_delta[pid] == 0 and photo_delta.get(pid, 0) == 0:
+                    continue
+                updates.append({"Update": {
+                    "TableName": self.table, "Key": self._key(pid),
+                    "UpdateExpression": "ADD face_count :f, photo_count :p "
+                                        "SET first_seen = if_not_exists(first_seen, :t), updated_at = :t",
+                    "ExpressionAttributeValues": {":f": {"N": str(face_delta[pid])},
+                                                  ":p": {"N": str(photo_delta.get(pid, 0))}, ":t": {"S": now}},
+                }})
+            if not updates and sorted(old) == sorted(new):
+                return old  # nothing changed (the common re-processing case)
+            put: dict[str, Any] = {"TableName": self.table, "Item": {
+                **contrib_key, "key": {"S": key}, "faces": {"S": json.dumps(new, separators=(",", ":"))},
+                "version": {"N": str(version + 1)}, "updated_at": {"S": now}}}
+            if item:
+                put["ConditionExpression"] = "version = :v"
+                put["ExpressionAttributeValues"] = {":v": {"N": str(version)}}
+            else:
+                put["ConditionExpression"] = "attribute_not_exists(pk)"
+            batches = [updates[i : i + _TX_LIMIT - 1] for i in range(0, len(updates), _TX_LIMIT - 1)] or [[]]
+            try:
+                # the contribution row rides with the first batch; more than 99 people in one photo spill
+                # into further transactions (not atomic with the first: documented limit)
+                self.client.transact_write_items(TransactItems=[{"Put": put}, *batches[0]])
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") in ("TransactionCanceledException",
+                                                                 "TransactionConflictException"):
+                    continue  # someone else processed this photo meanwhile: recompute against their write
+                raise
+            for batch in batches[1:]:
+                self.client.transact_write_items(TransactItems=batch)
+            return old
+        raise PeopleError(f"could not update people for {key}: too much contention")
+
+    def _write_face_rows(self, record: PhotoRecord, new: list[tuple[str, str, dict]],
+                         old: list[tuple[str, str]]) -> None:
+        view = (record.thumbnails.get("view") or {}).get("key")
+        new_keys = {(pid, sk) for pid, sk, _ in new}
+        requests: list[dict] = []
+        for pid, sk in old:
+            if (pid, sk) not in new_keys:
+                requests.append({"DeleteRequest": {"Key": {"pk": {"S": faces_pk(pid)}, "sk": {"S": sk}}}})
+        for pid, sk, face in new:
+            item = {"pk": {"S": faces_pk(pid)}, "sk": {"S": sk}, "key": {"S": record.key},
+                    "face_id": {"S": face["face_id"]}, "bbox": {"S": json.dumps(face.get("bbox") or {})},
+                    "confidence": {"N": str(face.get("confidence") or 0)}}
+            if view:
+                item["view"] = {"S": view}
+            requests.append({"PutRequest": {"Item": item}})
+        if requests:
+            self.catalog._batch_write(requests)
+
+    def _samples(self, person_id: str) -> list[str]:
+        response = self.client.query(
+            TableName=self.table, KeyConditionExpression="pk = :pk", ScanIndexForward=False, Limit=SAMPLES,
+            ConsistentRead=True, ProjectionExpression="sk",
+            ExpressionAttributeValues={":pk": {"S": f"PERSON#{person_id}"}})
+        return [item["sk"]["S"] for item in response.get("Items", [])]
+
+    def _refresh(self, person_id: str, record: PhotoRecord, faces_here: list[tuple[str, dict]]) -> None:
+        """Samples from the person's index partition; the cover made when missing, re-made when its photo
+        changed, moved to another photo when its photo no longer shows this person."""
+        row = self._row(person_id) or {}
+        cover = row.get("cover")
+        sets = {"samples = :s", "updated_at = :t"}
+        values: dict[str, Any] = {":s": {"S": json.dumps(self._samples(person_id))}, ":t": {"S": _now()}}
+        remove = False
+        new_cover: dict | None = None
+        if faces_here:
+            best_sk, best = max(faces_here, key=lambda pair: _area(pair[1]))
+            view = (record.thumbnails.get("view") or {}).get("key")
+            if view and (not cover or (cover.get("key") == record.key and cover.get("bbox") != best.get("bbox"))):
+                new_cover = self._make_cover(person_id, record.key, view, best)
+            elif cover and cover.get("key") == record.key and cover.get("face_id") != best["face_id"]:
+                new_cover = {**cover, "face_id": best["face_id"]}  # same crop, re-indexed face id
+        elif cover and cover.get("key") == record.key:
+            newest = next(iter(self.faces_of_id(person_id, limit=1)), None)
+            if newest and newest.get("view"):
+                new_cover = self._make_cover(person_id, newest["key"], newest["view"], newest)
+            else:
+                remove = True
+                self._delete_crop(person_id)
+        if new_cover:
+            sets.add("cover = :c")
+            values[":c"] = {"S": json.dumps(new_cover, separators=(",", ":"))}
+        expression = "SET " + ", ".join(sorted(sets)) + (" REMOVE cover" if remove else "")
+        self.client.update_item(TableName=self.table, Key=self._key(person_id), UpdateExpression=expression,
+                                ExpressionAttributeValues=values)
+
+    def faces_of_id(self, person_id: str, limit: int | None = None) -> list[dict]:
+        """Face rows of exactly this person id (no aliases), newest photo first."""
+        kwargs: dict[str, Any] = {"KeyConditionExpression": "pk = :pk", "ScanIndexForward": False,
+                                  "ExpressionAttributeValues": {":pk": {"S": faces_pk(person_id)}}}
+        if limit:
+            kwargs["Limit"] = limit
+        out = []
+        for item in self._query(**kwargs):
+            out.append(_face_item(item, person_id))
+            if limit and len(out) >= limit:
+                break
+        return out
+
+    def _make_cover(self, person_id: str, photo_key: str, view_key: str, face: dict) -> dict | None:
+        bucket = self._bucket()
+        if not bucket:
+            return None
+        try:
+            view = self.s3.get_object(Bucket=bucket, Key=view_key)["Body"].read()
+            data = make_crop(view, face["bbox"])
+        except Exception:  # a missing or unreadable view must not fail the photo; the cover is retried later
+            return None
+        target = crop_key(person_id)
+        assert target.startswith(CROP_PREFIX) and not target.startswith("originals/")
+        self.s3.put_object(Bucket=bucket, Key=target, Body=data, ContentType="image/jpeg",
+                           CacheControl="max-age=3600")
+        return {"key": photo_key, "face_id": face["face_id"], "bbox": face["bbox"], "crop": target}
+
+    def _delete_crop(self, person_id: str) -> None:
+        bucket = self._bucket()
+        if bucket:
+            self.s3.delete_object(Bucket=bucket, Key=crop_key(person_id))
+
+    def _bucket(self) -> str | None:
+        if self.bucket:
+            return self.bucket
+        from shoebox.config import Settings
+
+        return Settings.from_env().bucket or None
+
+    def ensure_covers(self, check_objects: bool = False) -> list[str]:
+        """Make covers for people that have faces but no cover (or, with ``check_objects``, whose crop
+        object is missing). Returns the person ids given a new cover."""
+        made = []
+        for pid, row in self._rows().items():
+            if row["face_count"] <= 0:
+                continue
+            cover = row["cover"]
+            missing = cover is None
+            if cover and check_objects and self._bucket():
+                try:
+                    self.s3.head_object(Bucket=self._bucket(), Key=cover["crop"])
+                except ClientError:
+                    missing = True
+            if not missing:
+                continue
+            newest = next(iter(self.faces_of_id(pid, limit=1)), None)
+            if not newest or not newest.get("view"):
+                continue
+            new_cover = self._make_cover(pid, newest["key"], newest["view"], newest)
+            if new_cover:
+                self._update(pid, "SET cover = :c, updated_at = :t",
+                             {":c": {"S": json.dumps(new_cover, separators=(",", ":"))}, ":t": {"S": _now()}})
+                made.append(pid)
+        return made
+
+
+def _area(face: dict) -> float:
+    bbox = face.get("bbox") or {}
+    return float(bbox.get("width") or 0) * float(bbox.get("height") or 0) * float(face.get("confidence") or 1)
+
+
+def _face_item(item: dict, person_id: str) -> dict:
+    return {"person_id": person_id, "key": item["key"]["S"], "face_id": item["face_id"]["S"],
+            "bbox": json.loads(item["bbox"]["S"]), "confidence": float(item["confidence"]["N"]),
+            "view": item.get("view", {}).get("S")}
+
+
+# ---------------------------------------------------------------------------------------------- entry points
+def persist_photo(catalog: Catalog, record: PhotoRecord, bucket: str | None = None) -> None:
+    """What the persist step does: the photo and its index rows, then its people."""
+    catalog.put_photo(record)
+    People(catalog, bucket=bucket).record_photo(record)
+
+
+def names(catalog: Catalog) -> dict[str, str]:
+    """{lowercased name: canonical person id}: the search vocabulary."""
+    return People(catalog).names()
+
+
+def resolve(catalog: Catalog, name_or_id: str) -> list[str]:
+    """Person ids (canonical first, then merged aliases) for a name or id; [] when unknown."""
+    return People(catalog).resolve(name_or_id)

@@ -1,0 +1,165 @@
+"""`shoebox people`: list face groups, name them, merge them, show a person's photos."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from shoebox.catalog.keys import time_sk
+from shoebox.cli.backends import dumps, open_backend
+from shoebox.cli.common import JsonOpt, StackOpt, err, out
+
+people_app = typer.Typer(help="People: face groups found in your photos. Name them, merge them.",
+                         invoke_without_command=True)
+
+
+def _people(backend):
+    from shoebox.catalog.people import People
+
+    return People(backend.catalog, s3=backend.s3, bucket=backend.bucket)
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]{message}[/red]")
+    raise typer.Exit(1)
+
+
+@people_app.callback()
+def list_people(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+    stack: StackOpt = None,
+    include_empty: Annotated[bool, typer.Option("--all", help="Also people with no photo left.")] = False,
+) -> None:
+    """List people with face and photo counts, cover crop and sample photos (most photographed first)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with open_backend(stack) as backend:
+        people = _people(backend)
+        people.ensure_covers()  # a cover that could not be made at processing time is made now
+        found = [p.to_json() for p in people.list_people(include_empty=include_empty)]
+    if as_json:
+        print(dumps(found))
+        return
+    table = Table(title=f"people — {len(found)}")
+    table.add_column("id", no_wrap=True)
+    table.add_column("name", no_wrap=True)
+    table.add_column("faces", justify="right")
+    table.add_column("photos", justify="right")
+    for column in ("cover", "samples"):
+        table.add_column(column, overflow="fold")
+    for p in found:
+        name = p["name"] or "[dim]unnamed[/dim]"
+        if p["aliases"]:
+            name += f" [dim](+{len(p['aliases'])} merged)[/dim]"
+        table.add_row(p["id"], name, str(p["faces"]), str(p["photos"]), p["cover"] or "",
+                      "\n".join(p["samples"]))
+    out.print(table)
+
+
+@people_app.command("name")
+def name_cmd(
+    person: Annotated[str, typer.Argument(help="Person id (or current name).")],
+    name: Annotated[str, typer.Argument(help="The name to give.")],
+    as_json: JsonOpt = False,
+    stack: StackOpt = None,
+) -> None:
+    """Name (or rename) a person. Names survive re-indexing."""
+    from shoebox.catalog.people import PeopleError
+
+    with open_backend(stack) as backend:
+        try:
+            found = _people(backend).name_person(person, name).to_json()
+        except PeopleError as exc:
+            _fail(str(exc))
+    if as_json:
+        print(dumps(found))
+    else:
+        out.print(f"{found['id']} is now [bold]{found['name']}[/bold] ({found['photos']} photo(s))")
+
+
+@people_app.command("merge")
+def merge_cmd(
+    people: Annotated[list[str], typer.Argument(help="Two or more ids or names; the others merge into the first.")],
+    as_json: JsonOpt = False,
+    stack: StackOpt = None,
+) -> None:
+    """Merge face groups that are the same person (into the first one given)."""
+    from shoebox.catalog.people import PeopleError
+
+    with open_backend(stack) as backend:
+        try:
+            found = _people(backend).merge(people).to_json()
+        except PeopleError as exc:
+            _fail(str(exc))
+    if as_json:
+        print(dumps(found))
+    else:
+        out.print(f"merged into {found['id']} ({found['name'] or 'unnamed'}): {found['photos']} photo(s), "
+                  f"aliases {', '.join(found['aliases'])}")
+
+
+@people_app.command("unmerge")
+def unmerge_cmd(
+    person: Annotated[str, typer.Argument(help="A merged-away person id.")],
+    as_json: JsonOpt = False,
+    stack: StackOpt = None,
+) -> None:
+    """Undo a merge: this face group is its own person again."""
+    from shoebox.catalog.people import PeopleError
+
+    with open_backend(stack) as backend:
+        try:
+            found = _people(backend).unmerge(person).to_json()
+        except PeopleError as exc:
+            _fail(str(exc))
+    if as_json:
+        print(dumps(found))
+    else:
+        out.print(f"{found['id']} is its own person again ({found['photos']} photo(s))")
+
+
+def _photo_row(row: dict, canonical: dict[str, str]) -> dict:
+    people = list(dict.fromkeys(canonical.get(pid, pid) for pid in row.get("people", [])))
+    return {"key": row["key"], "taken_at": row.get("taken_at"), "labels": row.get("labels", []),
+            "people": people, "place": row.get("place"), "thumbnail": row.get("thumbnail")}
+
+
+@people_app.command("show")
+def show_cmd(
+    person: Annotated[str, typer.Argument(help="Person id or name.")],
+    as_json: JsonOpt = False,
+    stack: StackOpt = None,
+    limit: Annotated[Optional[int], typer.Option(help="At most this many photos.")] = None,
+) -> None:
+    """Photos of one person (merged groups included), newest first."""
+    from shoebox.catalog.people import PeopleError
+
+    with open_backend(stack) as backend:
+        people = _people(backend)
+        try:
+            who = people.get(person)
+            rows = people.photos_of(who.id, limit=limit)
+        except PeopleError as exc:
+            _fail(str(exc))
+        everyone = {p.id: p for p in people.list_people(include_empty=True)}
+    canonical = {alias: p.id for p in everyone.values() for alias in [p.id, *p.aliases]}
+    photos = [_photo_row(row, canonical) for row in rows]
+    if as_json:
+        print(dumps(photos))
+        return
+    label = {pid: (everyone[pid].name or pid) for pid in everyone}
+    table = Table(title=f"{who.name or who.id} — {len(photos)} photo(s)")
+    for column in ("key", "taken", "people", "labels", "place"):
+        table.add_column(column, overflow="fold")
+    for row in sorted(photos, key=lambda r: time_sk(r["taken_at"], r["key"]), reverse=True):
+        place = row.get("place") or {}
+        table.add_row(row["key"], (row["taken_at"] or "")[:10], ", ".join(label.get(p, p) for p in row["people"]),
+                      ", ".join(row["labels"][:5]), ", ".join(v for v in (place.get("city"), place.get("country")) if v))
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(people_app, name="people")

@@ -1,0 +1,141 @@
+"""`shoebox people …` end to end: real photos through the real workflow (local recognizer), then the CLI.
+
+Names and merges must survive re-indexing: a photo re-processed after `people name` / `people merge` keeps
+its person id (both recognizers keep ids stable), so the name and the merge still apply.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import io
+import json
+
+import pytest
+from people_helpers import face_photo_dir
+from typer.testing import CliRunner
+
+from shoebox.catalog import Catalog
+from shoebox.catalog.keys import time_sk
+
+pytest.importorskip("cv2")
+SAMPLES = importlib.resources.files("shoebox") / "data" / "samples"
+
+
+def cli(*args: str) -> str:
+    from shoebox.cli.main import app
+
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, (args, result.output, result.exception)
+    return result.stdout
+
+
+def cli_json(*args: str):
+    return json.loads(cli(*args, "--json"))
+
+
+def ingest(home, items: dict[str, bytes]) -> tuple[dict, dict[str, bytes]]:
+    """Upload each (key → bytes) through S3 → EventBridge → the process-photo state machine, one at a time
+    (so which photo introduces a person is deterministic). Returns the records and the cover crops."""
+    from shoebox.local import LocalRuntime
+
+    with LocalRuntime(home, recognizer="local", retry_sleep_scale=0) as rt:
+        for key, data in items.items():
+            arn = rt.upload(data, key)
+            assert rt.wait([arn])[arn] == "SUCCEEDED"
+        catalog = Catalog(rt.table)
+        listed = rt.s3.list_objects_v2(Bucket=rt.bucket, Prefix="thumbnails/people/").get("Contents", [])
+        crops = {o["Key"]: rt.s3.get_object(Bucket=rt.bucket, Key=o["Key"])["Body"].read() for o in listed}
+        return {key: catalog.get_photo(key) for key in items}, crops
+
+
+def keys_of(rows: list[dict]) -> list[str]:
+    return [r["key"] for r in rows]
+
+
+def test_name_then_show_and_search_and_reindex(home):
+    """The bundled astronaut (public domain, one face) at two keys, plus a photo without a face."""
+    a1, a2 = "originals/2007/05/02/astronaut.jpg", "originals/2008/01/01/astronaut-again.jpg"
+    face = (SAMPLES / "astronaut.jpg").read_bytes()
+    records, crops = ingest(home, {a1: face, a2: face,
+                                   "originals/2020/01/01/coffee.jpg": (SAMPLES / "coffee.jpg").read_bytes()})
+    (pid,) = records[a1].people
+    assert records[a2].people == [pid]
+    newest_first = sorted([a1, a2], key=lambda k: time_sk(records[k].taken_at, k), reverse=True)
+
+    (person,) = cli_json("people")
+    assert person == {"id": pid, "name": None, "faces": 2, "photos": 2, "cover": f"thumbnails/people/{pid}.jpg",
+                      "samples": newest_first, "aliases": []}
+    assert list(crops) == [person["cover"]]
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(crops[person["cover"]])).size == (160, 160)
+
+    assert cli_json("people", "name", pid, "Eileen Collins")["name"] == "Eileen Collins"
+    assert keys_of(cli_json("people", "show", "eileen collins")) == newest_first
+
+    # re-process both photos (same bytes again → a new execution each, new face ids): same person, named
+    again, _ = ingest(home, {a1: face, a2: face})
+    assert again[a1].people == [pid] and again[a1].faces[0]["face_id"] != records[a1].faces[0]["face_id"]
+    assert "Eileen Collins" in cli("people")  # the human table
+    assert keys_of(cli_json("people", "show", "Eileen Collins")) == newest_first
+    assert sorted(keys_of(cli_json("search", "Eileen Collins"))) == sorted([a1, a2])
+
+    from shoebox.cli.main import app
+
+    missing = CliRunner().invoke(app, ["people", "show", "Nobody"])
+    assert missing.exit_code == 1 and "no person" in missing.output
+
+
+FACES = face_photo_dir()
+
+
+def two_people_with_two_solo_photos(faces_dir) -> list[tuple[str, list[str]]]:
+    """From the face set's truth file: two people who each have ≥ 2 photos showing only them."""
+    truth = json.loads((faces_dir / "truth.json").read_text())
+    solo: dict[str, list[str]] = {}
+    for name, entries in sorted(truth.items()):
+        if name != "_" and len(entries) == 1:
+            solo.setdefault(entries[0]["person"], []).append(name)
+    chosen = [(person, names[:2]) for person, names in solo.items() if len(names) >= 2][:2]
+    if len(chosen) < 2:
+        pytest.skip("the face set has fewer than two people with two photos each")
+    return chosen
+
+
+@pytest.mark.skipif(FACES is None, reason="real face set not present (scripts/fetch_test_photos.py)")
+def test_real_people_named_merged_and_reindexed(home):
+    assert FACES is not None
+    (name_a, files_a), (name_b, files_b) = two_people_with_two_solo_photos(FACES)
+    files = files_a + files_b
+    keys = {f: f"originals/20{10 + i}/01/01/{f}" for i, f in enumerate(files)}
+    records, _ = ingest(home, {keys[f]: (FACES / f).read_bytes() for f in files})
+
+    def newest_first(*names):
+        return sorted((keys[n] for n in names), key=lambda k: time_sk(records[k].taken_at, k), reverse=True)
+
+    (a,) = set(p for f in files_a for p in records[keys[f]].people)  # the recognizer grouped each person once
+    (b,) = set(p for f in files_b for p in records[keys[f]].people)
+    assert a != b
+    a_photos, everything = newest_first(*files_a), newest_first(*files)
+
+    by_id = {p["id"]: p for p in cli_json("people")}
+    assert (by_id[a]["photos"], by_id[b]["photos"]) == (2, 2)
+    cli("people", "name", a, "Natalie Wood")
+    assert keys_of(cli_json("people", "show", "natalie wood")) == a_photos
+
+    # merge (by name and by id): the other group's photos are found under Natalie Wood, whose name wins
+    cli("people", "name", b, "Nat")
+    merged = cli_json("people", "merge", "Natalie Wood", b)
+    assert (merged["id"], merged["name"], merged["aliases"], merged["photos"]) == (a, "Natalie Wood", [b], 4)
+    assert keys_of(cli_json("people", "show", "Nat")) == everything
+
+    # re-index one photo of each group: the name and the merge hold
+    again, _ = ingest(home, {keys[f]: (FACES / f).read_bytes() for f in (files_a[0], files_b[0])})
+    assert again[keys[files_a[0]]].people == [a] and again[keys[files_b[0]]].people == [b]
+    mine = [p for p in cli_json("people") if a in (p["id"], *p["aliases"]) or b in (p["id"], *p["aliases"])]
+    assert [(p["id"], p["name"], p["aliases"], p["photos"]) for p in mine] == [(a, "Natalie Wood", [b], 4)]
+    assert keys_of(cli_json("people", "show", b)) == everything
+    assert sorted(keys_of(cli_json("search", "Natalie Wood"))) == sorted(everything)
+
+    back = cli_json("people", "unmerge", b)
+    assert (back["id"], back["name"], back["photos"]) == (b, "Nat", 2)

@@ -1,0 +1,202 @@
+"""Person rows against moto: counts, face rows, samples, covers, names, merges, idempotency."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from shoebox.catalog.people import (CROP_SIZE, NameTaken, People, PeopleError, PersonNotFound, crop_key, make_crop,
+                                    names, resolve)
+
+from people_helpers import BOX, BOX2, view_with_box
+
+K1, K2, K3 = (f"originals/2020/0{i}/01/IMG_{i}.jpg" for i in (1, 2, 3))
+
+
+def one(people: People, ref: str):
+    return people.get(ref).to_json()
+
+
+def test_first_appearance_creates_row_counts_samples_and_a_cover_crop(photos, stack):
+    photos.persist(K1, [("p-a", BOX), ("p-b", BOX2)], taken_at="2020-01-01T10:00:00")
+    photos.persist(K2, [("p-a", BOX)], taken_at="2021-06-01T10:00:00")
+    listed = [p.to_json() for p in photos.people.list_people()]
+    assert [p["id"] for p in listed] == ["p-a", "p-b"]  # most photographed first
+    a = listed[0]
+    assert (a["faces"], a["photos"], a["name"]) == (2, 2, None)
+    assert a["samples"] == [K2, K1]  # newest first
+    assert a["cover"] == crop_key("p-a") == "thumbnails/people/p-a.jpg"
+    crop = stack.s3.get_object(Bucket=stack.bucket, Key=a["cover"])["Body"].read()
+    image = Image.open(io.BytesIO(crop))
+    assert image.format == "JPEG" and image.size == (CROP_SIZE, CROP_SIZE)
+    # the cover came from the first photo the person appeared in, and is cut around the face (red box)
+    assert photos.people.get("p-a").cover["key"] == K1
+    r, g, b = image.convert("RGB").getpixel((CROP_SIZE // 2, CROP_SIZE // 2))
+    assert r > 200 and b < 60
+    keys = [o["Key"] for o in stack.s3.list_objects_v2(Bucket=stack.bucket, Prefix="thumbnails/people/")["Contents"]]
+    assert sorted(keys) == ["thumbnails/people/p-a.jpg", "thumbnails/people/p-b.jpg"]
+    assert not stack.s3.list_objects_v2(Bucket=stack.bucket, Prefix="originals/").get("Contents")
+    # faces of a person: one Query on FACES#<id>
+    assert [f["key"] for f in photos.people.faces_of("p-a")] == [K2, K1]
+
+
+def test_reprocessing_the_same_photo_is_idempotent(photos):
+    photos.persist(K1, [("p-a", BOX), ("p-b", BOX2)])
+    before = [p.to_json() for p in photos.people.list_people()]
+    for _ in range(3):  # re-index: new face ids, same people (what both recognizers do)
+        photos.persist(K1, [("p-a", BOX), ("p-b", BOX2)])
+    assert [p.to_json() for p in photos.people.list_people()] == before
+    assert len(photos.raw_rows("FACES#p-a")) == 1 and len(photos.raw_rows("FACES#p-b")) == 1
+
+
+def test_a_face_that_moves_to_another_person_moves_counts_and_cover(photos, stack):
+    photos.persist(K1, [("p-a", BOX)])
+    photos.persist(K1, [("p-b", BOX)])  # re-processed: the recognizer now says p-b
+    assert photos.people.list_people(include_empty=True)[0].id == "p-b"
+    a = photos.people.get("p-a")
+    assert (a.faces, a.photos, a.cover, a.samples) == (0, 0, None, [])
+    assert [p.id for p in photos.people.list_people()] == ["p-b"]  # empty people are not listed
+    assert photos.raw_rows("FACES#p-a") == []
+    listed = stack.s3.list_objects_v2(Bucket=stack.bucket, Prefix="thumbnails/people/")["Contents"]
+    assert [o["Key"] for o in listed] == ["thumbnails/people/p-b.jpg"]
+
+
+def test_cover_moves_to_another_photo_when_its_photo_loses_the_person(photos):
+    photos.persist(K1, [("p-a", BOX)], taken_at="2020-01-01T10:00:00")
+    photos.persist(K2, [("p-a", BOX2)], taken_at="2020-02-01T10:00:00")
+    assert photos.people.get("p-a").cover["key"] == K1
+    photos.persist(K1, [])  # re-processed, no face found this time
+    a = photos.people.get("p-a")
+    assert (a.faces, a.photos, a.samples) == (1, 1, [K2])
+    assert a.cover["key"] == K2 and a.cover["bbox"] == BOX2
+
+
+def test_failed_and_removed_photos_take_their_faces_away(photos):
+    photos.persist(K1, [("p-a", BOX)])
+    photos.persist(K2, [("p-a", BOX)])
+    photos.persist(K1, [("p-a", BOX)], status="failed")
+    assert (photos.people.get("p-a").faces, photos.people.get("p-a").photos) == (1, 1)
+    photos.people.forget_photo(K2)
+    assert photos.people.list_people() == []
+    photos.persist(K1, [("p-a", BOX)])  # processed again later: back, counted once
+    assert (photos.people.get("p-a").faces, photos.people.get("p-a").photos) == (1, 1)
+
+
+def test_two_faces_of_one_person_in_a_photo_count_two_faces_one_photo(photos):
+    photos.persist(K1, [("p-a", BOX), ("p-a", BOX2)])
+    a = photos.people.get("p-a")
+    assert (a.faces, a.photos) == (2, 1)
+    assert a.cover["bbox"] == BOX  # the larger face
+
+
+def test_a_concurrent_run_of_the_same_photo_is_not_counted_twice(photos):
+    """Between our read of the photo's contribution and our transaction, another run of the same photo
+    commits: our transaction's version condition fails and we recompute against its write."""
+    client = photos.catalog.client
+    real_get = client.get_item
+    raced = []
+
+    def racing_get(**kwargs):
+        item = real_get(**kwargs)
+        if kwargs["Key"]["pk"]["S"].startswith("PHOTOFACES#") and not raced:
+            raced.append(True)
+            People(photos.catalog, s3=photos.rt.s3, bucket=photos.rt.bucket).record_photo(
+                photos.record(K1, [("p-a", BOX)]))
+        return item
+
+    client.get_item = racing_get
+    try:
+        photos.persist(K1, [("p-a", BOX)])
+    finally:
+        del client.get_item
+    assert raced
+    a = photos.people.get("p-a")
+    assert (a.faces, a.photos) == (1, 1)
+
+
+def test_names_are_unique_case_insensitive_and_resolvable(photos):
+    photos.persist(K1, [("p-a", BOX), ("p-b", BOX2)])
+    assert photos.people.name_person("p-a", "  Natalie   Wood ").name == "Natalie Wood"
+    assert names(photos.catalog) == {"natalie wood": "p-a"}
+    assert resolve(photos.catalog, "NATALIE WOOD") == ["p-a"] == photos.people.resolve("p-a")
+    assert photos.people.resolve("nobody") == []
+    with pytest.raises(NameTaken, match="merge"):
+        photos.people.name_person("p-b", "natalie wood")
+    with pytest.raises(PersonNotFound):
+        photos.people.name_person("p-zzz", "Zed")
+    with pytest.raises(PeopleError):
+        photos.people.name_person("p-b", "   ")
+    photos.people.name_person("Natalie Wood", "Natalie")  # rename by current name
+    assert photos.people.names() == {"natalie": "p-a"}
+
+
+def test_merge_folds_photos_faces_and_counts_into_the_first(photos):
+    photos.persist(K1, [("p-a", BOX)], taken_at="2020-01-01T10:00:00")
+    photos.persist(K2, [("p-b", BOX)], taken_at="2020-02-01T10:00:00")
+    photos.persist(K3, [("p-c", BOX)], taken_at="2020-03-01T10:00:00")
+    photos.people.name_person("p-b", "Nat")
+    merged = photos.people.merge(["p-a", "p-b"])
+    # A was unnamed: the named one gives its name
+    assert (merged.id, merged.name, merged.aliases, merged.faces, merged.photos) == ("p-a", "Nat", ["p-b"], 2, 2)
+    assert merged.samples == [K2, K1]
+    assert [r["key"] for r in photos.people.photos_of("Nat")] == [K2, K1]
+    assert photos.people.resolve("p-b") == ["p-a", "p-b"]
+    assert photos.people.names() == {"nat": "p-a"}
+    assert [p.id for p in photos.people.list_people()] == ["p-a", "p-c"]
+    # merging C into B (an alias) merges into B's canonical person; A's name wins over C's
+    photos.people.name_person("p-c", "Natalie")
+    merged = photos.people.merge(["p-b", "p-c"])
+    assert (merged.id, merged.name, merged.aliases) == ("p-a", "Nat", ["p-b", "p-c"])
+    assert photos.people.names() == {"nat": "p-a", "natalie": "p-a"}  # the merged-away name still finds her
+    assert [r["key"] for r in photos.people.photos_of("natalie")] == [K3, K2, K1]
+    # a later photo of a merged-away group lands under the canonical person
+    photos.persist("originals/2020/04/01/IMG_4.jpg", [("p-c", BOX)], taken_at="2020-04-01T10:00:00")
+    assert photos.people.get("p-a").photos == 4
+    # merging into an alias's chain flattens pointers: D <- A makes B and C point at D directly
+    photos.persist("originals/2020/05/01/IMG_5.jpg", [("p-d", BOX)], taken_at="2020-05-01T10:00:00")
+    merged = photos.people.merge(["p-d", "Nat"])
+    assert (merged.id, merged.name, sorted(merged.aliases)) == ("p-d", "Nat", ["p-a", "p-b", "p-c"])
+    rows = photos.people._rows()
+    assert {pid: rows[pid]["merged_into"] for pid in ("p-a", "p-b", "p-c")} == dict.fromkeys(("p-a", "p-b", "p-c"), "p-d")
+    # a photo showing both groups of one merged person is listed once
+    photos.persist("originals/2020/06/01/IMG_6.jpg", [("p-a", BOX), ("p-b", BOX2)], taken_at="2020-06-01T10:00:00")
+    assert [r["key"] for r in photos.people.photos_of("p-b")].count("originals/2020/06/01/IMG_6.jpg") == 1
+    # unmerge one group again
+    back = photos.people.unmerge("p-c")
+    assert (back.id, back.name, back.photos) == ("p-c", "Natalie", 2)  # its two photos, its own name
+    assert photos.people.resolve("Nat") == ["p-d", "p-a", "p-b"]
+
+
+def test_merge_needs_two_known_people(photos):
+    photos.persist(K1, [("p-a", BOX)])
+    with pytest.raises(PeopleError):
+        photos.people.merge(["p-a"])
+    with pytest.raises(PersonNotFound):
+        photos.people.merge(["p-a", "p-nope"])
+    assert photos.people.merge(["p-a", "p-a"]).aliases == []
+
+
+def test_missing_cover_is_made_later(photos, stack):
+    record = photos.record(K1, [("p-a", BOX)])
+    stack.s3.delete_object(Bucket=stack.bucket, Key=record.thumbnails["view"]["key"])  # view not readable yet
+    from shoebox.catalog.people import persist_photo
+
+    persist_photo(photos.catalog, record, bucket=stack.bucket)
+    assert photos.people.get("p-a").cover is None  # the photo itself was not failed for it
+    stack.s3.put_object(Bucket=stack.bucket, Key=record.thumbnails["view"]["key"], Body=view_with_box(BOX))
+    assert photos.people.ensure_covers() == ["p-a"]
+    assert photos.people.get("p-a").cover["crop"] == crop_key("p-a")
+    stack.s3.delete_object(Bucket=stack.bucket, Key=crop_key("p-a"))
+    assert photos.people.ensure_covers() == []
+    assert photos.people.ensure_covers(check_objects=True) == ["p-a"]
+
+
+def test_crop_stays_inside_the_image_near_an_edge():
+    bbox = {"left": 0.0, "top": 0.0, "width": 0.1, "height": 0.1}
+    image = Image.open(io.BytesIO(make_crop(view_with_box(bbox, (1000, 500)), bbox)))
+    assert image.size == (CROP_SIZE, CROP_SIZE)
+    # face box is 100 px, crop side 160 px from the corner: the top-left 100/160 of the crop is red
+    assert image.convert("RGB").getpixel((20, 20))[0] > 200
+    assert image.convert("RGB").getpixel((150, 150))[2] > 200
