@@ -54,3 +54,25 @@ def test_completion_is_signalled_not_polled(runtime):
         assert (arn, "SUCCEEDED") in ended
     finally:
         moto_patches._listeners.pop()
+
+
+def test_item_reader_pages_through_listings_and_accepts_an_empty_one(runtime):
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3 import (
+        ResourceEvalS3,
+    )
+
+    class Env:
+        def __init__(self, params):
+            self.stack = [params]
+
+    class Part:
+        region = "us-east-1"
+
+    for i in range(1003):
+        runtime.s3.put_object(Bucket=runtime.bucket, Key=f"thumbnails/page/{i:04d}.jpg", Body=b"x")
+    env = Env({"Bucket": runtime.bucket, "Prefix": "thumbnails/page/"})
+    ResourceEvalS3._handle_list_objects_v2(env, Part(), None)
+    assert len(env.stack[0]) == 1003
+    env = Env({"Bucket": runtime.bucket, "Prefix": "thumbnails/none/"})
+    ResourceEvalS3._handle_list_objects_v2(env, Part(), None)
+    assert env.stack == [[]]

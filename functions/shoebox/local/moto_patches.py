@@ -12,6 +12,8 @@ upgrade moves what these patches touch. What each one is for:
    (``SHOEBOX_RETRY_SLEEP_SCALE``: 1 = as in AWS, 0 = no wait, what tests use).
 4. Completion — the interpreter runs each execution on a thread and only sets a status; we wrap the
    worker's ``terminated`` callback to signal waiters, so nobody polls with sleeps.
+5. Distributed Map ItemReader ``s3:listObjectsV2`` — moto reads one page (1,000 keys) and fails on an
+   empty listing; AWS reads every page and an empty prefix is an empty Map. We page through.
 
 Executions also need an explicit name (moto builds the ARN from it); the router always gives one.
 moto 5.2.5 already fixed the RLock deep-copy crash on a second execution (getmoto/moto#10077); the
@@ -104,6 +106,24 @@ def install(lambda_hook: Callable[..., Any]) -> None:
         if not hasattr(retrier_decl, "time"):
             raise RuntimeError(f"moto changed: retrier_decl no longer sleeps via time (written for {MOTO_VERSION})")
         retrier_decl.time = _ScaledTime()
+
+        reader = item_reader_s3.ResourceEvalS3
+        if not hasattr(reader, "_handle_list_objects_v2"):
+            raise RuntimeError(f"moto changed: ItemReader has no _handle_list_objects_v2 (written for {MOTO_VERSION})")
+
+        def _handle_list_objects_v2(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+            s3 = reader._get_s3_client(resource_runtime_part=resource_runtime_part, state_credentials=state_credentials)
+            parameters = dict(env.stack.pop())
+            contents: list[dict] = []
+            while True:
+                page = s3.list_objects_v2(**parameters)
+                contents.extend(page.get("Contents", []))
+                if not page.get("IsTruncated"):
+                    break
+                parameters["ContinuationToken"] = page["NextContinuationToken"]
+            env.stack.append(contents)
+
+        reader._handle_list_objects_v2 = staticmethod(_handle_list_objects_v2)
 
         comm = execution_module.BaseExecutionWorkerCommunication
         original_terminated = comm.terminated

@@ -2,13 +2,15 @@
 
 moto keeps everything in memory; we snapshot what matters when a runtime closes and load it when the
 next one starts:
-- S3 objects as plain files under ``s3/<key>`` plus a manifest (only new or changed objects are written),
+- S3 objects as files named by a hash of their key (any key works, folder markers included) plus a
+  manifest of key -> ETag (only new or changed objects are written),
 - DynamoDB items as JSON lines per table (read from and written to moto's table directly: no Scan call),
 - finished executions as one JSON file each (describe + history), written as they end.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -51,9 +53,13 @@ class StateStore:
         )
 
     # ------------------------------------------------------------------ S3
+    def _object_path(self, key: str) -> Path:
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        return self.s3_dir / digest[:2] / digest[2:]
+
     def restore_s3(self, s3: Any, bucket: str) -> int:
         for key in self.manifest:
-            s3.put_object(Bucket=bucket, Key=key, Body=(self.s3_dir / key).read_bytes())
+            s3.put_object(Bucket=bucket, Key=key, Body=self._object_path(key).read_bytes())
         return len(self.manifest)
 
     def save_s3(self, s3: Any, bucket: str) -> int:
@@ -63,11 +69,12 @@ class StateStore:
             for obj in page.get("Contents", []):
                 key, etag = obj["Key"], obj["ETag"]
                 seen[key] = etag
-                if self.manifest.get(key) != etag or not (self.s3_dir / key).exists():
-                    _atomic_write(self.s3_dir / key, s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+                path = self._object_path(key)
+                if self.manifest.get(key) != etag or not path.exists():
+                    _atomic_write(path, s3.get_object(Bucket=bucket, Key=key)["Body"].read())
                     written += 1
         for gone in set(self.manifest) - set(seen):
-            (self.s3_dir / gone).unlink(missing_ok=True)
+            self._object_path(gone).unlink(missing_ok=True)
         self.manifest = seen
         _atomic_write(self._manifest_path, json.dumps(seen).encode())
         return written
