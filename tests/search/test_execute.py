@@ -103,7 +103,7 @@ QUERIES = [
     ("p-3 in Italy", True), ("beach in Florence in the summer", True), ("cat photos from last year", True),
     ("p-4 between 2011 and 2013", True), ("sunsets in Spain before 2015", True), ("photos from 2016", True),
     ("summer 2013", True), ("photos", True), ("on this day", True), ("p-5 on this day", False),
-    ("raw photos", True), ("raw photos of p-1", False), ("taken with the D70", True),
+    ("raw photos", True), ("raw photos of p-1", True), ("raw photos in Italy", True), ("taken with the D70", True),
     ("beach and dogs", False), ("p-0 and p-1 and p-2", False), ("p-0 with dogs in Paris", False),
     ("jpeg photos of cats in Rome", False), ("cakes in 2011 or 2012", False),
 ]

@@ -18,7 +18,8 @@ under a partition per access pattern, sorted by capture time, so every list is o
 | failed photos              | GSI `failed`: failed_pk=FAILED, failed_sk=<updated_at>#<key> (sparse) |
 
 Composite rows: a photo also appears under one partition per *pair* of its facets of different kinds
-(person×person, person×label, person×place, label×place), so "Natalie at the beach" or "dogs in Paris"
+(person×person, person×label, person×place, label×place, and person/label/place × kind for the
+minority kinds raw and video), so "Natalie at the beach" or "dogs in Paris"
 reads only matching rows. A photo whose pairs of one family would exceed that family's cap (a group
 photo of 20 people, a photo with 40 labels) writes one *overflow* row per first-side facet instead
 (``PERSON#p&LABEL#*``); the executor reads the overflow partition too and filters it, so composite
@@ -47,7 +48,12 @@ FAMILIES: tuple[tuple[str, str, int], ...] = (
     ("PERSON", "LABEL", 60),
     ("PERSON", "PLACE", 30),
     ("LABEL", "PLACE", 60),     # ≤ 20 labels at 3 place levels
+    ("PERSON", "KIND", 60),     # only for the minority kinds below: ~1 extra row per raw/video photo each
+    ("LABEL", "KIND", 60),
+    ("PLACE", "KIND", 60),
 )
+PAIRED_KINDS = frozenset({"raw", "video"})  # "raw photos of Natalie"; "lossy" is nearly everything: no pairs
+FACET_ORDER = {"PERSON": 0, "LABEL": 1, "PLACE": 2, "KIND": 3}
 # Facet kinds whose partitions are counted in VOCAB (vocabulary for the parser, estimates for the planner).
 COUNTED = ("LABEL", "PERSON", "PLACE", "CAMERA", "KIND", "FORMAT", "YEAR")
 
@@ -88,8 +94,7 @@ def camera_pk(camera: str) -> str:
 def pair_pk(a: str, b: str) -> str:
     """The composite partition of two facet partitions (order-independent within a family)."""
     ka, kb = a.split("#", 1)[0], b.split("#", 1)[0]
-    order = {"PERSON": 0, "LABEL": 1, "PLACE": 2}
-    if (order[ka], a) > (order[kb], b):
+    if (FACET_ORDER[ka], a) > (FACET_ORDER[kb], b):
         a, b = b, a
     return f"{a}{PAIR}{b}"
 
@@ -114,9 +119,10 @@ class Facets:
     people: list[str] = field(default_factory=list)      # partition keys
     labels: list[str] = field(default_factory=list)
     places: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)  # only PAIRED_KINDS
 
     def of(self, kind: str) -> list[str]:
-        return {"PERSON": self.people, "LABEL": self.labels, "PLACE": self.places}[kind]
+        return {"PERSON": self.people, "LABEL": self.labels, "PLACE": self.places, "KIND": self.kinds}[kind]
 
 
 def facets(record: PhotoRecord) -> Facets:
@@ -124,6 +130,7 @@ def facets(record: PhotoRecord) -> Facets:
         people=[person_pk(p) for p in record.people],
         labels=list(dict.fromkeys(label_pk(label["name"]) for label in record.labels)),
         places=[place_pk(k) for k in place_keys(record.place)],
+        kinds=[f"KIND#{record.kind}"] if record.kind in PAIRED_KINDS else [],
     )
 
 

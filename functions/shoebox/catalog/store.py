@@ -234,7 +234,9 @@ class Catalog:
                    limit: int | None = None, start_key: dict | None = None) -> Page:
         """One Query page of an index partition, ``lo <= sk <= hi`` when given."""
         kwargs: dict[str, Any] = {"TableName": self.table, "ScanIndexForward": not newest_first,
-                                  "ExpressionAttributeValues": {":pk": {"S": pk}}}
+                                  "ExpressionAttributeValues": {":pk": {"S": pk}},
+                                  # only the summary crosses the wire (the paging key comes back anyway)
+                                  "ProjectionExpression": "#s", "ExpressionAttributeNames": {"#s": "summary"}}
         if lo is not None or hi is not None:
             kwargs["KeyConditionExpression"] = "pk = :pk AND sk BETWEEN :a AND :b"
             kwargs["ExpressionAttributeValues"][":a"] = {"S": lo or " "}  # keys cannot be empty; " " < any sk

@@ -7,15 +7,15 @@ capture time. The planner
 1. turns the query into *slots*, one per facet that must hold: each person (an OR over the person's id
    and its merged aliases), each label, the places (OR), the cameras (OR), kind, format, month-day;
 2. lists the *access paths*: each slot's partitions, and for two slots of the composite families
-   (person×person, person×label, person×place, label×place) the pair partitions plus the overflow
-   partitions of photos over a family's cap;
+   (person×person, person×label, person×place, label×place, × raw/video kind) the pair partitions plus
+   the overflow partitions of photos over a family's cap;
 3. estimates each path's size from the VOCAB counts (pairs: independence, ``n_a·n_b/N``) and reads the
    smallest, newest first, page by page, merging its partitions by sort key, checking every other slot
    on the row's summary, until ``offset + limit`` rows matched. No slot at all → the YEAR partitions.
 
 So a query with at most two facets of the composite kinds (plus any dates) reads only rows it returns;
-a third facet, or camera/kind/format combined with another facet, is checked on the summary of the
-smallest path and costs the reads its selectivity implies (``--explain`` shows them).
+a third facet, or camera/format (or a "lossy" kind) combined with another facet, is checked on the
+summary of the smallest path and costs the reads its selectivity implies (``--explain`` shows them).
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ from shoebox.catalog import Catalog, keys
 from shoebox.search.query import ParsedQuery, Vocabulary, parse
 
 MIN_PAGE = 8
-PAIR_KINDS = {frozenset(("PERSON",)), frozenset(("PERSON", "LABEL")), frozenset(("PERSON", "PLACE")),
-              frozenset(("LABEL", "PLACE"))}
+PAIR_KINDS = {frozenset((a, b)) for a, b, _ in keys.FAMILIES}
 
 
 # ------------------------------------------------------------------------------------------ shapes
@@ -234,13 +233,16 @@ def slots_for(q: ParsedQuery, cv: CatalogVocabulary) -> list[Slot]:
     return slots
 
 
-def _pair_pks(a: Slot, b: Slot, cv: CatalogVocabulary) -> tuple[list[str], float]:
+def _pair_pks(a: Slot, b: Slot, cv: CatalogVocabulary) -> tuple[list[str], float] | None:
+    """The composite partitions (and overflow partitions) holding photos with both slots; None when
+    this pair is not materialised (a kind outside ``keys.PAIRED_KINDS``)."""
     pks: list[str] = []
     estimate = 0.0
     first, second = (a, b)
-    order = {kind: i for i, (kind, _, _) in enumerate(keys.FAMILIES)}
-    if a.kind != b.kind and order.get(a.kind, 9) > order.get(b.kind, 9):
+    if keys.FACET_ORDER[a.kind] > keys.FACET_ORDER[b.kind]:
         first, second = b, a
+    if second.kind == "KIND" and not all(pk.split("#", 1)[1] in keys.PAIRED_KINDS for pk in second.pks):
+        return None
     for x in first.pks:
         for y in second.pks:
             if x == y:
@@ -268,8 +270,9 @@ def plan(q: ParsedQuery, cv: CatalogVocabulary) -> tuple[list[Slot], Path | None
         candidates.append(Path(slot.pks, [i], _single_estimate(slot, cv), slot.label))
     for i, j in combinations(range(len(slots)), 2):
         a, b = slots[i], slots[j]
-        if frozenset((a.kind, b.kind)) in PAIR_KINDS:
-            pks, estimate = _pair_pks(a, b, cv)
+        pair = _pair_pks(a, b, cv) if frozenset((a.kind, b.kind)) in PAIR_KINDS else None
+        if pair:
+            pks, estimate = pair
             candidates.append(Path(pks, [i, j], estimate, f"{a.label} & {b.label}"))
     if not candidates:
         return slots, None, []
@@ -281,14 +284,28 @@ def plan(q: ParsedQuery, cv: CatalogVocabulary) -> tuple[list[Slot], Path | None
 # ------------------------------------------------------------------------------------------ execution
 
 
+@dataclass
+class Demand:
+    """What the consumer still needs, shared by the streams so each page asks for about that much:
+    ``remaining`` rows to match, spread over ``streams``, at the pass rate seen so far."""
+
+    remaining: int
+    streams: int = 1
+    examined: int = 0
+    matched: int = 0
+
+    def page(self) -> int:
+        rate = (self.matched + 1) / (self.examined + 1)
+        want = math.ceil(max(1, self.remaining) / rate / max(1, self.streams))
+        return max(MIN_PAGE, min(1000, want))
+
+
 class _Stream:
     """One partition read newest first across disjoint sk ranges, a page at a time."""
 
-    def __init__(self, catalog: Catalog, pk: str, bounds: list[tuple[str | None, str | None]], first_page: int,
+    def __init__(self, catalog: Catalog, pk: str, bounds: list[tuple[str | None, str | None]], demand: Demand,
                  runs: list[QueryRun]) -> None:
-        self.catalog, self.pk, self.bounds = catalog, pk, bounds
-        self.page_size = max(MIN_PAGE, first_page)
-        self.runs = runs
+        self.catalog, self.pk, self.bounds, self.demand, self.runs = catalog, pk, bounds, demand, runs
 
     def __iter__(self) -> Iterator[dict]:
         for lo, hi in self.bounds:
@@ -296,7 +313,7 @@ class _Stream:
             self.runs.append(run)
             start_key = None
             while True:
-                page = self.catalog.query_page(self.pk, lo, hi, limit=self.page_size, start_key=start_key)
+                page = self.catalog.query_page(self.pk, lo, hi, limit=self.demand.page(), start_key=start_key)
                 run.pages += 1
                 run.items_read += page.read
                 run.returned += len(page.rows)
@@ -304,7 +321,6 @@ class _Stream:
                 if not page.last_key:
                     break
                 start_key = page.last_key
-                self.page_size = min(self.page_size * 2, 1000)
 
 
 def _merge(streams: list[Any]) -> Iterator[dict]:
@@ -370,13 +386,13 @@ class Searcher:
         bounds = sk_ranges(q.date_ranges)
         slots, path, candidates = plan(q, cv)
         if path is None:
-            streams: list[Any] = self._by_date(bounds, need, result.queries)
+            demand = Demand(need)
+            streams: list[Any] = self._by_date(bounds, demand, result.queries)
             result.plan = {"path": "YEAR partitions (dates only)",
                            "partitions": list(dict.fromkeys(seg[0] for seg in streams[0].segments))}
         else:
-            k = max(1, len(path.pks))
-            per_stream = math.ceil(need / k) + 1
-            streams = [_Stream(self.catalog, pk, bounds or [(None, None)], per_stream, result.queries)
+            demand = Demand(need, streams=len(path.pks))
+            streams = [_Stream(self.catalog, pk, bounds or [(None, None)], demand, result.queries)
                        for pk in path.pks]
             rest = [s for i, s in enumerate(slots) if i not in path.covers]
             result.plan = {
@@ -389,17 +405,19 @@ class Searcher:
             result.plan["sk_ranges"] = [[lo, hi.rstrip("\uffff")] for lo, hi in bounds]
         matched = 0
         for row in _merge(streams):
+            demand.examined += 1
             # every slot is checked, covered ones too: overflow partitions hold photos of only one side
             if not in_ranges(row, bounds) or not all(s.matches(row) for s in slots):
                 continue
             matched += 1
+            demand.matched, demand.remaining = matched, need - matched
             if matched > offset:
                 result.rows.append(row)
             if matched >= need:
                 break
         return result
 
-    def _by_date(self, bounds: list[tuple[str, str]] | None, need: int, runs: list[QueryRun]) -> list[_Chain]:
+    def _by_date(self, bounds: list[tuple[str, str]] | None, demand: Demand, runs: list[QueryRun]) -> list[_Chain]:
         """One stream over the YEAR partitions, newest year first, each clipped to the date bounds."""
         cv = self.vocabulary
         segments: list[tuple[str, str | None, str | None]] = []
@@ -417,21 +435,19 @@ class Searcher:
                 a, b = max(lo, ylo), min(hi, yhi)
                 if a <= b:
                     segments.append((pk, a, b))
-        return [_Chain(self.catalog, segments, need + 1, runs)]
+        return [_Chain(self.catalog, segments, demand, runs)]
 
 
 class _Chain:
     """Several (partition, sk range) segments read one after another (disjoint, newest first)."""
 
-    def __init__(self, catalog: Catalog, segments: list[tuple[str, str | None, str | None]], first_page: int,
+    def __init__(self, catalog: Catalog, segments: list[tuple[str, str | None, str | None]], demand: Demand,
                  runs: list[QueryRun]) -> None:
-        self.catalog, self.segments, self.page_size, self.runs = catalog, segments, first_page, runs
+        self.catalog, self.segments, self.demand, self.runs = catalog, segments, demand, runs
 
     def __iter__(self) -> Iterator[dict]:
         for pk, lo, hi in self.segments:
-            stream = _Stream(self.catalog, pk, [(lo, hi)], self.page_size, self.runs)
-            yield from stream
-            self.page_size = stream.page_size
+            yield from _Stream(self.catalog, pk, [(lo, hi)], self.demand, self.runs)
 
 
 # ------------------------------------------------------------------------------------------ other lists
@@ -445,9 +461,11 @@ def on_this_day(catalog: Catalog, day: date, *, limit: int = 50) -> SearchResult
         mds.append("02-29")
     result = SearchResult([])
     hi = day.isoformat() + "\uffff"
-    streams = [_Stream(catalog, f"MD#{md}", [("", hi)], limit + 1, result.queries) for md in mds]
+    demand = Demand(limit, streams=len(mds))
+    streams = [_Stream(catalog, f"MD#{md}", [(None, hi)], demand, result.queries) for md in mds]
     for row in _merge(streams):
         result.rows.append(row)
+        demand.remaining = limit - len(result.rows)
         if len(result.rows) >= limit:
             break
     result.plan = {"path": "month-day", "partitions": [f"MD#{md}" for md in mds]}
