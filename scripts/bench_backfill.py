@@ -6,7 +6,7 @@
 
 Each measurement runs in its own process (fresh peak RSS). Prints one JSON line per run:
 ``{"photos", "max_concurrency", "wall_s", "photos_per_s", "peak_rss_mb", "bucket_mb", "cpu_s", "cores_busy",
-"cores", "processed", "failed"}`` (``bucket_mb``: what moto holds in memory for the bucket); ``cores_busy`` = CPU seconds / wall seconds (2.0 = two cores fully used).
+"cores", "processed", "failed"}`` (cpu includes the compute worker processes) (``bucket_mb``: what moto holds in memory for the bucket); ``cores_busy`` = CPU seconds / wall seconds (2.0 = two cores fully used).
 Photos are 1024x768 JPEGs with texture (the thumbnail step really decodes and resizes), recognizer "none".
 """
 
@@ -48,8 +48,10 @@ def measure(photos: int, concurrency: int) -> dict:
     from shoebox.local import LocalRuntime, router
 
     bank = _photo_bank()
+    workers = os.cpu_count() or 1  # as `shoebox backfill` does locally: one compute process per core
+    cpu0 = sum(os.times()[:4])
     with tempfile.TemporaryDirectory() as home, \
-            LocalRuntime(home, recognizer="none", retry_sleep_scale=0, persist=False) as rt:
+            LocalRuntime(home, recognizer="none", retry_sleep_scale=0, persist=False, workers=workers) as rt:
         router.paused.set()
         for i in range(photos):
             # the same pixels under many keys would still be distinct objects; add the index to vary ETags
@@ -57,19 +59,20 @@ def measure(photos: int, concurrency: int) -> dict:
             rt.s3.put_object(Bucket=rt.bucket, Key=f"originals/{2006 + i % 12}/{1 + i % 12:02d}/{i:05d}.jpg",
                              Body=body)
         router.paused.clear()
-        cpu0 = sum(os.times()[:2])
         start = time.perf_counter()
         summary = run_backfill(local_target(rt), None, max_concurrency=concurrency, poll_s=30)
         wall = time.perf_counter() - start
-        cpu = sum(os.times()[:2]) - cpu0
         stored = sum(o["Size"] for page in rt.s3.get_paginator("list_objects_v2").paginate(Bucket=rt.bucket)
                      for o in page.get("Contents", ()))
+    cpu = sum(os.times()[:4]) - cpu0  # includes the worker processes (joined when the runtime closed)
     return {
         "photos": photos,
+        "workers": workers,
         "max_concurrency": concurrency,
         "wall_s": round(wall, 2),
         "photos_per_s": round(photos / wall, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "worker_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
         # moto keeps every object in memory: originals + thumbnails are part of the RSS, and grow with N
         "bucket_mb": round(stored / 2**20, 1),
         "cpu_s": round(cpu, 2),

@@ -33,7 +33,7 @@ def local_max_concurrency() -> int:
 
 
 @contextlib.contextmanager
-def open_target(stack: str | None) -> Iterator[Target]:
+def open_target(stack: str | None, workers: int = 0) -> Iterator[Target]:
     from shoebox.backfill.run import local_target, stack_target
 
     if stack:
@@ -41,7 +41,8 @@ def open_target(stack: str | None) -> Iterator[Target]:
         return
     from shoebox.local import LocalRuntime
 
-    with LocalRuntime() as runtime:
+    # workers: CPU-heavy steps in one process per core (shoebox.compute), so a laptop backfill uses all cores
+    with LocalRuntime(workers=workers) as runtime:
         yield local_target(runtime)
 
 
@@ -104,7 +105,8 @@ def register(app: typer.Typer) -> None:
             return
         from shoebox.backfill.run import run_backfill
 
-        with open_target(stack) as target:
+        cores = os.cpu_count() or 1
+        with open_target(stack, workers=cores if cores > 1 else 0) as target:
             concurrency = max_concurrency or (local_max_concurrency() if target.local else None)
             if as_json:
                 summary = run_backfill(target, prefix_n, max_concurrency=concurrency, retry_failed=retry_failed)
