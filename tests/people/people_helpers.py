@@ -14,14 +14,6 @@ from shoebox.models import PhotoRecord
 TESTS = Path(__file__).resolve().parents[1]
 
 
-def face_photo_dir() -> Path | None:
-    """The real face set: tests/.cache/faces (pip-obtained) or tests/data/faces (older checkouts)."""
-    for candidate in (TESTS / ".cache" / "faces", TESTS / "data" / "faces"):
-        if (candidate / "truth.json").exists():
-            return candidate
-    return None
-
-
 def view_with_box(bbox: dict, size=(400, 300)) -> bytes:
     """A blue view image with the face box painted red (so a crop's content can be checked)."""
     from PIL import Image, ImageDraw

