@@ -6,7 +6,7 @@ Prints one JSON line: pairwise precision and recall of the grouping (worst and m
 indexing orders, since incremental clustering depends on order), the hardest cross-person similarity,
 and ms per photo for detection + embedding at view size (long edge 1920, as the pipeline delivers).
 
-    .venv/bin/python scripts/bench_faces.py [--orders 20] [--threshold 0.363]
+    .venv/bin/python scripts/bench_faces.py [--orders 20] [--threshold 0.435]
 """
 
 from __future__ import annotations

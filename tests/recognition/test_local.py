@@ -142,8 +142,6 @@ def test_real_face_set_groups_each_person_once(indexed, real_faces):
         assert len({p for p, t in assigned if t == person}) == 1, person
 
 
-@pytest.mark.xfail(strict=True, reason="known false merge at the 0.363 threshold: two different blonde women "
-                   "(family_of_seven_6, friend_1) join one group, pairwise precision 0.933 < 0.95")
 def test_real_face_set_keeps_different_people_apart(indexed):
     _, _, assigned, _ = indexed
     scores = pairwise_scores(assigned)

@@ -79,7 +79,7 @@ class LocalRecognizer:
     @classmethod
     def from_env(cls) -> "LocalRecognizer":
         """SHOEBOX_HOME (default ./.shoebox), SHOEBOX_LABELS_MIN_CONFIDENCE (percent, default 30),
-        SHOEBOX_LABELS_MAX (default 12), SHOEBOX_FACE_THRESHOLD (cosine, default 0.363)."""
+        SHOEBOX_LABELS_MAX (default 12), SHOEBOX_FACE_THRESHOLD (cosine, default 0.435)."""
         env = os.environ
         return cls(env.get("SHOEBOX_HOME", ".shoebox"),
                    min_confidence=float(env.get("SHOEBOX_LABELS_MIN_CONFIDENCE", DEFAULT_MIN_CONFIDENCE)),

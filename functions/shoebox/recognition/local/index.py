@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_THRESHOLD = 0.363  # OpenCV's published SFace cosine same-person threshold; see docs/recognition.md
+DEFAULT_THRESHOLD = 0.435  # cosine to a person's centroid; stricter than OpenCV's pairwise 0.363: see docs/recognition.md
 
 
 @dataclass
