@@ -6,7 +6,7 @@ plan + Queries, vocabulary loaded once) with the items DynamoDB read vs the rows
 Seeding uses ``shoebox.catalog.store.build_items`` — the function ``Catalog.put_photo`` writes with — and
 puts the items straight into moto's table model (batch path; a sample is checked identical to
 ``put_photo``'s). Queries go through boto3 → moto like every other read, with
-``shoebox.search.moto_index`` installed (moto's own Query walks the whole table on every call; one
+``shoebox.local.moto_dynamodb`` installed (moto's own Query walks the whole table on every call; one
 reference query without it with ``--unpatched-reference``).
 
 Prints JSON lines: {"seed": …}, {"check": …}, one {"query": …} per query, {"summary": …}.
@@ -192,7 +192,7 @@ def main() -> int:
     from shoebox.catalog import Catalog
     from shoebox.local.template import load_template
     from shoebox.search.execute import Searcher
-    from shoebox.search.moto_index import install
+    from shoebox.local.moto_dynamodb import install
 
     with mock_aws():
         aws.reset_clients()

@@ -76,3 +76,62 @@ def test_item_reader_pages_through_listings_and_accepts_an_empty_one(runtime):
     env = Env({"Bucket": runtime.bucket, "Prefix": "thumbnails/none/"})
     ResourceEvalS3._handle_list_objects_v2(env, Part(), None)
     assert env.stack == [[]]
+
+
+def test_dynamodb_query_patch_is_installed_and_agrees_with_moto(runtime):
+    from moto.dynamodb.models import table as table_module
+
+    from shoebox import aws
+
+    assert getattr(table_module.Table.query, "_shoebox_fast", False)
+    ddb = aws.client("dynamodb")
+    for i in range(30):
+        ddb.put_item(TableName=runtime.table, Item={"pk": {"S": "P"}, "sk": {"S": f"{i:03d}"}})
+    got = ddb.query(TableName=runtime.table, KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
+                    ExpressionAttributeValues={":p": {"S": "P"}, ":a": {"S": "005"}, ":b": {"S": "011"}},
+                    ScanIndexForward=False, Limit=4)
+    assert [i["sk"]["S"] for i in got["Items"]] == ["011", "010", "009", "008"]
+    assert got["LastEvaluatedKey"]["sk"]["S"] == "008"
+
+
+def test_transactions_roll_back_only_what_they_touched_and_writers_can_run_concurrently(runtime):
+    import threading
+
+    import pytest
+    from botocore.exceptions import ClientError
+
+    from shoebox import aws
+
+    ddb = aws.client("dynamodb")
+    table = runtime.table
+    ddb.put_item(TableName=table, Item={"pk": {"S": "A"}, "sk": {"S": "1"}, "v": {"N": "1"}})
+    with pytest.raises(ClientError) as failed:
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "A"}, "sk": {"S": "2"}, "v": {"N": "2"}}}},
+            {"Update": {"TableName": table, "Key": {"pk": {"S": "A"}, "sk": {"S": "1"}},
+                        "UpdateExpression": "SET v = :n", "ExpressionAttributeValues": {":n": {"N": "9"}, ":old": {"N": "5"}},
+                        "ConditionExpression": "v = :old"}},
+        ])
+    assert failed.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "A"}, "sk": {"S": "2"}})
+    assert ddb.get_item(TableName=table, Key={"pk": {"S": "A"}, "sk": {"S": "1"}})["Item"]["v"] == {"N": "1"}
+
+    errors: list[Exception] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(60):
+                ddb.transact_write_items(TransactItems=[{"Put": {"TableName": table, "Item": {
+                    "pk": {"S": "B"}, "sk": {"S": f"{n}-{i:03d}"}}}}])
+                ddb.query(TableName=table, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "B"}})
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert ddb.query(TableName=table, KeyConditionExpression="pk = :p", Select="COUNT",
+                     ExpressionAttributeValues={":p": {"S": "B"}})["Count"] == 240

@@ -43,7 +43,7 @@ def world():
     from shoebox.catalog import Catalog
     from shoebox.local.template import load_template
 
-    from shoebox.search.moto_index import install
+    from shoebox.local.moto_dynamodb import install
 
     uninstall = install()  # O(log n) Queries in moto; the results below are checked against an oracle either way
     rng = random.Random(7)

@@ -89,7 +89,7 @@ class LambdaBridge:
             return False, {
                 "errorType": type(exc).__name__,
                 "errorMessage": message,
-                "stackTrace": traceback.format_exception(exc)[-3:],
+                "stackTrace": traceback.format_exception(exc)[-5:],
             }
 
     def before_call_hook(self, model: Any, params: dict, **kwargs: Any) -> tuple[_HttpResponse, dict] | None:

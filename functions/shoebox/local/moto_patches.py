@@ -14,6 +14,9 @@ upgrade moves what these patches touch. What each one is for:
    worker's ``terminated`` callback to signal waiters, so nobody polls with sleeps.
 5. Distributed Map ItemReader ``s3:listObjectsV2`` — moto reads one page (1,000 keys) and fails on an
    empty listing; AWS reads every page and an empty prefix is an empty Map. We page through.
+6. DynamoDB Query — moto walks the whole table for every Query (O(table): seconds per search page on
+   a 60,000-photo catalog); ``moto_dynamodb.install`` answers base-table Queries from a sorted key list
+   per partition with moto's own paging semantics.
 
 Executions also need an explicit name (moto builds the ARN from it); the router always gives one.
 moto 5.2.5 already fixed the RLock deep-copy crash on a second execution (getmoto/moto#10077); the
@@ -124,6 +127,10 @@ def install(lambda_hook: Callable[..., Any]) -> None:
             env.stack.append(contents)
 
         reader._handle_list_objects_v2 = staticmethod(_handle_list_objects_v2)
+
+        from shoebox.local import moto_dynamodb
+
+        moto_dynamodb.install()
 
         comm = execution_module.BaseExecutionWorkerCommunication
         original_terminated = comm.terminated

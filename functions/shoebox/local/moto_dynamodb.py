@@ -6,10 +6,18 @@ rows), where DynamoDB costs O(log n + page). :func:`install` replaces that path 
 sorted key list (rebuilt when the partition changes) and binary search for the key condition, with
 moto's own semantics for Limit, the 1 MB page, ExclusiveStartKey, ScannedCount, filter and projection.
 Index (GSI) queries, multi-attribute keys and non-string sort keys fall back to moto's code.
+
+Two more fixes for the local runtime, where several executions write the catalog at once:
+- moto's table operations are not thread-safe (iterating a partition while another thread inserts);
+  every backend table operation runs under one re-entrant lock.
+- moto's TransactWriteItems deep-copies every table it touches to be able to roll back: O(table) per
+  transaction, quadratic over an ingest, and itself racy. We snapshot only the items the transaction
+  touches and restore those on failure (all-or-nothing, conditions checked like moto does).
 """
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import Any
@@ -109,8 +117,104 @@ def install() -> Callable[[], None]:
 
     query._shoebox_fast = True  # type: ignore[attr-defined]
     Table.query, Table.put_item, Table.delete_item = query, put_item, delete_item
+    restore_backend = _install_backend_fixes()
 
     def uninstall() -> None:
         Table.query, Table.put_item, Table.delete_item = original_query, original_put, original_delete
+        restore_backend()
 
     return uninstall
+
+
+_LOCK = threading.RLock()
+_LOCKED = ("put_item", "get_item", "query", "scan", "update_item", "delete_item", "transact_write_items",
+           "create_table", "delete_table")
+
+
+def _install_backend_fixes() -> Callable[[], None]:
+    from moto.dynamodb.exceptions import (
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+    )
+    from moto.dynamodb.models import DynamoDBBackend
+
+    originals = {name: getattr(DynamoDBBackend, name) for name in _LOCKED}
+
+    def locked(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with _LOCK:
+                return fn(*args, **kwargs)
+
+        call.__name__ = fn.__name__
+        call.__doc__ = fn.__doc__
+        return call
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        if len(transact_items) > 100:
+            raise TooManyTransactionsException()
+        touched: list[tuple[str, dict, dict | None]] = []
+        seen: set[tuple[str, str]] = set()
+        for entry in transact_items:
+            op_type, op = next(iter(entry.items()))
+            table = self.get_table(op["TableName"])
+            if op_type == "Put":
+                attrs = op["Item"]
+                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = attrs[table.range_key_attr]
+            else:
+                key = op["Key"]
+            marker = (op["TableName"], str(sorted(key.items())))
+            if marker in seen:
+                raise MultipleTransactionsException()
+            seen.add(marker)
+            current = self.get_item(op["TableName"], key)
+            touched.append((op["TableName"], key, current.to_json()["Attributes"] if current else None))
+
+        # moto's own loop, but with no table copies: a rollback puts back just the touched items
+        backup, self.tables = self.tables, _NoDeepCopy(self.tables)
+        try:
+            originals["transact_write_items"](self, transact_items)
+        except (TransactionCanceledException, MultipleTransactionsException, Exception):
+            self.tables = backup
+            for table_name, key, before in touched:
+                if before is None:
+                    if self.get_item(table_name, key) is not None:
+                        originals["delete_item"](self, table_name, key)
+                else:
+                    originals["put_item"](self, table_name, before)
+            raise
+        finally:
+            self.tables = backup
+
+    for name in _LOCKED:
+        fn = transact_write_items if name == "transact_write_items" else originals[name]
+        setattr(DynamoDBBackend, name, locked(fn))
+
+    def restore() -> None:
+        for name, fn in originals.items():
+            setattr(DynamoDBBackend, name, fn)
+
+    return restore
+
+
+class _NoDeepCopy(dict):
+    """The backend's table dict during a transaction: moto deep-copies ``self.tables[name]`` for its
+    rollback; handing it the live table (not a copy) makes that free. Rollback is ours (above)."""
+
+    def __getitem__(self, name: str) -> Any:
+        return _Shared(super().__getitem__(name))
+
+
+class _Shared:
+    """Wraps a Table so ``copy.deepcopy`` returns the same object instead of copying it."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        return self._table
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
