@@ -9,6 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 # Logs go to stderr: in Lambda both streams reach CloudWatch; locally stdout stays clean for --json.
 logger = Logger(service="shoebox", stream=sys.stderr)
@@ -25,13 +26,21 @@ def step(name: str) -> Callable[[Handler], Handler]:
         @functools.wraps(fn)
         def body(event: dict, context: Any) -> dict:
             logger.append_keys(step=name, photo=event.get("key"))
-            metrics.add_metric(name=f"{name}.invocations", unit=MetricUnit.Count, value=1)
+            if not is_metrics_disabled():
+                metrics.add_metric(name=f"{name}.invocations", unit=MetricUnit.Count, value=1)
             return fn(event, context)
 
-        wrapped = logger.inject_lambda_context(log_event=False, clear_state=True)(body)
-        wrapped = tracer.capture_lambda_handler(capture_response=False)(wrapped)
-        wrapped = metrics.log_metrics(raise_on_empty_metrics=False)(wrapped)
-        return functools.wraps(fn)(wrapped)
+        traced = tracer.capture_lambda_handler(capture_response=False)(
+            logger.inject_lambda_context(log_event=False, clear_state=True)(body))
+        with_metrics = metrics.log_metrics(raise_on_empty_metrics=False)(traced)
+
+        @functools.wraps(fn)
+        def handler(event: dict, context: Any) -> dict:
+            # The local runtime turns metrics off: then nothing is collected (Powertools would otherwise keep
+            # adding to one shared, never-flushed set across threads) and nothing reaches stdout.
+            return traced(event, context) if is_metrics_disabled() else with_metrics(event, context)
+
+        return handler
 
     return decorate
 
