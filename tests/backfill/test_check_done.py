@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shoebox import PIPELINE_VERSION
-from shoebox.backfill.run import BackfillError, normalise_prefix, split_prefixes
+from shoebox.backfill.run import BackfillError, normalise_prefix
 from shoebox.steps.check_done import decide, listed_object
 
 V = PIPELINE_VERSION
@@ -54,12 +54,3 @@ def _covered(prefixes, keys):
     return sorted(k for k in keys for p in prefixes if k.startswith(p))
 
 
-def test_split_prefixes_cover_every_key_once_within_the_limit():
-    keys = [f"originals/{y}/{m:02d}/{i:03d}.jpg" for y in (2006, 2007) for m in range(1, 13) for i in range(40)]
-    keys += [f"originals/flat{i:04d}.jpg" for i in range(250)] + ["originals/2007/odd name +%#.jpg"]
-    for limit in (1000, 100, 7):
-        prefixes = split_prefixes(keys, "originals/", limit)
-        assert _covered(prefixes, keys) == sorted(keys)  # each key exactly once
-        assert all(sum(k.startswith(p) for k in keys) <= limit for p in prefixes)
-    assert split_prefixes(keys[:5], "originals/", 1000) == ["originals/"]
-    assert split_prefixes([], "originals/", 1000) == []

@@ -11,10 +11,6 @@ from what the children recorded in the catalog, per listed object:
 
 Live progress polls DescribeMapRun (items done and failed); the expected number of skips is known
 before the run starts, from the same catalog check the item processor makes (``pre_scan``).
-
-moto 5.2.5's ItemReader reads only the first page (1,000 keys) of the listing. Locally, a prefix with
-more objects is therefore run as several executions over sub-prefixes of at most 1,000 keys each
-(``split_prefixes``), one after the other; AWS paginates and always gets one execution.
 """
 
 from __future__ import annotations
@@ -31,7 +27,6 @@ from shoebox.catalog import keys as catalog_keys
 from shoebox.steps.check_done import decide
 
 ORIGINALS = "originals/"
-LOCAL_LISTING_PAGE = 1000  # moto's ItemReader: one ListObjectsV2 page
 SUMMARY_PREFIX = "backfill/"  # s3://bucket/backfill/<run>/summary.json; the bucket expires backfill/ after 30 days
 DONE_STATES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -55,7 +50,6 @@ class Target:
     local: bool = False
     # wait(arn, timeout) -> status or None on timeout. Locally event-driven (LocalRuntime.wait); else polling.
     wait: Callable[[str, float], str | None] | None = None
-    listing_page: int | None = None  # split runs so no execution lists more than this (moto); None = no limit
 
     def wait_for(self, arn: str, timeout: float) -> str | None:
         if self.wait is not None:
@@ -109,8 +103,7 @@ def local_target(rt: Any) -> Target:
             return None
 
     return Target(sfn=rt.sfn, s3=rt.s3, ddb=aws.client("dynamodb"), bucket=rt.bucket, table=rt.table,
-                  state_machine_arn=rt.state_machine_arn("BackfillStateMachine"), local=True, wait=wait,
-                  listing_page=LOCAL_LISTING_PAGE)
+                  state_machine_arn=rt.state_machine_arn("BackfillStateMachine"), local=True, wait=wait)
 
 
 def stack_target(stack: str) -> Target:
@@ -131,26 +124,6 @@ def list_objects(s3: Any, bucket: str, prefix: str) -> list[Listed]:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", ()):
             out.append(Listed(obj["Key"], int(obj.get("Size", 0)), obj.get("ETag", "").strip('"')))
-    return out
-
-
-def split_prefixes(keys: list[str], prefix: str, limit: int) -> list[str]:
-    """Prefixes that together list exactly ``keys`` (all starting with ``prefix``), each at most ``limit``.
-
-    Splits on the next character, so any key layout works (originals/YYYY/MM/DD/ splits on its folders).
-    A key that equals a prefix being split further is listed by that prefix only; it is kept in the first
-    group, which may then list one extra key (harmless: the item is checked and skipped)."""
-    keys = sorted(keys)
-    if len(keys) <= limit:
-        return [prefix] if keys else []
-    groups: dict[str, list[str]] = {}
-    for key in keys:
-        groups.setdefault(key[: len(prefix) + 1], []).append(key)
-    out: list[str] = []
-    for sub, members in groups.items():
-        if sub == prefix:  # the key is the prefix itself: rare, see the docstring
-            continue
-        out.extend(split_prefixes(members, sub, limit))
     return out
 
 
@@ -270,8 +243,7 @@ def run_backfill(target: Target, prefix: str | None = None, *, max_concurrency: 
         _save_summary(target, summary)
         return summary
     expected_skips = pre_scan(target, objects, retry_failed)
-    limit = target.listing_page
-    prefixes = split_prefixes([o.key for o in objects], prefix, limit) if limit else [prefix]
+    prefixes = [prefix]  # one execution; kept a list so counting can span several if ever needed
     run_input: dict[str, Any] = {"prefix": prefix, "retry_failed": retry_failed}
     if max_concurrency:
         run_input["max_concurrency"] = int(max_concurrency)
