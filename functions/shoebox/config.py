@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+
+
+# The environment of the Lambda function being invoked. In AWS that is os.environ; the local runtime runs
+# every function in one process, so it puts only the template's Globals in os.environ and hands each
+# invocation its function's own variables here (a handler must not see another function's settings).
+function_env: ContextVar[dict[str, str] | None] = ContextVar("function_env", default=None)
+
+
+def getenv(name: str, default: str | None = None) -> str | None:
+    own = function_env.get()
+    if own is not None and name in own:
+        return own[name]
+    return os.environ.get(name, default)
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -25,12 +39,12 @@ class Settings:
     @classmethod
     def from_env(cls) -> "Settings":
         return cls(
-            bucket=os.environ.get("SHOEBOX_BUCKET", ""),
-            table=os.environ.get("SHOEBOX_TABLE", ""),
-            collection_id=os.environ.get("SHOEBOX_COLLECTION_ID", ""),
-            recognizer=os.environ.get("SHOEBOX_RECOGNIZER", "rekognition"),
-            faces_only_with_person=_bool(os.environ.get("SHOEBOX_FACES_ONLY_WITH_PERSON"), True),
-            region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+            bucket=getenv("SHOEBOX_BUCKET", "") or "",
+            table=getenv("SHOEBOX_TABLE", "") or "",
+            collection_id=getenv("SHOEBOX_COLLECTION_ID", "") or "",
+            recognizer=getenv("SHOEBOX_RECOGNIZER", "rekognition") or "rekognition",
+            faces_only_with_person=_bool(getenv("SHOEBOX_FACES_ONLY_WITH_PERSON"), True),
+            region=getenv("AWS_REGION") or getenv("AWS_DEFAULT_REGION") or "us-east-1",
         )
 
 

@@ -19,3 +19,25 @@ def test_everything_comes_from_the_template():
     (rule,) = [r for r in stack.rules if r.target_state_machine == "ProcessPhotoStateMachine"]
     assert rule.pattern["detail"]["bucket"]["name"] == [stack.bucket]
     assert rule.pattern["detail"]["object"]["key"] == [{"prefix": "originals/"}]
+
+
+def test_each_function_sees_only_its_own_variables(runtime):
+    import os
+
+    from shoebox.config import Settings
+
+    seen = {}
+
+    def capture(spec, payload):
+        seen[spec.logical_id] = Settings.from_env().faces_only_with_person
+
+    runtime.bridge.interceptors.append(capture)
+    # FacesOnlyWithPerson is DetectLabels' setting (it decides whether IndexFaces runs); not process-wide
+    assert "SHOEBOX_FACES_ONLY_WITH_PERSON" not in os.environ
+    spec = runtime.stack.functions["DetectLabelsFunction"]
+    spec.environment["SHOEBOX_FACES_ONLY_WITH_PERSON"] = "false"
+    from photo_factory import jpeg_bytes
+
+    runtime.wait([runtime.upload(jpeg_bytes(), "originals/2020/01/01/env.jpg")])
+    assert seen["DetectLabelsFunction"] is False
+    assert seen["ThumbnailFunction"] is True  # the default: the variable is not its own

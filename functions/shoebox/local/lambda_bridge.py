@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from shoebox.config import function_env
 from shoebox.local.template import FunctionSpec
 
 Handler = Callable[[dict, Any], Any]
@@ -58,7 +59,8 @@ class Invocation:
 
 
 class LambdaBridge:
-    def __init__(self, functions: dict[str, FunctionSpec]) -> None:
+    def __init__(self, functions: dict[str, FunctionSpec], global_keys: set[str] | None = None) -> None:
+        self.global_keys = global_keys or set()  # Globals variables: the runtime sets (or overrides) these
         self._by_arn: dict[str, tuple[FunctionSpec, Handler]] = {}
         for spec in functions.values():
             module_name, _, attr = spec.handler.rpartition(".")
@@ -76,6 +78,9 @@ class LambdaBridge:
                                 invoked_function_arn=spec.arn, aws_request_id=str(uuid.uuid4()),
                                 timeout_s=spec.timeout_s)
         started = time.perf_counter()
+        # the function's own variables (Globals are process-wide, where the runtime may override them)
+        own = {k: v for k, v in spec.environment.items() if k not in self.global_keys}
+        token = function_env.set(own)
         try:
             for interceptor in self.interceptors:
                 interceptor(spec, payload)
@@ -91,6 +96,8 @@ class LambdaBridge:
                 "errorMessage": message,
                 "stackTrace": traceback.format_exception(exc)[-5:],
             }
+        finally:
+            function_env.reset(token)
 
     def before_call_hook(self, model: Any, params: dict, **kwargs: Any) -> tuple[_HttpResponse, dict] | None:
         """botocore ``before-call.lambda.Invoke`` handler: returning a response skips the HTTP call."""

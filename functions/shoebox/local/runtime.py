@@ -89,9 +89,9 @@ class LocalRuntime:
         self._lock_file = open(self.home / ".lock", "w")
         fcntl.flock(self._lock_file, fcntl.LOCK_EX)  # one runtime per home at a time
         self.stack = load_template()
+        # Only the Globals go process-wide; each invocation gets its function's own variables (lambda_bridge).
         env = dict(_LOCAL_ENV)
-        for spec in self.stack.functions.values():
-            env.update(spec.environment)
+        env.update(self.stack.global_environment)
         env.update({
             "SHOEBOX_RECOGNIZER": self.recognizer,
             "SHOEBOX_HOME": str(self.home),
@@ -109,7 +109,7 @@ class LocalRuntime:
         from shoebox.recognition.base import get_recognizer
 
         get_recognizer.cache_clear()
-        self.bridge = LambdaBridge(self.stack.functions)
+        self.bridge = LambdaBridge(self.stack.functions, set(self.stack.global_environment))
         moto_patches.install(self.bridge.before_call_hook)
         moto_patches.on_execution_end(self._on_execution_end)
         router.install(self._start_from_event)

@@ -61,7 +61,7 @@ def project_root() -> Path:
 class FunctionSpec:
     logical_id: str
     handler: str  # "shoebox.steps.classify.handler"
-    environment: dict[str, str]
+    environment: dict[str, str]  # Globals + the function's own, as Lambda would see it
     memory_mb: int
     timeout_s: int
 
@@ -97,6 +97,7 @@ class LocalStack:
     state_machines: dict[str, StateMachineSpec] = field(default_factory=dict)
     rules: list[RuleSpec] = field(default_factory=list)
     parameters: dict[str, str] = field(default_factory=dict)
+    global_environment: dict[str, str] = field(default_factory=dict)  # Globals.Function.Environment
 
 
 class _Resolver:
@@ -188,7 +189,8 @@ def load_template(root: Path | None = None, overrides: dict[str, str] | None = N
     globals_env = (((doc.get("Globals") or {}).get("Function") or {}).get("Environment") or {}).get("Variables") or {}
     globals_fn = (doc.get("Globals") or {}).get("Function") or {}
     bucket = table = collection = None
-    stack = LocalStack(bucket="", table={}, collection_id="", parameters=params)
+    stack = LocalStack(bucket="", table={}, collection_id="", parameters=params,
+                       global_environment={k: str(v) for k, v in resolver.resolve(globals_env).items()})
     for logical, res in resources.items():
         rtype, props = res["Type"], res.get("Properties") or {}
         if rtype == "AWS::S3::Bucket":

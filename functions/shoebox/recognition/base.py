@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Protocol
@@ -68,8 +72,49 @@ class Recognizer(Protocol):
     def calls(self) -> dict[str, int]:
         """API calls made so far by this instance, by name (for cost accounting)."""
 
+    def track(self) -> contextlib.AbstractContextManager[dict[str, int]]:
+        """Calls made by the calling thread inside a ``with`` block (per-photo accounting)."""
 
-class NoRecognizer:
+
+class CallCounter:
+    """Counts API calls per instance (``calls()``) and per block on the calling thread (``track()``), so a
+    step can record exactly the calls made for its photo while other photos run on other threads."""
+
+    def __init__(self) -> None:
+        self._calls: Counter[str] = Counter()
+        self._calls_lock = threading.Lock()
+        self._trackers = threading.local()
+
+    def _count(self, api: str) -> None:
+        with self._calls_lock:
+            self._calls[api] += 1
+        for counter in getattr(self._trackers, "stack", ()):
+            counter[api] += 1
+
+    def calls(self) -> dict[str, int]:
+        with self._calls_lock:
+            return dict(self._calls)
+
+    @contextlib.contextmanager
+    def track(self) -> Iterator[dict[str, int]]:
+        """``with rec.track() as used: ...``: ``used`` holds this thread's calls inside the block once it exits."""
+        used: dict[str, int] = {}
+        counter: Counter[str] = Counter()
+        stack = getattr(self._trackers, "stack", None)
+        if stack is None:
+            stack = self._trackers.stack = []
+        stack.append(counter)
+        try:
+            yield used
+        finally:
+            for index in range(len(stack) - 1, -1, -1):
+                if stack[index] is counter:  # by identity: Counters compare by content
+                    del stack[index]
+                    break
+            used.update(counter)
+
+
+class NoRecognizer(CallCounter):
     """Recognition off: steps record that, and no call is made."""
 
     name = "none"
@@ -82,9 +127,6 @@ class NoRecognizer:
 
     def remove_faces(self, face_ids: list[str]) -> None:
         return None
-
-    def calls(self) -> dict[str, int]:
-        return {}
 
 
 @lru_cache(maxsize=None)

@@ -25,13 +25,15 @@ def step(name: str) -> Callable[[Handler], Handler]:
     def decorate(fn: Handler) -> Handler:
         @functools.wraps(fn)
         def body(event: dict, context: Any) -> dict:
-            logger.append_keys(step=name, photo=event.get("key"))
+            # thread-local keys: the local runtime runs several photos' handlers at once on threads
+            logger.thread_safe_clear_keys()
+            logger.thread_safe_append_keys(step=name, photo=event.get("key"))
             if not is_metrics_disabled():
                 metrics.add_metric(name=f"{name}.invocations", unit=MetricUnit.Count, value=1)
             return fn(event, context)
 
         traced = tracer.capture_lambda_handler(capture_response=False)(
-            logger.inject_lambda_context(log_event=False, clear_state=True)(body))
+            logger.inject_lambda_context(log_event=False)(body))
         with_metrics = metrics.log_metrics(raise_on_empty_metrics=False)(traced)
 
         @functools.wraps(fn)

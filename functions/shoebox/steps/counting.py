@@ -10,16 +10,10 @@ from shoebox.recognition import Recognizer
 
 @contextlib.contextmanager
 def count_calls(recognizer: Recognizer, event: dict) -> Iterator[dict[str, int]]:
-    """Yields the photo's running call counts, updated with what the block called.
-
-    Recognizers count per instance and instances are shared by concurrent photos in the local runtime,
-    so the delta is approximate there; in Lambda one invocation runs at a time and it is exact."""
+    """Yields the photo's running call counts; when the block ends they include the calls this thread
+    made inside it (exact even while other photos use the same recognizer on other threads)."""
     totals: dict[str, int] = dict(event.get("recognition_calls") or {})
-    before = dict(recognizer.calls())
-    try:
+    with recognizer.track() as used:
         yield totals
-    finally:
-        for name, count in recognizer.calls().items():
-            delta = count - before.get(name, 0)
-            if delta:
-                totals[name] = totals.get(name, 0) + delta
+    for name, count in used.items():
+        totals[name] = totals.get(name, 0) + count

@@ -7,13 +7,13 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
 from shoebox import compute
-from shoebox.recognition.base import Face, ImageRef, Label
+from shoebox.recognition.base import CallCounter, Face, ImageRef, Label
 from shoebox.recognition.local.faces import DetectedFace, FaceEngine, decode
 from shoebox.recognition.local.index import DEFAULT_THRESHOLD, FaceIndex
 from shoebox.recognition.local.labels import DEFAULT_MAX_LABELS, DEFAULT_MIN_CONFIDENCE, LabelModel
@@ -57,7 +57,7 @@ def detect_faces(data: bytes) -> list[DetectedFace]:
     return _faces().faces(decode(data))
 
 
-class LocalRecognizer:
+class LocalRecognizer(CallCounter):
     """Implements ``shoebox.recognition.base.Recognizer`` offline. Models are loaded lazily, once per
     process, and shared by all instances and threads; each instance has its own call counters."""
 
@@ -70,9 +70,8 @@ class LocalRecognizer:
         self.min_confidence = min_confidence
         self.max_labels = max_labels
         self.person_label = person_label
+        super().__init__()
         self.index = FaceIndex(self.home / "faces", threshold=face_threshold)
-        self._calls: Counter[str] = Counter()
-        self._calls_lock = threading.Lock()
         self._detect_cache: OrderedDict[str, list[DetectedFace]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -87,10 +86,6 @@ class LocalRecognizer:
                    face_threshold=float(env.get("SHOEBOX_FACE_THRESHOLD", DEFAULT_THRESHOLD)))
 
     # ------------------------------------------------------------ helpers
-    def _count(self, name: str) -> None:
-        with self._calls_lock:
-            self._calls[name] += 1
-
     @staticmethod
     def _bytes(image: ImageRef) -> bytes:
         if image.data is None:
@@ -145,10 +140,6 @@ class LocalRecognizer:
         if face_ids:
             self.index.remove(list(face_ids))
         self._count("DeleteFaces")
-
-    def calls(self) -> dict[str, int]:
-        with self._calls_lock:
-            return dict(self._calls)
 
     def people(self) -> dict[str, list[str]]:
         """person id → face ids currently in the index (for the people CLI and tests)."""
