@@ -107,3 +107,42 @@ def test_reprocessing_replaces_rows_instead_of_duplicating(runtime):
     assert [r["key"] for r in catalog.query_partition("YEAR#2018")] == [key]
     assert list(catalog.query_partition("YEAR#2019")) == []
     assert catalog.get_photo(key).execution == second
+
+
+def test_a_photo_that_fails_after_indexing_faces_keeps_none(runtime, monkeypatch):
+    import shoebox.steps.detect_labels as detect_labels
+    import shoebox.steps.index_faces as index_faces
+    import shoebox.steps.record_failure as record_failure
+    from shoebox.catalog.people import People
+    from shoebox.recognition.base import Face, Label, NoRecognizer
+
+    removed: list[str] = []
+
+    class OneFace(NoRecognizer):
+        name = "one-face"
+
+        def detect_labels(self, image):
+            return [Label("Person", 99.0)]
+
+        def index_faces(self, image, photo_id):
+            return [Face("f-1", {"left": 0.1, "top": 0.1, "width": 0.2, "height": 0.2}, 99.0, "p-ann")]
+
+        def remove_faces(self, face_ids):
+            removed.extend(face_ids)
+
+    recognizer = OneFace()
+    for module in (detect_labels, index_faces, record_failure):
+        monkeypatch.setattr(module, "get_recognizer", lambda name=None: recognizer)
+
+    def persist_breaks(spec, payload):
+        if spec.logical_id == "PersistFunction":
+            raise RuntimeError("table unavailable")
+
+    runtime.bridge.interceptors.append(persist_breaks)
+    key = "originals/2020/04/04/ann.jpg"
+    arn = runtime.upload(jpeg_bytes(), key)
+    assert runtime.wait([arn])[arn] == "FAILED"
+    photo = Catalog(runtime.table).get_photo(key)
+    assert photo.status == "failed" and photo.failed_step == "persist" and photo.faces == []
+    assert removed == ["f-1"]  # the face IndexFaces added is forgotten again
+    assert all(p["photos"] == 0 for p in People(Catalog(runtime.table)).list_people(include_empty=True))

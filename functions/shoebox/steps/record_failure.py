@@ -5,17 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from shoebox.catalog import Catalog
+from shoebox.catalog.people import persist_photo
 from shoebox.config import Settings
+from shoebox.recognition import get_recognizer
 from shoebox.steps.common import logger, step
 from shoebox.steps.records import describe_failure, record_from_state, result_summary
 
 
 @step("record_failure")
 def handler(event: dict, context: Any) -> dict:
+    settings = Settings.from_env()
     failed_step, message = describe_failure(event.get("failure") or {})
     record = record_from_state(event, status="failed")
     record.error = message
     record.failed_step = failed_step
     logger.warning("photo failed", extra={"failed_step": failed_step, "error": message})
-    Catalog(Settings.from_env().table).put_photo(record)
+    catalog = Catalog(settings.table)
+    # A failed photo keeps no faces: forget those this attempt indexed (e.g. Persist failed after IndexFaces)
+    # and those of an earlier successful run, so the collection and the people rows stay consistent.
+    previous = catalog.get_photo(record.key)
+    stale = {face["face_id"] for face in record.faces}
+    stale |= {face["face_id"] for face in (previous.faces if previous else [])}
+    if stale:
+        get_recognizer(settings.recognizer).remove_faces(sorted(stale))
+    record.faces = []
+    persist_photo(catalog, record, settings.bucket)
     return {**result_summary(record), "failed_step": failed_step, "error_type": message.split(":", 1)[0]}
