@@ -12,7 +12,19 @@ from shoebox.config import shoebox_home
 from shoebox.ingest.files import original_key
 from shoebox.samples import write_samples
 
-SEARCHES = ["photos from 2007", "cat in Paris", "photos in Italy"]
+SEARCHES = ["photos from 2007", "cat in Paris", "photos in Italy", "photos of Eileen"]
+ASTRONAUT = "astronaut.jpg"  # Eileen Collins (NASA, public domain): the demo names the person found in it
+
+
+def _name_the_astronaut(backend: LocalBackend, results: list[dict]) -> str | None:
+    """Name the person the recognizer found in the astronaut photo, as a user would with `people name`."""
+    from shoebox.catalog.people import People
+
+    for result in results:
+        if result["source"].endswith(ASTRONAUT) and result["people"]:
+            People(backend.catalog, bucket=backend.bucket).name_person(result["people"][0], "Eileen")
+            return result["people"][0]
+    return None
 
 
 def run_demo(home: Path | None = None, as_json: bool = False, console: Console | None = None) -> int:
@@ -20,8 +32,14 @@ def run_demo(home: Path | None = None, as_json: bool = False, console: Console |
 
     console = console or Console()
     home = (home or shoebox_home() / "demo").resolve()
-    if home.exists():
-        shutil.rmtree(home)
+    marker = home / ".shoebox-demo"
+    if home.exists() and any(home.iterdir()):
+        if not marker.exists():
+            console.print(f"[red]{home} is not empty and is not a demo folder: refusing to replace it[/red]")
+            return 1
+        shutil.rmtree(home)  # a fresh stack each run, but only ever a folder the demo made
+    home.mkdir(parents=True, exist_ok=True)
+    marker.write_text("made by `shoebox demo`; the whole folder is replaced on the next run\n")
     files = write_samples(home / "samples")
     uploads = [Upload(path, original_key(path)) for path in files]
 
@@ -31,6 +49,7 @@ def run_demo(home: Path | None = None, as_json: bool = False, console: Console |
             console.print(f"[bold]Shoebox demo[/bold] — local stack in {home}, recognizer: {runtime.recognizer}")
             console.print(f"ingesting {len(files)} sample photos through statemachine/process_photo.asl.json …")
         results = backend.ingest(uploads, lambda r: print(dumps(r)) if as_json else None)
+        named = _name_the_astronaut(backend, results)
         from shoebox.search.execute import Searcher
 
         searcher = Searcher(backend.catalog)
@@ -38,13 +57,15 @@ def run_demo(home: Path | None = None, as_json: bool = False, console: Console |
         failed = backend.catalog.list_failed()
 
     if as_json:
-        print(dumps({"searches": {q: [r["key"] for r in rows] for q, rows in searches.items()}}))
+        print(dumps({"named": named, "searches": {q: [r["key"] for r in rows] for q, rows in searches.items()}}))
         return 0
     from shoebox.cli.main import _print_ingest_table, _print_rows
 
     _print_ingest_table(results)
+    if named:
+        console.print(f"face grouping found person {named} in {ASTRONAUT}; named it: shoebox people name {named} Eileen")
     for query, rows in searches.items():
         _print_rows(rows, False, f'search "{query}"')
     console.print(f"{len(failed)} failed photo(s) are recorded with their reasons (shoebox executions --failed).")
-    console.print(f"State kept in {home / 'state'}: try  SHOEBOX_HOME={home / 'state'} shoebox search beach")
+    console.print(f"State kept in {home / 'state'}: try  SHOEBOX_HOME={home / 'state'} shoebox search 'coffee in Rome'")
     return 0

@@ -31,12 +31,16 @@ class Upload:
 
 
 def _head_etag(s3: Any, bucket: str, key: str) -> str | None:
+    """The object's content MD5: its ETag for a single-part upload, else the md5 we stored as metadata
+    (a multipart upload's ETag is not an MD5, and large RAW files upload in parts)."""
     try:
-        return s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
+        head = s3.head_object(Bucket=bucket, Key=key)
     except ClientError as err:
         if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
+    etag = head["ETag"].strip('"')
+    return head.get("Metadata", {}).get("md5") or etag
 
 
 def _result(upload: Upload, record: Any | None, status: str | None = None, error: str | None = None,
@@ -213,8 +217,9 @@ class AwsBackend(BaseBackend):
                 results.append(result)
                 on_result(result)
                 continue
-            self.s3.upload_file(str(final.source), self.bucket, final.key)
-            pending.append((final, _head_etag(self.s3, self.bucket, final.key) or ""))
+            self.s3.upload_file(str(final.source), self.bucket, final.key,
+                                ExtraArgs={"Metadata": {"md5": md5_hex(final.source)}})
+            pending.append((final, self.s3.head_object(Bucket=self.bucket, Key=final.key)["ETag"].strip('"')))
         deadline = time.monotonic() + timeout
         while pending and time.monotonic() < deadline:
             still = []

@@ -18,7 +18,8 @@ def share(
     query: Annotated[Optional[str], typer.Option("--query", "-q", help="Share what this search finds.")] = None,
     expires: Annotated[str, typer.Option(help="Link lifetime: 30m, 12h, 7d (at most 7d).")] = "7d",
     title: Annotated[str, typer.Option(help="Album title.")] = "Shared photos",
-    original: Annotated[bool, typer.Option(help="Also link the full-resolution originals.")] = False,
+    original: Annotated[bool, typer.Option(
+        help="Also link the full-resolution originals (unlike thumbnails they keep all EXIF, GPS included).")] = False,
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Local runtime: where to write the album.")] = None,
     as_json: JsonOpt = False,
     stack: StackOpt = None,

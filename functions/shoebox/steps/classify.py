@@ -29,7 +29,8 @@ def read_head(bucket: str, key: str, size: int | None) -> tuple[str, bytes]:
             code = err.response.get("Error", {}).get("Code")
             if code in ("InvalidRange", "416"):  # zero-byte object
                 return candidate, b""
-            if code in ("NoSuchKey", "404") and candidate != candidates[-1]:
+            # without s3:ListBucket a missing key answers 403, not 404
+            if code in ("NoSuchKey", "404", "AccessDenied", "403") and candidate != candidates[-1]:
                 continue
             raise
     raise AssertionError("unreachable")
