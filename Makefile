@@ -3,14 +3,27 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The Step Functions Data Science SDK, build-time only, in its own venv (it cannot be a normal dependency:
+# docs/backfill.md "ASL generator"); the test suite checks that it generates the committed ASL.
+ASL_VENV := .venv-asl
+ASL_STAMP := $(ASL_VENV)/.installed-2.3.0
 
-.PHONY: demo test install bench clean
+.PHONY: demo test install bench asl clean
 
 demo: $(STAMP)
 	$(BIN)/shoebox demo
 
-test: $(STAMP)
-	$(BIN)/pytest -q -n 2 --dist loadfile
+test: $(STAMP) $(ASL_STAMP)
+	SHOEBOX_ASL_PYTHON=$(ASL_VENV)/bin/python $(BIN)/pytest -q -n 2 --dist loadfile
+
+asl: $(ASL_STAMP)
+	$(ASL_VENV)/bin/python scripts/build_asl.py --sdk require
+
+$(ASL_STAMP):
+	$(PYTHON) -m venv $(ASL_VENV)
+	$(ASL_VENV)/bin/python -m pip install --quiet "boto3>=1.35,<2" "PyYAML>=6,<7"
+	$(ASL_VENV)/bin/python -m pip install --quiet --no-deps "stepfunctions==2.3.0"
+	touch $@
 
 install: $(STAMP)
 
@@ -30,4 +43,4 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_backfill.py
 
 clean:
-	rm -rf $(VENV) .shoebox
+	rm -rf $(VENV) $(ASL_VENV) .shoebox

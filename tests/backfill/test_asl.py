@@ -47,6 +47,8 @@ def _sdk_python() -> str | None:
 
 def test_the_real_sdk_generates_the_same_files(tmp_path):
     python = _sdk_python()
+    if python is None and os.environ.get("SHOEBOX_ASL_PYTHON"):
+        pytest.fail(f"SHOEBOX_ASL_PYTHON={os.environ['SHOEBOX_ASL_PYTHON']} cannot import stepfunctions")  # `make test` sets it
     if python is None:
         pytest.skip("no interpreter with the stepfunctions SDK (set SHOEBOX_ASL_PYTHON; recipe in docs/backfill.md)")
     done = subprocess.run([python, str(SCRIPT), "--sdk", "require", "--check"], capture_output=True, text=True)
