@@ -2,4 +2,5 @@
 
 from shoebox.cli.main import app
 
-app()
+if __name__ == "__main__":  # not when a spawned compute worker imports this module
+    app()

@@ -34,6 +34,10 @@ def _init_worker() -> None:
         pass
 
 
+def _warm() -> None:
+    import shoebox.imaging  # noqa: F401 - Pillow, pillow-heif and rawpy, loaded once per worker
+
+
 def in_worker() -> bool:
     return os.environ.get("SHOEBOX_WORKER") == "1"
 
@@ -47,6 +51,10 @@ def start_pool(workers: int | None = None) -> None:
             workers = workers or os.cpu_count() or 1
             _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_init_worker)
+            # Start every worker now (the executor would only as work arrives): the import cost is paid
+            # up front, and the processes are forked while this one is still small.
+            for future in [_pool.submit(_warm) for _ in range(workers)]:
+                future.result()
 
 
 def stop_pool() -> None:
