@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mix", type=_mix, help="format mix, e.g. jpeg=0.85,raw=0.1,heic=0.05")
     ap.add_argument("--person-share", type=float, default=0.45, help="share of photos with a Person label")
     ap.add_argument("--faces-per-person-photo", type=float, default=2.0)
-    ap.add_argument("--child-execution", choices=("STANDARD", "EXPRESS"), default="STANDARD")
+    ap.add_argument("--child-execution", choices=("STANDARD", "EXPRESS"), default="EXPRESS")
     ap.add_argument("--glacier-ir-after-days", type=int, default=30, help="-1 keeps originals in Standard")
     ap.add_argument("--region", default="us-east-1")
     ap.add_argument("--bucket", help="measure photos, GB and format mix from this bucket")

@@ -186,7 +186,7 @@ def plan(
     region: str = "us-east-1",
     glacier_ir_after_days: int | None = 30,
     prices: Mapping[str, Any] | None = None,
-    child_execution: str = "STANDARD",
+    child_execution: str = "EXPRESS",  # what statemachine/backfill.asl.json uses
     labels_per_photo: float = 10.0,
     photo_index_writes: float = 3.0,
     grouping_calls_per_face: Mapping[str, float] | None = None,
