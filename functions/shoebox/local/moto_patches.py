@@ -17,6 +17,9 @@ upgrade moves what these patches touch. What each one is for:
 6. DynamoDB Query — moto walks the whole table for every Query (O(table): seconds per search page on
    a 60,000-photo catalog); ``moto_dynamodb.install`` answers base-table Queries from a sorted key list
    per partition with moto's own paging semantics.
+7. S3 delete markers — deleting from a versioned bucket (ours is) creates a delete marker, and AWS then
+   emits "Object Deleted" (deletion-type "Delete Marker Created"); moto emits nothing. We send it, so the
+   remove-photo rule sees deletions locally too.
 
 Executions also need an explicit name (moto builds the ARN from it); the router always gives one.
 moto 5.2.5 already fixed the RLock deep-copy crash on a second execution (getmoto/moto#10077); the
@@ -131,6 +134,7 @@ def install(lambda_hook: Callable[..., Any]) -> None:
         from shoebox.local import moto_dynamodb
 
         moto_dynamodb.install()
+        _emit_delete_marker_events()
 
         comm = execution_module.BaseExecutionWorkerCommunication
         original_terminated = comm.terminated
@@ -143,6 +147,29 @@ def install(lambda_hook: Callable[..., Any]) -> None:
 
         comm.terminated = terminated
         _installed = True
+
+
+def _emit_delete_marker_events() -> None:
+    from moto.s3 import models as s3_models
+    from moto.s3 import notifications
+
+    backend = s3_models.S3Backend
+    if not hasattr(backend, "delete_object"):
+        raise RuntimeError(f"moto changed: S3Backend has no delete_object (written for {MOTO_VERSION})")
+    original = backend.delete_object
+
+    def delete_object(self: Any, bucket_name: str, key_name: str, version_id: str | None = None,
+                      bypass: bool = False) -> Any:
+        bucket = self.get_bucket(bucket_name)
+        before = bucket.keys.get(key_name) if version_id is None else None
+        ok, meta = original(self, bucket_name, key_name, version_id, bypass)
+        if isinstance(before, s3_models.FakeKey) and meta.get("delete-marker") == "true":
+            notifications.send_event(
+                self.account_id, notifications.S3NotificationEvent.OBJECT_REMOVED_DELETE_MARKER_CREATED_EVENT,
+                bucket, before)
+        return ok, meta
+
+    backend.delete_object = delete_object
 
 
 def on_execution_end(listener: Callable[[str, str], None]) -> None:

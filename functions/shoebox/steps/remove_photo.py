@@ -1,0 +1,46 @@
+"""RemovePhoto: an original was deleted, so everything derived from it goes too: catalog rows, people
+counts and covers, indexed faces, thumbnails. The original itself is the user's to delete, never ours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shoebox import aws
+from shoebox.catalog import Catalog
+from shoebox.catalog.people import People
+from shoebox.config import Settings
+from shoebox.recognition import get_recognizer
+from shoebox.steps.common import logger, step, thumbnail_keys
+
+
+def still_there(bucket: str, key: str) -> bool:
+    """Re-uploaded since the delete? (Without s3:ListBucket a missing key answers 403, not 404.)"""
+    try:
+        aws.client("s3").head_object(Bucket=bucket, Key=key)
+        return True
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied"):
+            return False
+        raise
+
+
+@step("remove_photo")
+def handler(event: dict, context: Any) -> dict:
+    settings = Settings.from_env()
+    bucket, key = event["bucket"], event["key"]
+    if still_there(bucket, key):
+        logger.info("original exists again; nothing to remove")
+        return {"key": key, "status": "kept"}
+    catalog = Catalog(settings.table)
+    record = catalog.get_photo(key)
+    faces = [face["face_id"] for face in (record.faces if record else [])]
+    if faces:
+        get_recognizer(settings.recognizer).remove_faces(faces)
+    People(catalog, bucket=bucket).forget_photo(key)
+    catalog.delete_photo(key)
+    s3 = aws.client("s3")
+    for thumb in thumbnail_keys(key):
+        s3.delete_object(Bucket=bucket, Key=thumb)
+    return {"key": key, "status": "removed", "faces_removed": len(faces), "was_cataloged": record is not None}
