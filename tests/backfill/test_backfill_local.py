@@ -176,7 +176,7 @@ def test_cli_json_shapes(home, monkeypatch):
                                           "s3_requests", "s3_storage_monthly"]
     given = json.loads(cli.invoke(app, ["backfill", "--plan", "--photos", "60000", "--gigabytes", "200",
                                         "--json"]).stdout)
-    assert (given["photos"], given["max_concurrency"], given["cost_usd"]["total"]) == (60000, 16, 217.8)
+    assert (given["photos"], given["max_concurrency"], given["cost_usd"]["total"]) == (60000, 16, 202.44)
 
     bad = cli.invoke(app, ["backfill", "--prefix", "thumbnails/"])
     assert bad.exit_code == 1
