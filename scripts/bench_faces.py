@@ -27,20 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "functions"))
 
 from shoebox.recognition.local import LocalRecognizer, _faces  # noqa: E402
-from shoebox.recognition.local.evaluate import index_photo_set, load_truth, match_faces, pairwise_scores  # noqa: E402
+from shoebox.recognition.local.evaluate import (  # noqa: E402
+    index_photo_set, load_truth, match_faces, pairwise_scores, view_jpeg)
 from shoebox.recognition.local.index import DEFAULT_THRESHOLD  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from fetch_test_photos import ensure  # noqa: E402
-
-
-def view_jpeg(path: Path) -> bytes:
-    """The photo as the pipeline's view image: long edge 1920 (upscaled here: the cached copies are <= 800 px)."""
-    img = cv2.imread(str(path))
-    h, w = img.shape[:2]
-    s = 1920 / max(h, w)
-    img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_CUBIC)
-    return cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
 
 
 def main() -> None:

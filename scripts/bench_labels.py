@@ -21,13 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import cv2
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "functions"))
 
 from shoebox.recognition.base import ImageRef  # noqa: E402
 from shoebox.recognition.local import LocalRecognizer  # noqa: E402
+from shoebox.recognition.local.evaluate import view_jpeg  # noqa: E402
 
 # (source, file, expected label)
 SET = [
@@ -57,14 +57,6 @@ def source_dir(source: str) -> Path:
 
         return ensure()
     return ROOT / "tests" / "data" / source
-
-
-def view_jpeg(path: Path) -> bytes:
-    img = cv2.imread(str(path))
-    h, w = img.shape[:2]
-    s = 1920 / max(h, w)
-    img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_CUBIC)
-    return cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ from shoebox.config import shoebox_home
 from shoebox.local import moto_patches, router
 from shoebox.local.lambda_bridge import LambdaBridge
 from shoebox.local.persistence import StateStore
-from shoebox.local.template import ACCOUNT, REGION, LocalStack, load_template
+from shoebox.local.template import REGION, LocalStack, load_template
 
 MOTO_CONFIG = {
     "stepfunctions": {"execute_state_machine": True},

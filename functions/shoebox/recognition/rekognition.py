@@ -22,9 +22,8 @@ import logging
 import os
 import threading
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -33,7 +32,7 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from shoebox.errors import RecognitionError, RecognitionThrottled
-from shoebox.recognition.base import Face, ImageRef, Label
+from shoebox.recognition.base import CallCounter, Face, ImageRef, Label
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +184,7 @@ def _env_int(name: str, default: int, low: int = 1) -> int:
 # ------------------------------------------------------------------------------------- recognizer
 
 
-class RekognitionRecognizer:
+class RekognitionRecognizer(CallCounter):
     name = "rekognition"
 
     def __init__(
@@ -208,9 +207,7 @@ class RekognitionRecognizer:
         self.max_faces = int(max_faces)
         self._region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self._client = client
-        self._lock = threading.Lock()
-        self._calls: Counter[str] = Counter()
-        self._trackers = threading.local()
+        super().__init__()
 
     @classmethod
     def from_env(cls, client: Any | None = None) -> "RekognitionRecognizer":
@@ -234,39 +231,10 @@ class RekognitionRecognizer:
 
     # ------------------------------------------------------------------------------ accounting
 
-    def calls(self) -> dict[str, int]:
-        """Successful API calls made by this instance since creation (or ``reset_calls``), by API name."""
-        with self._lock:
-            return dict(self._calls)
-
+    # calls(), track() and _count() come from CallCounter (base.py); only successful calls are counted.
     def reset_calls(self) -> None:
-        with self._lock:
+        with self._calls_lock:
             self._calls.clear()
-
-    @contextmanager
-    def track(self) -> Iterator[dict[str, int]]:
-        """Calls made inside the block, by this thread only: ``with rec.track() as used: ...``; ``used``
-        is filled when the block exits (also on error), ready for ``PhotoRecord.recognition_calls``."""
-        used: dict[str, int] = {}
-        counter: Counter[str] = Counter()
-        stack = getattr(self._trackers, "stack", None)
-        if stack is None:
-            stack = self._trackers.stack = []
-        stack.append(counter)
-        try:
-            yield used
-        finally:
-            for index in range(len(stack) - 1, -1, -1):
-                if stack[index] is counter:  # by identity: Counters compare by content
-                    del stack[index]
-                    break
-            used.update(counter)
-
-    def _count(self, api: str) -> None:
-        with self._lock:
-            self._calls[api] += 1
-        for counter in getattr(self._trackers, "stack", ()):
-            counter[api] += 1
 
     def _call(self, api: str, method: Callable[..., dict], *, passthrough: frozenset[str] = frozenset(), **params: Any) -> dict:
         """Call one API, count it when it succeeds, and translate failures into the step error types.

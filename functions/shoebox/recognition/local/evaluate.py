@@ -59,3 +59,15 @@ def index_photo_set(recognizer, directory: Path, order: list[str] | None = None)
         missed += len(truth[name]) - len(matched)
         assigned += [(f.person_id, person) for f, person in matched]
     return assigned, missed
+
+
+def view_jpeg(path) -> bytes:
+    """A photo as the pipeline's view image: long edge 1920 (upscaled when smaller, as the cached test
+    copies are <= 800 px), JPEG q85. Benchmarks feed this to the recognizer."""
+    import cv2
+
+    img = cv2.imread(str(path))
+    h, w = img.shape[:2]
+    s = 1920 / max(h, w)
+    img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_CUBIC)
+    return cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
