@@ -11,9 +11,25 @@ from botocore.config import Config
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str], Any] = {}
+_session: boto3.session.Session | None = None
+
+
+def session() -> boto3.session.Session:
+    """One session per process: its loader parses each service's JSON model once (a second of CPU per
+    CLI command otherwise). Creating clients from it happens under ``_lock`` (sessions are not thread-safe)."""
+    global _session
+    if _session is None:
+        _session = boto3.session.Session()
+    return _session
 
 # The state machine's Retry does the patient backoff; the SDK only smooths over blips.
 _CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, max_pool_connections=32)
+
+
+def new_client(service: str, **kwargs: Any) -> Any:
+    """An uncached client from the shared session (for callers that keep their own)."""
+    with _lock:
+        return session().client(service, **kwargs)
 
 
 def client(service: str, region: str | None = None) -> Any:
@@ -25,15 +41,17 @@ def client(service: str, region: str | None = None) -> Any:
     with _lock:
         found = _clients.get(cache_key)
         if found is None:
-            found = boto3.session.Session().client(service, region_name=region, config=_CONFIG)
+            found = session().client(service, region_name=region, config=_CONFIG)
             _clients[cache_key] = found
         return found
 
 
 def reset_clients() -> None:
     """Forget cached clients (the local runtime calls this when it starts or stops its mock)."""
+    global _session
     with _lock:
         _clients.clear()
+        _session = None
 
 
 def presign_client(region: str | None = None) -> Any:
@@ -43,7 +61,7 @@ def presign_client(region: str | None = None) -> Any:
     with _lock:
         found = _clients.get(cache_key)
         if found is None:
-            found = boto3.session.Session().client(
+            found = session().client(
                 "s3", region_name=region, config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
             _clients[cache_key] = found
         return found

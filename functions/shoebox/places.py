@@ -25,11 +25,13 @@ import csv
 import gzip
 import json
 import math
+import os
 import threading
 import unicodedata
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 MAX_DISTANCE_KM = 50.0
@@ -279,6 +281,21 @@ def _reverse_cached(lat: float, lon: float, max_km: float) -> Place | None:
 # ------------------------------------------------------------------------------------ name → places
 
 
+@lru_cache(maxsize=1)
+def _country_names() -> frozenset[str]:
+    """Normalised country names and aliases, from the small countries table only (no gazetteer load)."""
+    with resources.files("reverse_geocode").joinpath("countries.csv").open("r", encoding="utf-8") as fh:
+        names = {name for _, name in csv.reader(fh)}
+    names |= {name.split(", ")[0] for name in names if ", " in name}
+    names |= set(COUNTRY_ALIASES)
+    return frozenset(normalize_name(n) for n in names)
+
+
+def is_country_name(text: str) -> bool:
+    """Cheap test the parser makes before loading the gazetteer (1–2 s) for a lower-case, unanchored word."""
+    return normalize_name(text) in _country_names()
+
+
 def resolve_place_name(text: str) -> list[PlaceMatch]:
     """Every city, region or country called ``text``, most populous first ([] when none).
 
@@ -288,4 +305,34 @@ def resolve_place_name(text: str) -> list[PlaceMatch]:
     key = normalize_name(text)
     if not key:
         return []
-    return list(_data().names().get(key, ()))
+    return [PlaceMatch(*row) for row in _name_index().get(key, ())]
+
+
+_NAME_INDEX_VERSION = 1  # bump when _build_names changes what it returns
+
+
+@lru_cache(maxsize=1)
+def _name_index() -> dict[str, list[tuple]]:
+    """name → PlaceMatch fields, built from the gazetteer once (1–2 s) and kept in the user's cache
+    directory, so each `shoebox search` after the first loads it in a fraction of that."""
+    import pickle
+    from importlib.metadata import version
+
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shoebox"
+    path = folder / f"place-names-v{_NAME_INDEX_VERSION}-reverse_geocode-{version('reverse_geocode')}.pickle"
+    try:
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError):
+        pass
+    index = {key: [(m.level, m.name, m.country, m.country_code, m.region, m.city, m.population) for m in matches]
+             for key, matches in _data().names().items()}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home just means building it each time
+    return index

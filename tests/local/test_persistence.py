@@ -31,3 +31,16 @@ def test_objects_items_and_odd_keys_survive_a_restart(home):
         item = aws.client("dynamodb").get_item(TableName=rt.table, Key={"pk": {"S": "X"}, "sk": {"S": "Y"}})["Item"]
         assert item["n"] == {"N": "3"}
         assert rt.started == {}  # restoring never re-runs the pipeline
+
+
+def test_catalog_commands_start_without_workflows_and_still_persist_edits(home):
+    from shoebox import aws
+
+    with LocalRuntime(home, recognizer="none", workflows=False) as rt:
+        import pytest
+
+        with pytest.raises(RuntimeError):
+            rt.state_machine_arn()
+        aws.client("dynamodb").put_item(TableName=rt.table, Item={"pk": {"S": "E"}, "sk": {"S": "1"}})
+    with LocalRuntime(home, recognizer="none") as rt:
+        assert "Item" in aws.client("dynamodb").get_item(TableName=rt.table, Key={"pk": {"S": "E"}, "sk": {"S": "1"}})

@@ -134,7 +134,10 @@ class LocalBackend(BaseBackend):
         self.rt = runtime
         self.bucket = runtime.bucket
         self.table = runtime.table
-        self.state_machine_arn = runtime.state_machine_arn()
+
+    @property
+    def state_machine_arn(self) -> str:  # type: ignore[override]
+        return self.rt.state_machine_arn()
 
     def wait(self, arns: list[str], timeout: float = 900.0) -> dict[str, str]:
         return self.rt.wait(arns, timeout)
@@ -266,14 +269,17 @@ class AwsBackend(BaseBackend):
 
 
 @contextlib.contextmanager
-def open_backend(stack: str | None, home: str | None = None, *, workers: int = 0) -> Iterator[BaseBackend]:
-    """``workers``: worker processes for CPU-heavy steps in the local runtime (worth it for many photos)."""
+def open_backend(stack: str | None, home: str | None = None, *, workers: int = 0,
+                 workflows: bool = False) -> Iterator[BaseBackend]:
+    """``workflows``: the command runs photos through the state machines (ingest, retry); reading and
+    editing the catalog does not need them locally. ``workers``: worker processes for CPU-heavy steps
+    in the local runtime (worth it for many photos)."""
     if stack:
         yield AwsBackend(stack)
         return
     from shoebox.local import LocalRuntime
 
-    with LocalRuntime(home, workers=workers) as runtime:
+    with LocalRuntime(home, workers=workers, workflows=workflows) as runtime:
         yield LocalBackend(runtime)
 
 

@@ -38,7 +38,7 @@ def ingest(
         raise typer.Exit(1)
     uploads = [Upload(path, original_key(path)) for path in files]
     results: list[dict] = []
-    with open_backend(stack, workers=workers_for(len(uploads))) as backend:
+    with open_backend(stack, workers=workers_for(len(uploads)), workflows=True) as backend:
         if as_json:
             def emit(result: dict) -> None:
                 print(dumps(result), flush=True)

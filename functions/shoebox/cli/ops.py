@@ -17,7 +17,7 @@ def retry(
     stack: StackOpt = None,
 ) -> None:
     """Re-run photos through the workflow (the failed ones by default). Originals are never modified."""
-    with open_backend(stack) as backend:
+    with open_backend(stack, workflows=True) as backend:
         targets = keys or [r.key for r in backend.catalog.list_failed()]
         if not targets:
             err.print("no failed photos")

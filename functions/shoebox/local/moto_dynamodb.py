@@ -127,6 +127,8 @@ def install() -> Callable[[], None]:
 
 
 _LOCK = threading.RLock()
+_WRITES = {"put_item", "update_item", "delete_item", "transact_write_items", "create_table", "delete_table"}
+writes = 0  # table writes so far in this process: the local runtime saves the catalog only if it moved
 _LOCKED = ("put_item", "get_item", "query", "scan", "update_item", "delete_item", "transact_write_items",
            "create_table", "delete_table")
 
@@ -142,8 +144,13 @@ def _install_backend_fixes() -> Callable[[], None]:
     originals = {name: getattr(DynamoDBBackend, name) for name in _LOCKED}
 
     def locked(fn: Callable[..., Any]) -> Callable[..., Any]:
+        counts = fn.__name__ in _WRITES
+
         def call(*args: Any, **kwargs: Any) -> Any:
+            global writes
             with _LOCK:
+                if counts:
+                    writes += 1
                 return fn(*args, **kwargs)
 
         call.__name__ = fn.__name__

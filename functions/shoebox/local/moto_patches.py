@@ -53,7 +53,9 @@ def _cached_boto_client_for(region: str, service: str, state_credentials: Any = 
         with _lock:
             client = _clients.get(key)
             if client is None:
-                client = boto3.session.Session().client(
+                from shoebox import aws
+
+                client = aws.new_client(
                     service,
                     region_name=region,
                     aws_access_key_id="local",

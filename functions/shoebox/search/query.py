@@ -38,10 +38,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import Any
 
-from shoebox.places import PlaceMatch, resolve_place_name
+from shoebox.places import PlaceMatch, is_country_name, resolve_place_name
 
 from . import timewords as tw
 
@@ -258,17 +257,31 @@ def _camera_tokens(name: str) -> tuple[str, ...]:
     return tuple(t for t in re.split(r"[\s_/-]+", name.lower()) if t)
 
 
-@lru_cache(maxsize=1)
-def _inflect() -> Any:
-    import inflect
+# Plural → singular for the nouns no suffix rule gets right.
+IRREGULAR_PLURALS = {"people": "person", "men": "man", "women": "woman", "children": "child", "mice": "mouse",
+                     "geese": "goose", "feet": "foot", "teeth": "tooth", "oxen": "ox", "lice": "louse",
+                     "dice": "die", "cacti": "cactus", "fungi": "fungus", "larvae": "larva", "leaves": "leaf",
+                     "wolves": "wolf", "knives": "knife", "wives": "wife", "lives": "life", "loaves": "loaf",
+                     "shelves": "shelf", "calves": "calf", "halves": "half", "thieves": "thief"}
 
-    return inflect.engine()
 
-
-def singular(word: str) -> str | None:
-    """The singular of an English plural noun ("puppies" → "puppy"), or None if not a plural."""
-    result = _inflect().singular_noun(word)
-    return result if isinstance(result, str) and result != word else None
+def singular_forms(word: str) -> list[str]:
+    """Candidate singulars of an English noun, most specific first ("puppies" → puppy; "beaches" → beach;
+    "dogs" → dog; "people" → person). A query word is matched against the known labels, so offering a
+    few candidates is safe; a rule table answers in microseconds where an inflection engine took a second
+    to load on every `shoebox search`."""
+    if word in IRREGULAR_PLURALS:
+        return [IRREGULAR_PLURALS[word]]
+    forms: list[str] = []
+    if word.endswith("ies") and len(word) > 4:
+        forms.append(word[:-3] + "y")
+    if word.endswith(("ches", "shes", "sses", "xes", "zes", "oes", "ses")):
+        forms.append(word[:-2])
+    if word.endswith("ves"):
+        forms += [word[:-3] + "f", word[:-3] + "fe"]
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        forms.append(word[:-1])
+    return forms
 
 
 def number_word(tokens: list[Token], i: int) -> tuple[int, int] | None:
@@ -370,11 +383,7 @@ class _Parser:
             words = [t.norm for t in self.tokens[i:i + n]]
             if n == 1 and words[0] in STOPWORDS:
                 return
-            candidates = [tuple(words)]
-            one = singular(words[-1])
-            if one:
-                candidates.append((*words[:-1], one))
-            for key in candidates:
+            for key in self.label_keys(words):
                 name = v._labels.get(key) or v._synonyms.get(key)
                 if name:
                     text = self.span_text(i, n)
@@ -386,6 +395,16 @@ class _Parser:
 
                     yield Reading(n, "label", apply)
                     return
+
+    def label_keys(self, words: list[str]) -> Iterable[tuple[str, ...]]:
+        """The words as typed, then with the last word's singular forms ("dogs", "beaches", "puppies")."""
+        v = self.vocab
+        yield tuple(words)
+        for form in singular_forms(words[-1]):
+            key = (*words[:-1], form)
+            if key in v._labels or key in v._synonyms:
+                yield key
+                return
 
     # ---- format / kind
     def fmt(self, i: int) -> Iterable[Reading | None]:
@@ -465,11 +484,13 @@ class _Parser:
             if toks[-1].norm in STOPWORDS or any(t.norm in ("-", "–") for t in toks):
                 continue
             text = self.span_text(i, n)
+            capitalised = all(t.capitalised for t in toks if t.norm not in STOPWORDS)
+            if not anchored and not capitalised and not is_country_name(text):
+                continue  # only a country could qualify below: don't load the gazetteer for "cat"
             matches = resolve(text)
             if not matches:
                 continue
             best = matches[0]
-            capitalised = all(t.capitalised for t in toks if t.norm not in STOPWORDS)
             if best.level == "country":
                 ok = anchored or capitalised or len(text) > 3
             elif anchored:
