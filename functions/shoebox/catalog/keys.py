@@ -46,7 +46,7 @@ WILDCARD = "*"
 FAMILIES: tuple[tuple[str, str, int], ...] = (
     ("PERSON", "PERSON", 15),   # ≤ 6 people on a photo
     ("PERSON", "LABEL", 60),
-    ("PERSON", "PLACE", 30),
+    ("PERSON", "PLACE", 60),    # ≤ 20 people at 3 place levels (a wedding photo still pairs)
     ("LABEL", "PLACE", 60),     # ≤ 20 labels at 3 place levels
     ("PERSON", "KIND", 60),     # only for the minority kinds below: ~1 extra row per raw/video photo each
     ("LABEL", "KIND", 60),
