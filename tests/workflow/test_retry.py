@@ -26,7 +26,7 @@ def test_retry_reruns_a_failed_photo_and_it_succeeds_once_the_cause_is_gone(home
     failed = json.loads(runner.invoke(app, ["executions", "--failed", "--json"]).stdout)
     assert [f["key"] for f in failed] == [key] and "disk full" in failed[0]["error"]
 
-    result = runner.invoke(app, ["retry", "--json"])
+    result = runner.invoke(app, ["retry", "--failed", "--json"])
     assert result.exit_code == 0, result.output
     assert [(r["key"], r["status"]) for r in json.loads(result.stdout)] == [(key, "processed")]
     shown = json.loads(runner.invoke(app, ["show", key, "--json"]).stdout)

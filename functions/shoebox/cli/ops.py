@@ -13,12 +13,15 @@ from shoebox.cli.common import JsonOpt, StackOpt, err, out
 
 def retry(
     keys: Annotated[Optional[list[str]], typer.Argument(help="Photo keys to re-run (default: all failed).")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Also every failed photo (the default without keys).")] = False,
     as_json: JsonOpt = False,
     stack: StackOpt = None,
 ) -> None:
     """Re-run photos through the workflow (the failed ones by default). Originals are never modified."""
     with open_backend(stack, workflows=True) as backend:
-        targets = keys or [r.key for r in backend.catalog.list_failed()]
+        targets = list(keys or [])
+        if failed or not targets:
+            targets += [r.key for r in backend.catalog.list_failed() if r.key not in targets]
         if not targets:
             err.print("no failed photos")
             return
