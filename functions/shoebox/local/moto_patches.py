@@ -20,6 +20,8 @@ upgrade moves what these patches touch. What each one is for:
 7. S3 delete markers — deleting from a versioned bucket (ours is) creates a delete marker, and AWS then
    emits "Object Deleted" (deletion-type "Delete Marker Created"); moto emits nothing. We send it, so the
    remove-photo rule sees deletions locally too.
+8. S3 object bodies — moto keeps them in memory; ``moto_s3_disk`` keeps them in files (installed by the
+   runtime around its mock), so the bucket does not cost as much RAM as the photos in it.
 
 Executions also need an explicit name (moto builds the ARN from it); the router always gives one.
 moto 5.2.5 already fixed the RLock deep-copy crash on a second execution (getmoto/moto#10077); the

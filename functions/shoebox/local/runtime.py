@@ -22,7 +22,7 @@ from typing import Any
 
 from shoebox import aws, compute
 from shoebox.config import shoebox_home
-from shoebox.local import moto_patches, router
+from shoebox.local import moto_patches, moto_s3_disk, router
 from shoebox.local.lambda_bridge import LambdaBridge
 from shoebox.local.persistence import StateStore
 from shoebox.local.template import ACCOUNT, REGION, LocalStack, load_template
@@ -108,6 +108,8 @@ class LocalRuntime:
         logging.getLogger("moto").setLevel(logging.CRITICAL)
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._mock.start()
+        # object bodies on disk: the bucket must not cost as much RAM as the photos in it
+        moto_s3_disk.install(self.home / ".objects" / f"{os.getpid()}-{id(self):x}")
         aws.reset_clients()
         from shoebox.recognition.base import get_recognizer
 
@@ -147,6 +149,7 @@ class LocalRuntime:
             if self._mock is not None:
                 self._mock.stop()
                 self._mock = None
+                moto_s3_disk.uninstall()
             aws.reset_clients()
             self._restore_env()
             if self._lock_file is not None:

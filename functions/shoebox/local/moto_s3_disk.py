@@ -1,0 +1,112 @@
+"""Keep moto's S3 object bodies on disk, not in memory.
+
+moto holds every object in a SpooledTemporaryFile (in memory below ~5 MB), so a local bucket costs as
+much RAM as the photos it holds: a backfill's memory grew with the archive. ``install(folder)`` makes
+moto's S3 objects use :class:`DiskBuffer` instead: one file per object version under ``folder``, opened
+only for the moment a read or write needs it (no file descriptor is held per object, so tens of thousands
+of photos do not hit the open-files limit). ``uninstall()`` puts moto's own buffers back.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+_state: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+class DiskBuffer:
+    """The slice of the SpooledTemporaryFile interface moto's FakeKey uses: seek/tell/read/write/truncate/close."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / uuid.uuid4().hex
+        self.path.touch()
+        self.pos = 0
+        self.closed = False
+
+    def _check(self) -> None:
+        if self.closed:
+            raise ValueError("I/O operation on closed file")  # what moto expects from a closed buffer
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._check()
+        if whence == 0:
+            self.pos = offset
+        elif whence == 1:
+            self.pos += offset
+        else:
+            self.pos = self.path.stat().st_size + offset
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        self._check()
+        with self.path.open("rb") as fh:
+            fh.seek(self.pos)
+            data = fh.read() if size is None or size < 0 else fh.read(size)
+        self.pos += len(data)
+        return data
+
+    def write(self, data: bytes) -> int:
+        self._check()
+        with self.path.open("r+b") as fh:
+            fh.seek(self.pos)
+            fh.write(data)
+        self.pos += len(data)
+        return len(data)
+
+    def truncate(self, size: int | None = None) -> int:
+        self._check()
+        size = self.pos if size is None else size
+        os.truncate(self.path, size)
+        return size
+
+    def flush(self) -> None:
+        return None
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.path.unlink(missing_ok=True)
+
+
+class _TempfileShim:
+    """Stands in for the ``tempfile`` module inside moto.s3.models."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+
+    def SpooledTemporaryFile(self, *args: Any, **kwargs: Any) -> DiskBuffer:  # noqa: N802 - moto's name
+        return DiskBuffer(self._folder)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(tempfile, name)
+
+
+def install(folder: Path) -> None:
+    from moto.s3 import models
+
+    if getattr(models, "tempfile", None) is None:
+        raise RuntimeError("moto changed: moto.s3.models no longer uses tempfile for object bodies")
+    with _lock:
+        folder.mkdir(parents=True, exist_ok=True)
+        _state["folder"] = folder
+        models.tempfile = _TempfileShim(folder)
+
+
+def uninstall() -> None:
+    from moto.s3 import models
+
+    with _lock:
+        models.tempfile = tempfile
+        folder = _state.pop("folder", None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
