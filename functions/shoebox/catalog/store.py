@@ -56,20 +56,41 @@ def build_items(record: PhotoRecord, last_viewed: str | None = None) -> tuple[di
         item["failed_sk"] = {"S": f"{record.updated_at}#{record.key}"}
     if last_viewed:
         item["last_viewed"] = {"S": last_viewed}
+    # What the VOCAB counts include for this photo, and the version guarding it (see put_photo): for a
+    # new photo, put_photo ends with every partition counted after one transaction per COUNT_CHUNK.
+    counted = count_set({_row_id(r["pk"]["S"], r["sk"]["S"]) for r in rows}, record.status == "processed")
+    if counted:
+        item["counted"] = {"SS": sorted(counted)}
+    item["cv"] = {"N": str(len(_chunks(sorted(counted))))}
     return item, rows
+
+
+def count_set(rows: set[str], processed: bool) -> set[str]:
+    """The VOCAB partitions whose count includes a photo with these rows."""
+    out = set(keys.counted({_split_row(r)[0] for r in rows}))
+    if processed:
+        out.add(keys.ALL_COUNT)
+    return out
 
 
 def count_deltas(old_rows: set[str], old_processed: bool, new_rows: set[str], new_processed: bool) -> dict[str, int]:
     """VOCAB count changes (partition → ±1) when a photo's rows go from ``old_rows`` to ``new_rows``."""
-    old = set(keys.counted({_split_row(r)[0] for r in old_rows}))
-    new = set(keys.counted({_split_row(r)[0] for r in new_rows}))
-    if old_processed:
-        old.add(keys.ALL_COUNT)
-    if new_processed:
-        new.add(keys.ALL_COUNT)
+    old, new = count_set(old_rows, old_processed), count_set(new_rows, new_processed)
     deltas = {pk: 1 for pk in new - old}
     deltas.update({pk: -1 for pk in old - new})
     return deltas
+
+
+# A transaction holds at most 100 actions: 99 count updates and the photo item's bookkeeping.
+COUNT_CHUNK = 99
+
+
+def _chunks(items: list[str]) -> list[list[str]]:
+    return [items[i:i + COUNT_CHUNK] for i in range(0, len(items), COUNT_CHUNK)]
+
+
+class ConcurrentWrite(Exception):
+    """Another writer changed the photo item between our read and our conditional write."""
 
 
 @dataclass
@@ -101,56 +122,130 @@ class Catalog:
 
         Order: the photo item first, listing old ∪ new rows (so a crash part-way never leaves a row no
         photo item knows about), then the rows, then the stale-row deletes and the final row list, then
-        the VOCAB counts."""
+        the VOCAB counts. The photo item records which partitions its counts are in (``counted``) and a
+        version (``cv``); every write of it is conditional on that version and each count transaction
+        moves both, so a retry after a crash applies exactly the counts still missing and two writers
+        of one photo cannot both count it."""
         record.updated_at = record.updated_at or _now()
+        for _ in range(10):
+            try:
+                self._put_photo_once(record)
+                return
+            except ConcurrentWrite:
+                continue
+        raise ConcurrentWrite(f"{record.key}: gave up after 10 concurrent updates")
+
+    def _put_photo_once(self, record: PhotoRecord) -> None:
         old = self._get_raw(record.key)
         old_rows = set(old.get("index_rows", {}).get("SS", [])) if old else set()
         last_viewed = old.get("last_viewed", {}).get("S") if old else None
+        counted, version = self._counted(old, old_rows)
         item, rows = build_items(record, last_viewed=last_viewed)
         new_rows = set(item.get("index_rows", {}).get("SS", []))
+        target = count_set(new_rows, record.status == "processed")
         stale = old_rows - new_rows
         if stale:
             item["index_rows"] = {"SS": sorted(new_rows | old_rows)}
-        self.client.put_item(TableName=self.table, Item=item)
+        item.pop("counted", None)
+        if counted:
+            item["counted"] = {"SS": sorted(counted)}
+        item["cv"] = {"N": str(version)}
+        self._conditional(self.client.put_item, old, version, TableName=self.table, Item=item)
         requests: list[dict] = [{"PutRequest": {"Item": row}} for row in rows]
         for row in sorted(stale):
             pk, sk = _split_row(row)
             requests.append({"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}})
         self._batch_write(requests)
-        if stale:  # the final row list (a PutItem, not an UpdateItem: same permission as the first write)
-            item["index_rows"] = {"SS": sorted(new_rows)}
-            if not new_rows:
-                del item["index_rows"]
-            self.client.put_item(TableName=self.table, Item=item)
-        old_processed = bool(old) and old["status"]["S"] == "processed"
-        self._count(count_deltas(old_rows, old_processed, new_rows, record.status == "processed"),
-                    keys.display_names(record))
+        photo_key = {"pk": {"S": keys.photo_pk(record.key)}, "sk": {"S": keys.PHOTO_SK}}
+        if stale:  # the final row list
+            update = {"UpdateExpression": "SET index_rows = :r", "ExpressionAttributeValues": {":r": {"SS": sorted(new_rows)}}} \
+                if new_rows else {"UpdateExpression": "REMOVE index_rows", "ExpressionAttributeValues": {}}
+            update["ExpressionAttributeValues"][":v"] = {"N": str(version)}
+            self._conditional(self.client.update_item, True, version, TableName=self.table, Key=photo_key,
+                              ConditionExpression="cv = :v", **update)
+        self._apply_counts(photo_key, counted, target, version, keys.display_names(record))
 
-    def _count(self, deltas: dict[str, int], names: dict[str, str]) -> None:
-        for pk, delta in sorted(deltas.items()):
-            expr, values, attr_names = "ADD n :d", {":d": {"N": str(delta)}}, {}
-            if delta > 0 and pk in names:
-                expr += " SET #name = :name"
-                values[":name"] = {"S": names[pk]}
-                attr_names["#name"] = "name"
-            kwargs: dict[str, Any] = {"TableName": self.table, "Key": {"pk": {"S": keys.VOCAB_PK}, "sk": {"S": pk}},
-                                      "UpdateExpression": expr, "ExpressionAttributeValues": values}
-            if attr_names:
-                kwargs["ExpressionAttributeNames"] = attr_names
-            self.client.update_item(**kwargs)
+    @staticmethod
+    def _counted(old: dict | None, old_rows: set[str]) -> tuple[set[str], int]:
+        if old is None:
+            return set(), 0
+        if "cv" not in old:  # written before counts were tracked: its counts are its rows'
+            return count_set(old_rows, old["status"]["S"] == "processed"), 0
+        return set(old.get("counted", {}).get("SS", [])), int(old["cv"]["N"])
+
+    def _conditional(self, call: Any, old: Any, version: int, **kwargs: Any) -> None:
+        """A write of the photo item that must not undo a concurrent writer's count bookkeeping."""
+        from botocore.exceptions import ClientError
+
+        if "ConditionExpression" not in kwargs:
+            if old is None:
+                kwargs["ConditionExpression"] = "attribute_not_exists(pk)"
+            elif "cv" not in old:
+                kwargs["ConditionExpression"] = "attribute_not_exists(cv)"
+            else:
+                kwargs["ConditionExpression"] = "cv = :v"
+                kwargs["ExpressionAttributeValues"] = {":v": {"N": str(version)}}
+        try:
+            call(**kwargs)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise ConcurrentWrite(kwargs.get("Key") or kwargs.get("Item", {}).get("pk")) from err
+            raise
+
+    def _apply_counts(self, photo_key: dict, counted: set[str], target: set[str], version: int,
+                      names: dict[str, str]) -> int:
+        """Move the VOCAB counts from ``counted`` to ``target``, each chunk atomically with the photo
+        item's ``counted``/``cv``. Returns the final version."""
+        from botocore.exceptions import ClientError
+
+        for delta, op, pks in ((1, "ADD", sorted(target - counted)), (-1, "DELETE", sorted(counted - target))):
+            for chunk in _chunks(pks):
+                actions = [self._count_action(pk, delta, names) for pk in chunk]
+                actions.append({"Update": {
+                    "TableName": self.table, "Key": photo_key,
+                    "UpdateExpression": f"{op} counted :c SET cv = :next", "ConditionExpression": "cv = :v",
+                    "ExpressionAttributeValues": {":c": {"SS": chunk}, ":v": {"N": str(version)},
+                                                  ":next": {"N": str(version + 1)}}}})
+                try:
+                    self.client.transact_write_items(TransactItems=actions)
+                except ClientError as err:
+                    if err.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                        raise ConcurrentWrite(photo_key["pk"]["S"]) from err
+                    raise
+                version += 1
+        return version
+
+    def _count_action(self, pk: str, delta: int, names: dict[str, str]) -> dict:
+        expr, values, attr_names = "ADD n :d", {":d": {"N": str(delta)}}, {}
+        if delta > 0 and pk in names:
+            expr += " SET #name = :name"
+            values[":name"] = {"S": names[pk]}
+            attr_names["#name"] = "name"
+        update: dict[str, Any] = {"TableName": self.table, "Key": {"pk": {"S": keys.VOCAB_PK}, "sk": {"S": pk}},
+                                  "UpdateExpression": expr, "ExpressionAttributeValues": values}
+        if attr_names:
+            update["ExpressionAttributeNames"] = attr_names
+        return {"Update": update}
 
     def delete_photo(self, key: str) -> PhotoRecord | None:
         old = self._get_raw(key)
         if not old:
             return None
         old_rows = set(old.get("index_rows", {}).get("SS", []))
+        photo_key = {"pk": {"S": keys.photo_pk(key)}, "sk": {"S": keys.PHOTO_SK}}
+        counted, version = self._counted(old, old_rows)
+        if "cv" not in old:  # bring an untracked item under the version scheme first
+            self._conditional(self.client.update_item, old, version, TableName=self.table, Key=photo_key,
+                              UpdateExpression="SET cv = :zero" + (", counted = :c" if counted else ""),
+                              ExpressionAttributeValues={":zero": {"N": "0"},
+                                                         **({":c": {"SS": sorted(counted)}} if counted else {})})
+        self._apply_counts(photo_key, counted, set(), version, {})
         requests = []
         for row in sorted(old_rows):
             pk, sk = _split_row(row)
             requests.append({"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}})
-        requests.append({"DeleteRequest": {"Key": {"pk": {"S": keys.photo_pk(key)}, "sk": {"S": keys.PHOTO_SK}}}})
+        requests.append({"DeleteRequest": {"Key": photo_key}})
         self._batch_write(requests)
-        self._count(count_deltas(old_rows, old["status"]["S"] == "processed", set(), False), {})
         return PhotoRecord.from_dict(json.loads(old["doc"]["S"]))
 
     def mark_viewed(self, key: str, when: str | None = None) -> None:
