@@ -50,7 +50,18 @@ def test_reprocessing_moves_counts_and_delete_takes_them_away(catalog):
     assert (count(catalog, keys.label_pk("Cat")), count(catalog, keys.ALL_COUNT)) == (0, 0)
 
 
-def test_concurrent_writers_of_one_photo_leave_counts_matching_the_final_record(catalog):
+@pytest.fixture
+def atomic_moto():
+    """DynamoDB gives transactions atomicity and conditional writes isolation; plain moto does not under
+    threads. The local runtime installs these fixes (shoebox/local/moto_dynamodb.py); so do we here."""
+    from shoebox.local import moto_dynamodb
+
+    uninstall = moto_dynamodb.install()
+    yield
+    uninstall()
+
+
+def test_concurrent_writers_of_one_photo_leave_counts_matching_the_final_record(atomic_moto, catalog):
     key = "originals/2010/05/01/a.jpg"
     versions = [photo(key, "Dog"), photo(key, "Cat"), photo(key, "Dog", "Cat"), photo(key, "Beach")]
     errors: list[Exception] = []

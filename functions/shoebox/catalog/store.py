@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -56,12 +58,12 @@ def build_items(record: PhotoRecord, last_viewed: str | None = None) -> tuple[di
         item["failed_sk"] = {"S": f"{record.updated_at}#{record.key}"}
     if last_viewed:
         item["last_viewed"] = {"S": last_viewed}
-    # What the VOCAB counts include for this photo, and the version guarding it (see put_photo): for a
-    # new photo, put_photo ends with every partition counted after one transaction per COUNT_CHUNK.
+    # What the VOCAB counts include for this photo, and the version guarding it (see put_photo): a new
+    # photo ends at version 1 (its put) + one count transaction per COUNT_CHUNK partitions.
     counted = count_set({_row_id(r["pk"]["S"], r["sk"]["S"]) for r in rows}, record.status == "processed")
     if counted:
         item["counted"] = {"SS": sorted(counted)}
-    item["cv"] = {"N": str(len(_chunks(sorted(counted))))}
+    item["cv"] = {"N": str(1 + len(_chunks(sorted(counted))))}
     return item, rows
 
 
@@ -127,13 +129,14 @@ class Catalog:
         moves both, so a retry after a crash applies exactly the counts still missing and two writers
         of one photo cannot both count it."""
         record.updated_at = record.updated_at or _now()
-        for _ in range(10):
+        for attempt in range(20):
             try:
                 self._put_photo_once(record)
                 return
             except ConcurrentWrite:
-                continue
-        raise ConcurrentWrite(f"{record.key}: gave up after 10 concurrent updates")
+                # jittered backoff: writers of one photo (an upload and a backfill) must not livelock
+                time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
+        raise ConcurrentWrite(f"{record.key}: gave up after 20 concurrent updates")
 
     def _put_photo_once(self, record: PhotoRecord) -> None:
         old = self._get_raw(record.key)
@@ -149,8 +152,11 @@ class Catalog:
         item.pop("counted", None)
         if counted:
             item["counted"] = {"SS": sorted(counted)}
-        item["cv"] = {"N": str(version)}
+        # Every write of the photo item moves the version, so a concurrent writer's later conditional
+        # writes (its row list, its counts) fail and it starts over on the current item.
+        item["cv"] = {"N": str(version + 1)}
         self._conditional(self.client.put_item, old, version, TableName=self.table, Item=item)
+        version += 1
         requests: list[dict] = [{"PutRequest": {"Item": row}} for row in rows]
         for row in sorted(stale):
             pk, sk = _split_row(row)
