@@ -13,6 +13,7 @@ under a partition per access pattern, sorted by capture time, so every list is o
 | photos by place            | PLACE#<Place.keys() value>           | <taken_at>#<key>                |
 | camera / kind / format     | CAMERA#<model> / KIND#<k> / FORMAT#<f> | <taken_at>#<key>              |
 | two facets at once         | <facet pk>&<facet pk> (composite)    | <taken_at>#<key>                |
+| two people and a label     | PERSON#a&PERSON#b&LABEL#x (triple)   | <taken_at>#<key>                |
 | rediscover                 | VIEWED                               | 0#<taken_at>#<key> / 1#<last_viewed>#<key> |
 | vocabulary + counts        | VOCAB                                | <facet pk> (attrs n, name)      |
 | failed photos              | GSI `failed`: failed_pk=FAILED, failed_sk=<updated_at>#<key> (sparse) |
@@ -24,6 +25,14 @@ reads only matching rows. A photo whose pairs of one family would exceed that fa
 photo of 20 people, a photo with 40 labels) writes one *overflow* row per first-side facet instead
 (``PERSON#p&LABEL#*``); the executor reads the overflow partition too and filters it, so composite
 partitions stay complete without a photo ever writing an unbounded number of rows.
+
+One *triple* family, person×person×label ("Natalie and Tom at the beach"): a photo writes
+``PERSON#a&PERSON#b&LABEL#x`` (people sorted) for each pair of its people and each label, up to
+``TRIPLE_CAP`` rows; over that cap, one overflow row per person pair (``PERSON#a&PERSON#b&LABEL#*``).
+A photo whose person pairs already overflow the person×person family (a group photo of more than 6
+people) writes no triple rows but one *group* row per label, ``PERSON#*&PERSON#*&LABEL#x`` (over
+``GROUP_CAP`` labels: one ``PERSON#*&PERSON#*&LABEL#*``); the executor reads whichever holds fewer photos alongside and filters
+it, those group rows or one person's ``PERSON#a&PERSON#*``.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ VOCAB_PK = "VOCAB"
 ALL_COUNT = "ALL"  # VOCAB item counting processed photos (the planner's N)
 PAIR = "&"
 WILDCARD = "*"
+GROUP = f"PERSON#{WILDCARD}{PAIR}PERSON#{WILDCARD}"  # any two people of a group photo (triple family)
 
 # Composite families: (first kind, second kind, max pair rows per photo). Over the cap → overflow rows.
 FAMILIES: tuple[tuple[str, str, int], ...] = (
@@ -52,7 +62,10 @@ FAMILIES: tuple[tuple[str, str, int], ...] = (
     ("LABEL", "KIND", 60),
     ("PLACE", "KIND", 60),
 )
+TRIPLE_CAP = 60  # person pairs × labels per photo (4 people × 8 labels = 48; 5 people × 6 labels = 60)
+GROUP_CAP = 15   # group rows (one per label) of a photo over the person×person cap; beyond: one overflow row
 PAIRED_KINDS = frozenset({"raw", "video"})  # "raw photos of Natalie"; "lossy" is nearly everything: no pairs
+PERSON_PAIR_CAP = next(cap for a, b, cap in FAMILIES if a == b == "PERSON")
 FACET_ORDER = {"PERSON": 0, "LABEL": 1, "PLACE": 2, "KIND": 3}
 # Facet kinds whose partitions are counted in VOCAB (vocabulary for the parser, estimates for the planner).
 COUNTED = ("LABEL", "PERSON", "PLACE", "CAMERA", "KIND", "FORMAT", "YEAR")
@@ -103,6 +116,21 @@ def overflow_pk(first: str, second_kind: str) -> str:
     return f"{first}{PAIR}{second_kind}#{WILDCARD}"
 
 
+def triple_pk(person_a: str, person_b: str, label: str) -> str:
+    """The person×person×label partition (people in sorted order)."""
+    return f"{pair_pk(person_a, person_b)}{PAIR}{label}"
+
+
+def triple_overflow_pk(person_a: str, person_b: str) -> str:
+    """Where a photo over ``TRIPLE_CAP`` lists a pair of its people (any label)."""
+    return overflow_pk(pair_pk(person_a, person_b), "LABEL")
+
+
+def group_pk(label: str) -> str:
+    """Photos over the person×person cap (group photos) with ``label``; ``LABEL#*``: over the cap."""
+    return f"{GROUP}{PAIR}{label}"
+
+
 def place_keys(place: dict | None) -> list[str]:
     """The places module's index keys (``Place.keys()``) for a stored ``record.place``."""
     if not place or not place.get("country_code"):
@@ -145,7 +173,21 @@ def composite_partitions(f: Facets) -> list[str]:
             out.extend(pair_pk(x, y) for x, y in pairs)
         else:
             out.extend(overflow_pk(x, second) for x in a)
+    out.extend(triple_partitions(f))
     return out
+
+
+def triple_partitions(f: Facets) -> list[str]:
+    """Person×person×label rows, one overflow row per person pair over ``TRIPLE_CAP``; a group photo
+    (person pairs over their own family's cap) writes one group row per label instead."""
+    person_pairs = list(combinations(sorted(f.people), 2))
+    if not person_pairs or not f.labels:
+        return []
+    if len(person_pairs) > PERSON_PAIR_CAP:
+        return [group_pk(f"LABEL#{WILDCARD}")] if len(f.labels) > GROUP_CAP else [group_pk(x) for x in f.labels]
+    if len(person_pairs) * len(f.labels) > TRIPLE_CAP:
+        return [triple_overflow_pk(a, b) for a, b in person_pairs]
+    return [triple_pk(a, b, label) for a, b in person_pairs for label in f.labels]
 
 
 def index_partitions(record: PhotoRecord) -> list[str]:
@@ -170,12 +212,13 @@ def index_partitions(record: PhotoRecord) -> list[str]:
 
 
 def counted(partitions: Iterable[str]) -> list[str]:
-    """The partitions whose size VOCAB tracks: single facets and overflow partitions."""
+    """The partitions whose size VOCAB tracks: single facets and overflow partitions (pair and triple)
+    and the triple family's group partitions."""
     out = []
     for pk in partitions:
         kind = pk.split("#", 1)[0]
         if PAIR in pk:
-            if pk.endswith(f"#{WILDCARD}"):
+            if pk.endswith(f"#{WILDCARD}") or pk.startswith(GROUP + PAIR):
                 out.append(pk)
         elif kind in COUNTED:
             out.append(pk)

@@ -8,13 +8,16 @@ capture time. The planner
    and its merged aliases), each label, the places (OR), the cameras (OR), kind, format, month-day;
 2. lists the *access paths*: each slot's partitions, and for two slots of the composite families
    (person×person, person×label, person×place, label×place, × raw/video kind) the pair partitions plus
-   the overflow partitions of photos over a family's cap;
-3. estimates each path's size from the VOCAB counts (pairs: independence, ``n_a·n_b/N``) and reads the
+   the overflow partitions of photos over a family's cap; for two person slots and a label slot, the
+   person×person×label triple partitions plus their overflow partitions, and for group photos (which
+   write no triples) the smaller of either person's person×person overflow or the label's group partition;
+3. estimates each path's size from the VOCAB counts (pairs: independence, ``n_a·n_b/N``; triples
+   ``n_a·n_b·n_l/N²``; overflow partitions: their counts) and reads the
    smallest, newest first, page by page, merging its partitions by sort key, checking every other slot
    on the row's summary, until ``offset + limit`` rows matched. No slot at all → the YEAR partitions.
 
-So a query with at most two facets of the composite kinds (plus any dates) reads only rows it returns;
-a third facet, or camera/format (or a "lossy" kind) combined with another facet, is checked on the
+So a query with at most two facets of the composite kinds, or two people and a label (plus any dates),
+reads only rows it returns; another third facet, or camera/format (or a "lossy" kind) combined with another facet, is checked on the
 summary of the smallest path and costs the reads its selectivity implies (``--explain`` shows them).
 """
 
@@ -256,6 +259,34 @@ def _pair_pks(a: Slot, b: Slot, cv: CatalogVocabulary) -> tuple[list[str], float
     return list(dict.fromkeys(pks)), estimate
 
 
+def _triple_pks(a: Slot, b: Slot, label: Slot, cv: CatalogVocabulary) -> tuple[list[str], float]:
+    """The person×person×label partitions holding photos with both people and the label, their overflow
+    partitions, and the person×person overflow partitions of one person (group photos: no triples)."""
+    pks: list[str] = []
+    estimate = 0.0
+    n = float(cv.total)
+    for x in a.pks:
+        for y in b.pks:
+            if x == y:
+                continue
+            for z in label.pks:
+                pks.append(keys.triple_pk(x, y, z))
+                estimate += cv.count(x) * cv.count(y) * cv.count(z) / (n * n)
+            over = keys.triple_overflow_pk(x, y)
+            if cv.count(over):
+                pks.append(over)
+                estimate += cv.count(over)
+    # a group photo (over the person×person cap) writes no triples: it is in either person's overflow
+    # partition and in the group partition of each of its labels (or the group overflow); read the smallest
+    groups = [[keys.overflow_pk(x, "PERSON") for x in s.pks] for s in (a, b)]
+    groups.append([keys.group_pk(z) for z in label.pks] + [keys.group_pk(f"LABEL#{keys.WILDCARD}")])
+    groups = [[pk for pk in g if cv.count(pk)] for g in groups]
+    group = min(groups, key=lambda g: (sum(cv.count(pk) for pk in g), len(g)))
+    pks.extend(group)
+    estimate += sum(cv.count(pk) for pk in group)
+    return list(dict.fromkeys(pks)), estimate
+
+
 def _single_estimate(slot: Slot, cv: CatalogVocabulary) -> float:
     if slot.kind == "MD":
         return cv.total / 366.0
@@ -274,6 +305,13 @@ def plan(q: ParsedQuery, cv: CatalogVocabulary) -> tuple[list[Slot], Path | None
         if pair:
             pks, estimate = pair
             candidates.append(Path(pks, [i, j], estimate, f"{a.label} & {b.label}"))
+    people = [i for i, s in enumerate(slots) if s.kind == "PERSON"]
+    labels = [i for i, s in enumerate(slots) if s.kind == "LABEL"]
+    for i, j in combinations(people, 2):
+        for k in labels:
+            pks, estimate = _triple_pks(slots[i], slots[j], slots[k], cv)
+            candidates.append(Path(pks, sorted((i, j, k)), estimate,
+                                   f"{slots[i].label} & {slots[j].label} & {slots[k].label}"))
     if not candidates:
         return slots, None, []
     # smallest estimate; on a tie the path covering more facets (fewer rows to filter)
