@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from catalog_factory import seeded_catalog
 from shoebox.catalog import keys
 from shoebox.models import PhotoRecord
 from shoebox.places import reverse_geocode
@@ -37,15 +38,6 @@ def no_scan(monkeypatch):
 @pytest.fixture(scope="module")
 def world():
     """250 photos over 2010–2020 put through Catalog.put_photo, in moto (module-scoped: built once)."""
-    from moto import mock_aws
-
-    from shoebox import aws
-    from shoebox.catalog import Catalog
-    from shoebox.local.template import load_template
-
-    from shoebox.local.moto_dynamodb import install
-
-    uninstall = install()  # O(log n) Queries in moto; the results below are checked against an oracle either way
     rng = random.Random(7)
     places = [reverse_geocode(*ll).to_dict() for ll in CITIES]
     records = []
@@ -66,16 +58,8 @@ def world():
                                                                                   if n_people < 8 else PEOPLE)],
         )
         records.append(rec)
-    with mock_aws():
-        aws.reset_clients()
-        spec = load_template().table
-        aws.client("dynamodb").create_table(**spec)
-        catalog = Catalog(spec["TableName"])
-        for rec in records:
-            catalog.put_photo(rec)
+    with seeded_catalog(records) as catalog:
         yield catalog, records
-    aws.reset_clients()
-    uninstall()
 
 
 def oracle(records, q, limit=50, offset=0):

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from catalog_factory import seeded_catalog
 from shoebox.catalog import keys
 from shoebox.models import PhotoRecord
 from shoebox.search.execute import Searcher
@@ -21,14 +22,6 @@ PEOPLE = [f"p-{i}" for i in range(6)]
 def small():
     """120 photos; p-0/p-1 never on an overflow photo; p-2/p-3 on a triple-overflow photo (5 people,
     7 labels) and on a group photo (8 people: person×person overflow)."""
-    from moto import mock_aws
-
-    from shoebox import aws
-    from shoebox.catalog import Catalog
-    from shoebox.local.moto_dynamodb import install
-    from shoebox.local.template import load_template
-
-    uninstall = install()
     rng = random.Random(11)
     records = []
     for i in range(120):
@@ -46,16 +39,8 @@ def small():
             taken_at=None if i % 37 == 0 else taken.isoformat(timespec="seconds"), camera="NIKON D70",
             place=None, labels=[{"name": n, "confidence": 90.0} for n in labels],
             faces=[{"face_id": f"f{i}-{j}", "person_id": p} for j, p in enumerate(people)]))
-    with mock_aws():
-        aws.reset_clients()
-        spec = load_template().table
-        aws.client("dynamodb").create_table(**spec)
-        catalog = Catalog(spec["TableName"])
-        for rec in records:
-            catalog.put_photo(rec)
+    with seeded_catalog(records) as catalog:
         yield catalog, records
-    aws.reset_clients()
-    uninstall()
 
 
 def brute_force(records, people, label, limit=50, offset=0):
