@@ -59,6 +59,21 @@ def list_people(
     out.print(table)
 
 
+def _edit(stack: str | None, as_json: bool, change, describe) -> None:
+    """Run one change on the people rows (``change(People) -> Person``), then print it."""
+    from shoebox.catalog.people import PeopleError
+
+    with open_backend(stack) as backend:
+        try:
+            found = change(_people(backend)).to_json()
+        except PeopleError as exc:
+            _fail(str(exc))
+    if as_json:
+        print(dumps(found))
+    else:
+        out.print(describe(found))
+
+
 @people_app.command("name")
 def name_cmd(
     person: Annotated[str, typer.Argument(help="Person id (or current name).")],
@@ -67,17 +82,8 @@ def name_cmd(
     stack: StackOpt = None,
 ) -> None:
     """Name (or rename) a person. Names survive re-indexing."""
-    from shoebox.catalog.people import PeopleError
-
-    with open_backend(stack) as backend:
-        try:
-            found = _people(backend).name_person(person, name).to_json()
-        except PeopleError as exc:
-            _fail(str(exc))
-    if as_json:
-        print(dumps(found))
-    else:
-        out.print(f"{found['id']} is now [bold]{found['name']}[/bold] ({found['photos']} photo(s))")
+    _edit(stack, as_json, lambda people: people.name_person(person, name),
+          lambda p: f"{p['id']} is now [bold]{p['name']}[/bold] ({p['photos']} photo(s))")
 
 
 @people_app.command("merge")
@@ -87,18 +93,9 @@ def merge_cmd(
     stack: StackOpt = None,
 ) -> None:
     """Merge face groups that are the same person (into the first one given)."""
-    from shoebox.catalog.people import PeopleError
-
-    with open_backend(stack) as backend:
-        try:
-            found = _people(backend).merge(people).to_json()
-        except PeopleError as exc:
-            _fail(str(exc))
-    if as_json:
-        print(dumps(found))
-    else:
-        out.print(f"merged into {found['id']} ({found['name'] or 'unnamed'}): {found['photos']} photo(s), "
-                  f"aliases {', '.join(found['aliases'])}")
+    _edit(stack, as_json, lambda rows: rows.merge(people),
+          lambda p: f"merged into {p['id']} ({p['name'] or 'unnamed'}): {p['photos']} photo(s), "
+                    f"aliases {', '.join(p['aliases'])}")
 
 
 @people_app.command("unmerge")
@@ -108,17 +105,8 @@ def unmerge_cmd(
     stack: StackOpt = None,
 ) -> None:
     """Undo a merge: this face group is its own person again."""
-    from shoebox.catalog.people import PeopleError
-
-    with open_backend(stack) as backend:
-        try:
-            found = _people(backend).unmerge(person).to_json()
-        except PeopleError as exc:
-            _fail(str(exc))
-    if as_json:
-        print(dumps(found))
-    else:
-        out.print(f"{found['id']} is its own person again ({found['photos']} photo(s))")
+    _edit(stack, as_json, lambda people: people.unmerge(person),
+          lambda p: f"{p['id']} is its own person again ({p['photos']} photo(s))")
 
 
 def _photo_row(row: dict, canonical: dict[str, str]) -> dict:
