@@ -41,9 +41,10 @@ class Photos:
                status: str = "processed") -> PhotoRecord:
         view_key = "thumbnails/" + key.split("/", 1)[1] + ".jpg"
         face_dicts = []
-        for person, bbox in faces:
+        for person, bbox, *aliases in faces:  # (person, bbox[, aliases the recognizer merged into person])
             self.n += 1
-            face_dicts.append({"face_id": f"f-{self.n:04d}", "bbox": bbox, "confidence": 99.0, "person_id": person})
+            face_dicts.append({"face_id": f"f-{self.n:04d}", "bbox": bbox, "confidence": 99.0, "person_id": person,
+                               "aliases": aliases[0] if aliases else []})
         if faces:
             self.rt.s3.put_object(Bucket=self.rt.bucket, Key=view_key, Body=view_with_box(faces[0][1]))
         return PhotoRecord(key=key, status=status, taken_at=taken_at, faces=face_dicts, format="jpeg",

@@ -169,6 +169,41 @@ def test_merge_folds_photos_faces_and_counts_into_the_first(photos):
     assert photos.people.resolve("Nat") == ["p-d", "p-a", "p-b"]
 
 
+def test_recognizer_merges_are_folded_in_like_a_user_merge(photos):
+    photos.persist(K1, [("p-a", BOX)], taken_at="2020-01-01T10:00:00")
+    photos.persist(K2, [("p-b", BOX)], taken_at="2020-02-01T10:00:00")
+    # the local recognizer merged p-b into p-a: the next photo of p-a says so
+    photos.persist(K3, [("p-a", BOX, ["p-b"])], taken_at="2020-03-01T10:00:00")
+    merged = photos.people.get("p-a")
+    assert (merged.aliases, merged.photos, merged.faces) == (["p-b"], 3, 3)
+    assert [p.id for p in photos.people.list_people()] == ["p-a"]
+    assert photos.people.resolve("p-b") == ["p-a", "p-b"]
+    # reported again with every later photo: nothing changes
+    photos.persist("originals/2020/04/01/IMG_4.jpg", [("p-a", BOX, ["p-b"])], taken_at="2020-04-01T10:00:00")
+    assert photos.people.get("p-a").aliases == ["p-b"] and photos.people.get("p-a").photos == 4
+
+
+def test_recognizer_merge_keeps_the_users_name_and_decisions(photos):
+    photos.persist(K1, [("p-a", BOX)])
+    photos.persist(K2, [("p-b", BOX)])
+    photos.people.name_person("p-b", "Natalie")
+    # the recognizer keeps p-a; the catalog keeps the named group canonical so "Natalie" stays hers
+    photos.persist(K3, [("p-a", BOX, ["p-b"])])
+    assert (photos.people.get("Natalie").id, photos.people.get("Natalie").aliases) == ("p-b", ["p-a"])
+    assert [r["key"] for r in photos.people.photos_of("Natalie")] == sorted([K1, K2, K3], reverse=True)
+    # the user splits them: a later report of the same merge does not undo that
+    photos.people.unmerge("p-a")
+    photos.persist("originals/2020/04/01/IMG_4.jpg", [("p-a", BOX, ["p-b"])])
+    assert photos.people.get("p-a").aliases == [] and photos.people.get("Natalie").aliases == []
+    # two groups the user named differently are two people, whatever the recognizer thinks
+    photos.persist("originals/2020/05/01/IMG_5.jpg", [("p-c", BOX)])
+    photos.people.name_person("p-c", "Tom")
+    photos.persist("originals/2020/06/01/IMG_6.jpg", [("p-b", BOX, ["p-c"])])
+    assert photos.people.get("Tom").id == "p-c" and photos.people.get("Natalie").aliases == []
+    # an alias never persisted (its photo still in flight) is skipped, not an error
+    assert photos.people.absorb("p-b", ["p-unknown"]) == []
+
+
 def test_merge_needs_two_known_people(photos):
     photos.persist(K1, [("p-a", BOX)])
     with pytest.raises(PeopleError):

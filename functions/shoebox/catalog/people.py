@@ -16,7 +16,10 @@ delta against it is applied in one transaction that also replaces that row (cond
 so re-processing, Lambda retries and concurrent runs of the same photo never count twice.
 
 A merge of B into A only sets ``merged_into = A`` on B's row: photos keep their person ids, and every read
-folds B into A. It is reversible (``unmerge``) and the same on both recognizers.
+folds B into A. It is reversible (``unmerge``) and the same on both recognizers. The local recognizer also
+merges groups by itself when they turn out to be one person; it reports the merged-away ids with each
+face (``aliases``) and ``record_photo`` folds them in the same way (``absorb``), except where the user
+decided otherwise: a group the user unmerged, or two groups the user named differently, stay apart.
 """
 
 from __future__ import annotations
@@ -136,6 +139,7 @@ def _row_to_dict(item: dict) -> dict:
         "cover": json.loads(s("cover")) if s("cover") else None,
         "samples": json.loads(s("samples")) if s("samples") else [],  # time sks, newest first
         "merged_into": s("merged_into"),
+        "kept_apart": "kept_apart" in item,  # the user unmerged it: never merge it automatically again
     }
 
 
@@ -332,8 +336,40 @@ class People:
         if person_id not in rows:
             raise PersonNotFound(f"no person with id {person_id!r}")
         if rows[person_id]["merged_into"]:
-            self._update(person_id, "REMOVE merged_into SET updated_at = :t", {":t": {"S": _now()}})
+            self._update(person_id, "REMOVE merged_into SET kept_apart = :k, updated_at = :t",
+                         {":k": {"BOOL": True}, ":t": {"S": _now()}})
         return self.get(person_id)
+
+    def absorb(self, person_id: str, aliases: Iterable[str]) -> list[str]:
+        """The recognizer found ``aliases`` to be the same person as ``person_id``: merge them as
+        ``merge`` would, unless the user decided otherwise (a group the user unmerged, or two groups
+        named differently, stay apart). A named alias of an unnamed person keeps the name by becoming
+        the canonical one. Returns the ids merged away now."""
+        done: list[str] = []
+        # every later photo of the person repeats its aliases: GetItems decide the usual "already done"
+        # case, without reading the whole PEOPLE partition
+        for alias in (a for a in dict.fromkeys(aliases) if a and a != person_id):
+            chain_a, chain_b = self._chain(person_id), self._chain(alias)
+            if not chain_a or not chain_b:
+                continue  # not persisted yet: the next photo of this person reports the alias again
+            a, b = chain_a[-1], chain_b[-1]
+            if a["id"] == b["id"] or any(row["kept_apart"] for row in (*chain_a, *chain_b)):
+                continue
+            if a["name"] and b["name"] and a["name"].lower() != b["name"].lower():
+                continue
+            target, other = (b, a) if b["name"] and not a["name"] else (a, b)
+            self.merge([target["id"], other["id"]])
+            done.append(other["id"])
+        return done
+
+    def _chain(self, person_id: str) -> list[dict]:
+        """The person's row and the rows its ``merged_into`` leads to, canonical last; [] if unknown."""
+        chain: list[dict] = []
+        row = self._row(person_id)
+        while row and row["id"] not in {r["id"] for r in chain}:
+            chain.append(row)
+            row = self._row(row["merged_into"]) if row["merged_into"] else None
+        return chain
 
     def _update(self, person_id: str, expression: str, values: dict | None, names: dict | None = None) -> None:
         kwargs: dict[str, Any] = {"TableName": self.table, "Key": self._key(person_id),
@@ -364,6 +400,9 @@ class People:
         affected = sorted({pid for pid, _ in old_faces} | {pid for pid, _, _ in new_faces})
         for pid in affected:
             self._refresh(pid, record, [(sk, face) for p, sk, face in new_faces if p == pid])
+        for pid, _, face in new_faces:
+            if face.get("aliases"):
+                self.absorb(pid, face["aliases"])
         return self._deltas(old_faces, [(pid, sk) for pid, sk, _ in new_faces])[0]
 
     def forget_photo(self, key: str) -> None:

@@ -28,6 +28,9 @@ class Face:
     bbox: dict[str, float]  # {"left", "top", "width", "height"}, ratios of the image like Rekognition
     confidence: float  # 0..100
     person_id: str | None = None  # the face group this face was assigned to
+    # other group ids the recognizer has found to be this same person (the local backend's automatic
+    # merges); earlier photos were stored under them, so the catalog folds them into person_id
+    aliases: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -15,7 +15,7 @@ import numpy as np
 from shoebox import compute
 from shoebox.recognition.base import CallCounter, Face, ImageRef, Label
 from shoebox.recognition.local.faces import DetectedFace, FaceEngine, decode
-from shoebox.recognition.local.index import DEFAULT_THRESHOLD, FaceIndex
+from shoebox.recognition.local.index import DEFAULT_MERGE_THRESHOLD, DEFAULT_THRESHOLD, FaceIndex
 from shoebox.recognition.local.labels import DEFAULT_MAX_LABELS, DEFAULT_MIN_CONFIDENCE, LabelModel
 
 __all__ = ["LocalRecognizer"]
@@ -57,6 +57,12 @@ def detect_faces(data: bytes) -> list[DetectedFace]:
     return _faces().faces(decode(data))
 
 
+def _merge_threshold(value: str | None) -> float | None:
+    if value is None or not value.strip():
+        return DEFAULT_MERGE_THRESHOLD
+    return None if value.strip().lower() in ("off", "none", "0") else float(value)
+
+
 class LocalRecognizer(CallCounter):
     """Implements ``shoebox.recognition.base.Recognizer`` offline. Models are loaded lazily, once per
     process, and shared by all instances and threads; each instance has its own call counters."""
@@ -65,25 +71,27 @@ class LocalRecognizer(CallCounter):
 
     def __init__(self, home: str | os.PathLike | None = None, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
                  max_labels: int = DEFAULT_MAX_LABELS, face_threshold: float = DEFAULT_THRESHOLD,
-                 person_label: bool = True):
+                 merge_threshold: float | None = DEFAULT_MERGE_THRESHOLD, person_label: bool = True):
         self.home = Path(home if home is not None else os.environ.get("SHOEBOX_HOME", ".shoebox"))
         self.min_confidence = min_confidence
         self.max_labels = max_labels
         self.person_label = person_label
         super().__init__()
-        self.index = FaceIndex(self.home / "faces", threshold=face_threshold)
+        self.index = FaceIndex(self.home / "faces", threshold=face_threshold, merge_threshold=merge_threshold)
         self._detect_cache: OrderedDict[str, list[DetectedFace]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     @classmethod
     def from_env(cls) -> "LocalRecognizer":
         """SHOEBOX_HOME (default ./.shoebox), SHOEBOX_LABELS_MIN_CONFIDENCE (percent, default 30),
-        SHOEBOX_LABELS_MAX (default 12), SHOEBOX_FACE_THRESHOLD (cosine, default 0.435)."""
+        SHOEBOX_LABELS_MAX (default 12), SHOEBOX_FACE_THRESHOLD (cosine, default 0.435),
+        SHOEBOX_FACE_MERGE_THRESHOLD (cosine between two people's centroids, default 0.45; "off" disables)."""
         env = os.environ
         return cls(env.get("SHOEBOX_HOME", ".shoebox"),
                    min_confidence=float(env.get("SHOEBOX_LABELS_MIN_CONFIDENCE", DEFAULT_MIN_CONFIDENCE)),
                    max_labels=int(env.get("SHOEBOX_LABELS_MAX", DEFAULT_MAX_LABELS)),
-                   face_threshold=float(env.get("SHOEBOX_FACE_THRESHOLD", DEFAULT_THRESHOLD)))
+                   face_threshold=float(env.get("SHOEBOX_FACE_THRESHOLD", DEFAULT_THRESHOLD)),
+                   merge_threshold=_merge_threshold(env.get("SHOEBOX_FACE_MERGE_THRESHOLD")))
 
     # ------------------------------------------------------------ helpers
     @staticmethod
@@ -133,8 +141,8 @@ class LocalRecognizer(CallCounter):
         detected = self._detected(self._bytes(image))
         self._count("IndexFaces")
         indexed = self.index.add(photo_id, [(f.bbox, round(f.score * 100, 2), f.embedding) for f in detected])
-        return [Face(face_id=f.face_id, bbox=f.bbox, confidence=f.confidence, person_id=f.person_id)
-                for f in indexed]
+        return [Face(face_id=f.face_id, bbox=f.bbox, confidence=f.confidence, person_id=f.person_id,
+                     aliases=self.index.aliases(f.person_id)) for f in indexed]
 
     def remove_faces(self, face_ids: list[str]) -> None:
         if face_ids:

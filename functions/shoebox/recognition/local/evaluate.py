@@ -46,18 +46,24 @@ def pairwise_scores(assigned: list[tuple[str, str]]) -> dict[str, float]:
             "true_pairs": tp + fn, "false_merges": fp, "missed_pairs": fn}
 
 
-def index_photo_set(recognizer, directory: Path, order: list[str] | None = None):
+def index_photo_set(recognizer, directory: Path, order: list[str] | None = None, with_photos: bool = False):
     """Index every photo of the set; returns [(predicted person, true person)] and the number of
-    ground-truth faces that were not detected."""
+    ground-truth faces that were not detected. The predicted person is the face's group once the whole
+    set is indexed (later photos can merge groups), read from ``recognizer.people()``. ``with_photos``
+    adds a third result: the photo of each assigned face."""
     directory = Path(directory)
     truth = load_truth(directory)
-    assigned, missed = [], 0
+    matched_faces, missed = [], 0
     for name in order or sorted(truth):
         data = (directory / name).read_bytes()
         faces = recognizer.index_faces(ImageRef("local", name, data), photo_id=name)
         matched = match_faces(faces, truth[name])
         missed += len(truth[name]) - len(matched)
-        assigned += [(f.person_id, person) for f, person in matched]
+        matched_faces += [(f, person, name) for f, person in matched]
+    group_of = {fid: person for person, fids in recognizer.people().items() for fid in fids}
+    assigned = [(group_of[f.face_id], person) for f, person, _ in matched_faces]
+    if with_photos:
+        return assigned, missed, [name for _, _, name in matched_faces]
     return assigned, missed
 
 

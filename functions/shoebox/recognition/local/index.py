@@ -9,8 +9,13 @@ only the live faces) when it holds many removed entries.
 
 Grouping is incremental: a new face joins the existing person whose centroid (mean of its faces'
 L2-normalised embeddings, renormalised) is most similar by cosine, if that similarity is at least
-``threshold``; otherwise it starts a new person. Person ids are random (``p-`` + 12 hex) and never change
-once given; a person whose faces are all removed disappears.
+``threshold``; otherwise it starts a new person. Then the people that photo touched are compared with
+every other person: two groups whose centroids are at least ``merge_threshold`` alike, and that never
+appear in one photo together, are merged (a ``merge`` event: the smaller group becomes an alias of the
+larger). That mends the splits that incremental grouping makes when a person's first photos are unlike
+each other (a teenager and the same man at 35; see docs/recognition.md). Person ids are random (``p-`` +
+12 hex) and never change once given: a merged-away id lives on as an alias, so the catalog, which
+stored it with earlier photos, can fold it in; a person whose faces are all removed disappears.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_THRESHOLD = 0.435  # cosine to a person's centroid; stricter than OpenCV's pairwise 0.363: see docs/recognition.md
+DEFAULT_MERGE_THRESHOLD = 0.45  # cosine between two people's centroids for an automatic merge
 
 
 @dataclass
@@ -49,9 +55,12 @@ def _dec(s: str) -> np.ndarray:
 
 
 class FaceIndex:
-    def __init__(self, directory: Path, threshold: float = DEFAULT_THRESHOLD):
+    def __init__(self, directory: Path, threshold: float = DEFAULT_THRESHOLD,
+                 merge_threshold: float | None = DEFAULT_MERGE_THRESHOLD):
         self.dir = Path(directory)
         self.threshold = threshold
+        self.merge_threshold = merge_threshold  # None: never merge automatically
+        self._alias: dict[str, str] = {}  # merged-away person id → the person it was merged into
         self.journal = self.dir / "journal.jsonl"
         self._lockfile = self.dir / "lock"
         self._mutex = threading.RLock()
@@ -78,10 +87,12 @@ class FaceIndex:
             st = os.stat(self.journal)
         except FileNotFoundError:
             self._faces.clear()
+            self._alias.clear()
             self._offset, self._inode, self._removed_lines = 0, None, 0
             return
         if st.st_ino != self._inode or st.st_size < self._offset:  # compacted by someone else
             self._faces.clear()
+            self._alias.clear()
             self._offset, self._removed_lines = 0, 0
             self._inode = st.st_ino
         if st.st_size == self._offset:
@@ -103,6 +114,8 @@ class FaceIndex:
             for fid in ev["face_ids"]:
                 self._faces.pop(fid, None)
             self._removed_lines += len(ev["face_ids"]) + 1
+        elif ev["op"] == "merge":
+            self._alias[ev["from"]] = ev["into"]
 
     def _append(self, events: list[dict]) -> None:
         payload = "".join(json.dumps(ev, separators=(",", ":")) + "\n" for ev in events).encode()
@@ -121,6 +134,8 @@ class FaceIndex:
     def _compact(self) -> None:
         tmp = self.journal.with_suffix(".tmp")
         with open(tmp, "w") as f:
+            for alias, into in self._alias.items():
+                f.write(json.dumps({"op": "merge", "from": alias, "into": into}, separators=(",", ":")) + "\n")
             for face in self._faces.values():
                 f.write(json.dumps(self._add_event(face), separators=(",", ":")) + "\n")
             f.flush()
@@ -135,10 +150,21 @@ class FaceIndex:
                 "bbox": face.bbox, "confidence": face.confidence, "embedding": _enc(face.embedding)}
 
     # ------------------------------------------------------------ grouping
+    def canonical(self, person_id: str) -> str:
+        seen = {person_id}
+        while (nxt := self._alias.get(person_id)) and nxt not in seen:
+            seen.add(nxt)
+            person_id = nxt
+        return person_id
+
+    def aliases(self, person_id: str) -> list[str]:
+        """Ids merged (directly or in a chain) into this person, sorted."""
+        return sorted(a for a in self._alias if a != person_id and self.canonical(a) == person_id)
+
     def _centroids(self) -> tuple[list[str], np.ndarray]:
         groups: dict[str, list[np.ndarray]] = {}
         for f in self._faces.values():
-            groups.setdefault(f.person_id, []).append(f.embedding)
+            groups.setdefault(self.canonical(f.person_id), []).append(f.embedding)
         ids = sorted(groups)
         if not ids:
             return [], np.zeros((0, 128), np.float32)
@@ -180,8 +206,51 @@ class FaceIndex:
                 out.append(face)
                 events.append(self._add_event(face))
             self._append(events)
+            merges = self._merge_close(taken)
+            if merges:
+                self._append(merges)
+                for face in out:
+                    face.person_id = self.canonical(face.person_id)
             out.sort(key=lambda f: f.bbox["left"])
             return out
+
+    def _merge_close(self, touched: set[str]) -> list[dict]:
+        """Merge events for people whose centroids are ``merge_threshold`` alike and who never share a
+        photo, starting from the people just touched (a merge touches its survivor in turn)."""
+        if self.merge_threshold is None:
+            return []
+        events: list[dict] = []
+        todo = {self.canonical(p) for p in touched}
+        while todo:
+            person = todo.pop()
+            ids, cents = self._centroids()
+            if person not in ids:
+                continue
+            photos: dict[str, set[str]] = {}
+            sizes: dict[str, int] = {}
+            for f in self._faces.values():
+                c = self.canonical(f.person_id)
+                photos.setdefault(c, set()).add(f.photo_id)
+                sizes[c] = sizes.get(c, 0) + 1
+            sims = cents @ cents[ids.index(person)]
+            best = None
+            for k in np.argsort(-sims):
+                other = ids[int(k)]
+                if sims[k] < self.merge_threshold:
+                    break
+                if other != person and not photos[other] & photos[person]:
+                    best = other
+                    break
+            if best is None:
+                continue
+            # the bigger group keeps its id (ties: the older id, by sort order, for determinism)
+            into, gone = sorted((person, best), key=lambda p: (-sizes[p], p))
+            ev = {"op": "merge", "from": gone, "into": into}
+            self._apply(ev)  # applied now so the next round sees it; appended by the caller
+            events.append(ev)
+            todo.discard(gone)
+            todo.add(into)
+        return events
 
     def remove(self, face_ids: list[str]) -> None:
         with self._locked():
@@ -194,8 +263,9 @@ class FaceIndex:
             return list(self._faces.values())
 
     def people(self) -> dict[str, list[str]]:
-        """person id → face ids."""
-        out: dict[str, list[str]] = {}
-        for f in self.faces():
-            out.setdefault(f.person_id, []).append(f.face_id)
-        return out
+        """person id (merges followed) → face ids."""
+        with self._locked(exclusive=False):
+            out: dict[str, list[str]] = {}
+            for f in self._faces.values():
+                out.setdefault(self.canonical(f.person_id), []).append(f.face_id)
+            return out

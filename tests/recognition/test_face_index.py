@@ -1,0 +1,69 @@
+"""The local face index's grouping rules on hand-made embeddings: automatic merges of groups that turn out
+to be one person, never of people seen together, persisted like every other decision."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from shoebox.recognition.local.index import FaceIndex
+
+BOX = {"left": 0.4, "top": 0.2, "width": 0.2, "height": 0.3}
+
+
+def at(degrees: float) -> np.ndarray:
+    """A unit embedding in the plane of the first two axes: cosine between two is cos(angle difference)."""
+    v = np.zeros(128, np.float32)
+    v[0], v[1] = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    return v
+
+
+FAR = math.degrees(math.acos(0.40))  # 66.4°: cosine 0.40 to the first face, under the 0.435 threshold
+
+
+def test_a_bridging_photo_merges_two_groups_of_one_person(tmp_path):
+    index = FaceIndex(tmp_path)
+    (first,) = index.add("young.jpg", [(BOX, 99.0, at(0))])
+    (second,) = index.add("older.jpg", [(BOX, 99.0, at(FAR))])
+    assert first.person_id != second.person_id  # too unlike to join at first
+    (bridge,) = index.add("between.jpg", [(BOX, 99.0, at(25))])
+    # the bridge joins the first group (0.91; 0.75 to the second), whose centroid (12.5°) is then 0.59
+    # alike the second: merged;
+    # the bigger group keeps its id and the merged-away one is reported as its alias
+    assert bridge.person_id == first.person_id
+    assert index.aliases(first.person_id) == [second.person_id]
+    assert index.people() == {first.person_id: [first.face_id, second.face_id, bridge.face_id]}
+    # decided once, for every process: a new index on the same directory replays the merge
+    again = FaceIndex(tmp_path)
+    assert again.people() == index.people() and again.canonical(second.person_id) == first.person_id
+    # and the journal's compaction keeps it
+    with again._locked():
+        again._compact()
+    assert FaceIndex(tmp_path).people() == index.people()
+
+
+def test_people_seen_in_one_photo_are_never_merged(tmp_path):
+    index = FaceIndex(tmp_path)
+    a, b = index.add("together.jpg", [(BOX, 99.0, at(0)), (BOX, 98.0, at(FAR))])
+    (bridge,) = index.add("between.jpg", [(BOX, 99.0, at(25))])
+    assert bridge.person_id == a.person_id
+    assert len(index.people()) == 2 and index.aliases(a.person_id) == []
+
+
+def test_merging_can_be_turned_off(tmp_path):
+    index = FaceIndex(tmp_path, merge_threshold=None)
+    index.add("young.jpg", [(BOX, 99.0, at(0))])
+    index.add("older.jpg", [(BOX, 99.0, at(FAR))])
+    index.add("between.jpg", [(BOX, 99.0, at(25))])
+    assert len(index.people()) == 2
+
+
+def test_merges_chain_to_the_last_survivor(tmp_path):
+    index = FaceIndex(tmp_path)
+    with index._locked():
+        index._append([{"op": "merge", "from": "p-b", "into": "p-a"}, {"op": "merge", "from": "p-a", "into": "p-c"}])
+    again = FaceIndex(tmp_path)
+    with again._locked(exclusive=False):
+        assert again.canonical("p-b") == "p-c" and again.aliases("p-c") == ["p-a", "p-b"]
+        assert again.canonical("p-x") == "p-x" and again.aliases("p-x") == []
