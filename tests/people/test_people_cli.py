@@ -135,3 +135,32 @@ def test_real_people_named_merged_and_reindexed(home, real_faces):
 
     back = cli_json("people", "unmerge", b)
     assert (back["id"], back["name"], back["photos"]) == (b, "Nat", 2)
+
+
+def test_a_named_person_split_by_age_is_mended_by_the_recognizer(home, real_faces):
+    """Jesper (kphotoalbum's demo album) at 18 and at 35: the first photos make two groups; the user names
+    the adult one; a later photo bridges them, the recognizer merges the groups, and the catalog folds
+    them under the name, so `search Jesper` finds his photos from both ages."""
+    young = {f"originals/1989/0{i}/01/{n}": n for i, n in enumerate(("album_new_wave_1.jpg", "album_new_wave_2.jpg"), 1)}
+    adult = {"originals/2005/12/21/album_jesper_2.jpg": "album_jesper_2.jpg"}
+    later = {"originals/2006/02/10/album_bar55_2.jpg": "album_bar55_2.jpg"}
+    truth = json.loads((real_faces / "truth.json").read_text())
+
+    def load(batch):
+        return {key: (real_faces / name).read_bytes() for key, name in batch.items()}
+
+    records, _ = ingest(home, {**load(young), **load(adult)})
+    (young_id,) = set(records[next(iter(young))].people)
+    (adult_id,) = records[next(iter(adult))].people
+    assert young_id != adult_id and young_id in records[list(young)[1]].people  # two groups so far
+    cli("people", "name", adult_id, "Jesper")
+
+    records, _ = ingest(home, load(later))
+    (bar,) = later
+    assert {f["person"] for f in truth[later[bar]]} == {"anne_helene", "jesper"}
+    jesper = cli_json("people", "show", "Jesper")
+    keys = {r["key"] for r in jesper}
+    assert keys == {*young, *adult, bar}, keys
+    person = next(p for p in cli_json("people") if p["name"] == "Jesper")
+    assert person["id"] == adult_id and young_id in person["aliases"]  # the named group stays canonical
+    assert {r["key"] for r in cli_json("search", "Jesper")} == keys
