@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import hashlib
+import http.client
 import io
 import json
 import os
@@ -87,10 +88,12 @@ def _download_deb(pkg: dict, path: Path) -> None:
         with urllib.request.urlopen(url, timeout=120) as resp, open(tmp, "wb") as out:
             while block := resp.read(1 << 20):
                 out.write(block)
-    except urllib.error.HTTPError as e:  # the archive answered: a wrong or withdrawn pin is a real error
+    except urllib.error.HTTPError as e:
         tmp.unlink(missing_ok=True)
-        raise RuntimeError(f"{url}: HTTP {e.code}") from e
-    except OSError as e:  # DNS, refused, timeout: offline
+        if e.code in (404, 410):  # the archive answered: the pin is wrong or withdrawn, a real error
+            raise RuntimeError(f"{url}: HTTP {e.code}") from e
+        raise RegistryUnreachable(f"Debian's archive answered HTTP {e.code} for {pkg['file']}") from e
+    except (OSError, http.client.HTTPException) as e:  # DNS, refused, timeout, cut short: offline
         tmp.unlink(missing_ok=True)
         raise RegistryUnreachable(f"Debian's archive could not be reached for {pkg['file']}: {e}") from e
     tmp.replace(path)
@@ -119,6 +122,8 @@ def deb_data(path: Path) -> tarfile.TarFile:
         while header := f.read(60):
             name, size = header[:16].decode().strip().rstrip("/"), int(header[48:58])
             if name.startswith("data.tar"):
+                if name.endswith(".zst"):  # Python's tarfile reads gz, bz2 and xz only
+                    raise RuntimeError(f"{path.name}: {name} is zstd-compressed, which this reader cannot open")
                 return tarfile.open(fileobj=io.BytesIO(f.read(size)))
             f.seek(size + size % 2, io.SEEK_CUR)
     raise RuntimeError(f"{path.name} has no data.tar member")

@@ -348,8 +348,10 @@ class People:
         done: list[str] = []
         # every later photo of the person repeats its aliases: GetItems decide the usual "already done"
         # case, without reading the whole PEOPLE partition
+        chain_a: list[dict] | None = None
         for alias in (a for a in dict.fromkeys(aliases) if a and a != person_id):
-            chain_a, chain_b = self._chain(person_id), self._chain(alias)
+            chain_a = chain_a or self._chain(person_id)  # read again only after a merge changed it
+            chain_b = self._chain(alias)
             if not chain_a or not chain_b:
                 continue  # not persisted yet: the next photo of this person reports the alias again
             a, b = chain_a[-1], chain_b[-1]
@@ -360,6 +362,7 @@ class People:
             target, other = (b, a) if b["name"] and not a["name"] else (a, b)
             self.merge([target["id"], other["id"]])
             done.append(other["id"])
+            chain_a = None
         return done
 
     def _chain(self, person_id: str) -> list[dict]:

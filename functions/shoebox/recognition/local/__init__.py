@@ -60,7 +60,7 @@ def detect_faces(data: bytes) -> list[DetectedFace]:
 def _merge_threshold(value: str | None) -> float | None:
     if value is None or not value.strip():
         return DEFAULT_MERGE_THRESHOLD
-    return None if value.strip().lower() in ("off", "none", "0") else float(value)
+    return None if value.strip().lower() in ("off", "none") else float(value)
 
 
 class LocalRecognizer(CallCounter):

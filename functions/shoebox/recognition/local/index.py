@@ -151,15 +151,17 @@ class FaceIndex:
 
     # ------------------------------------------------------------ grouping
     def canonical(self, person_id: str) -> str:
-        seen = {person_id}
-        while (nxt := self._alias.get(person_id)) and nxt not in seen:
-            seen.add(nxt)
-            person_id = nxt
-        return person_id
+        with self._mutex:  # other threads apply merges (and replays) under it
+            seen = {person_id}
+            while (nxt := self._alias.get(person_id)) and nxt not in seen:
+                seen.add(nxt)
+                person_id = nxt
+            return person_id
 
     def aliases(self, person_id: str) -> list[str]:
         """Ids merged (directly or in a chain) into this person, sorted."""
-        return sorted(a for a in self._alias if a != person_id and self.canonical(a) == person_id)
+        with self._mutex:
+            return sorted(a for a in list(self._alias) if a != person_id and self.canonical(a) == person_id)
 
     def _centroids(self) -> tuple[list[str], np.ndarray]:
         groups: dict[str, list[np.ndarray]] = {}
@@ -221,17 +223,21 @@ class FaceIndex:
             return []
         events: list[dict] = []
         todo = {self.canonical(p) for p in touched}
+        groups = None  # built once, rebuilt only after a merge (rare): this runs under the exclusive lock
         while todo:
             person = todo.pop()
-            ids, cents = self._centroids()
+            if groups is None:
+                ids, cents = self._centroids()
+                photos: dict[str, set[str]] = {}
+                sizes: dict[str, int] = {}
+                for f in self._faces.values():
+                    c = self.canonical(f.person_id)
+                    photos.setdefault(c, set()).add(f.photo_id)
+                    sizes[c] = sizes.get(c, 0) + 1
+                groups = ids, cents, photos, sizes
+            ids, cents, photos, sizes = groups
             if person not in ids:
                 continue
-            photos: dict[str, set[str]] = {}
-            sizes: dict[str, int] = {}
-            for f in self._faces.values():
-                c = self.canonical(f.person_id)
-                photos.setdefault(c, set()).add(f.photo_id)
-                sizes[c] = sizes.get(c, 0) + 1
             sims = cents @ cents[ids.index(person)]
             best = None
             for k in np.argsort(-sims):
@@ -243,11 +249,12 @@ class FaceIndex:
                     break
             if best is None:
                 continue
-            # the bigger group keeps its id (ties: the older id, by sort order, for determinism)
+            # the bigger group keeps its id (ties: the smaller id, so every process decides alike)
             into, gone = sorted((person, best), key=lambda p: (-sizes[p], p))
             ev = {"op": "merge", "from": gone, "into": into}
             self._apply(ev)  # applied now so the next round sees it; appended by the caller
             events.append(ev)
+            groups = None
             todo.discard(gone)
             todo.add(into)
         return events
