@@ -137,7 +137,7 @@ def test_real_people_named_merged_and_reindexed(home, real_faces):
     assert (back["id"], back["name"], back["photos"]) == (b, "Nat", 2)
 
 
-def test_a_named_person_split_by_age_is_mended_by_the_recognizer(home, real_faces):
+def test_a_named_person_split_by_age_is_mended_by_the_recognizer(home, real_faces, monkeypatch):
     """Jesper (kphotoalbum's demo album) at 18 and at 35: the first photos make two groups; the user names
     the adult one; a later photo bridges them, the recognizer merges the groups, and the catalog folds
     them under the name, so `search Jesper` finds his photos from both ages."""
@@ -164,3 +164,14 @@ def test_a_named_person_split_by_age_is_mended_by_the_recognizer(home, real_face
     person = next(p for p in cli_json("people") if p["name"] == "Jesper")
     assert person["id"] == adult_id and young_id in person["aliases"]  # the named group stays canonical
     assert {r["key"] for r in cli_json("search", "Jesper")} == keys
+
+    # the user disagrees: unmerge. The catalog and the local recognizer's index both split them again
+    monkeypatch.setenv("SHOEBOX_RECOGNIZER_LOCAL", "local")
+    back = cli_json("people", "unmerge", young_id)
+    shown = {r["key"] for r in cli_json("people", "show", "Jesper")}
+    assert back["id"] == young_id and set(adult) <= shown and not shown & set(young)
+    from shoebox.recognition.local.index import FaceIndex
+
+    index = FaceIndex(home / "faces")
+    with index._locked(exclusive=False):
+        assert index.canonical(young_id) != index.canonical(adult_id)

@@ -204,6 +204,24 @@ def test_recognizer_merge_keeps_the_users_name_and_decisions(photos):
     assert photos.people.absorb("p-b", ["p-unknown"]) == []
 
 
+def test_the_users_separations_reach_the_recognizer_and_are_per_pair(photos):
+    told: list[list[str]] = []
+    people = People(photos.catalog, s3=photos.people.s3, bucket=photos.people.bucket, keep_apart=told.append)
+    photos.persist(K1, [("p-a", BOX)])
+    photos.persist(K2, [("p-b", BOX)])
+    photos.persist(K3, [("p-a", BOX, ["p-b"])])
+    people.unmerge("p-b")
+    assert told == [["p-b", "p-a"]]  # the recognizer undoes its merge too
+    # kept apart from p-a only: a later merge with someone else still happens
+    photos.persist("originals/2020/04/01/IMG_4.jpg", [("p-d", BOX)])
+    assert people.absorb("p-d", ["p-b", "p-a"]) == ["p-b"]
+    assert (people.get("p-b").id, people.get("p-a").id) == ("p-d", "p-a")
+    # two names the recognizer put together: the catalog keeps them apart and tells the recognizer
+    people.name_person("p-d", "Tom")
+    people.name_person("p-a", "Natalie")
+    assert people.absorb("p-a", ["p-d"]) == [] and told[-1] == ["p-a", "p-d"]
+
+
 def test_merge_needs_two_known_people(photos):
     photos.persist(K1, [("p-a", BOX)])
     with pytest.raises(PeopleError):

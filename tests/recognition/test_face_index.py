@@ -67,3 +67,20 @@ def test_merges_chain_to_the_last_survivor(tmp_path):
     with again._locked(exclusive=False):
         assert again.canonical("p-b") == "p-c" and again.aliases("p-c") == ["p-a", "p-b"]
         assert again.canonical("p-x") == "p-x" and again.aliases("p-x") == []
+
+
+def test_kept_apart_undoes_a_merge_and_stops_it_coming_back(tmp_path):
+    index = FaceIndex(tmp_path)
+    (first,) = index.add("young.jpg", [(BOX, 99.0, at(0))])
+    (second,) = index.add("older.jpg", [(BOX, 99.0, at(FAR))])
+    index.add("between.jpg", [(BOX, 99.0, at(25))])
+    assert index.canonical(second.person_id) == first.person_id  # merged, as above
+    index.keep_apart(second.person_id, first.person_id)  # the user: two people
+    assert index.canonical(second.person_id) == second.person_id and len(index.people()) == 2
+    # another bridging photo would merge them again; the user's word holds, here and after replay
+    index.add("between-2.jpg", [(BOX, 99.0, at(30))])
+    assert len(index.people()) == 2
+    again = FaceIndex(tmp_path)
+    with again._locked():
+        again._compact()
+    assert FaceIndex(tmp_path).people() == index.people()

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -139,15 +139,20 @@ def _row_to_dict(item: dict) -> dict:
         "cover": json.loads(s("cover")) if s("cover") else None,
         "samples": json.loads(s("samples")) if s("samples") else [],  # time sks, newest first
         "merged_into": s("merged_into"),
-        "kept_apart": "kept_apart" in item,  # the user unmerged it: never merge it automatically again
+        # ids the user unmerged this group from: never merged with them automatically again
+        "kept_apart": set(item["kept_apart"]["SS"]) if "kept_apart" in item else set(),
     }
 
 
 class People:
-    """People operations over one catalog table. ``s3``/``bucket`` are needed only to make cover crops."""
+    """People operations over one catalog table. ``s3``/``bucket`` are needed only to make cover crops.
+    ``keep_apart`` tells the recognizer when the user separates groups it may have merged by itself
+    (``Recognizer.keep_apart``); without it the decision stays in the catalog."""
 
-    def __init__(self, catalog: Catalog, s3: Any = None, bucket: str | None = None) -> None:
+    def __init__(self, catalog: Catalog, s3: Any = None, bucket: str | None = None,
+                 keep_apart: Callable[[list[str]], None] | None = None) -> None:
         self.catalog = catalog
+        self.keep_apart = keep_apart
         self.client = catalog.client
         self.table = catalog.table
         self._s3 = s3
@@ -336,14 +341,17 @@ class People:
         if person_id not in rows:
             raise PersonNotFound(f"no person with id {person_id!r}")
         if rows[person_id]["merged_into"]:
-            self._update(person_id, "REMOVE merged_into SET kept_apart = :k, updated_at = :t",
-                         {":k": {"BOOL": True}, ":t": {"S": _now()}})
+            former = self._canonical(rows, person_id)
+            self._update(person_id, "REMOVE merged_into SET updated_at = :t ADD kept_apart :k",
+                         {":k": {"SS": [former]}, ":t": {"S": _now()}})
+            if self.keep_apart:
+                self.keep_apart([person_id, former])
         return self.get(person_id)
 
     def absorb(self, person_id: str, aliases: Iterable[str]) -> list[str]:
         """The recognizer found ``aliases`` to be the same person as ``person_id``: merge them as
-        ``merge`` would, unless the user decided otherwise (a group the user unmerged, or two groups
-        named differently, stay apart). A named alias of an unnamed person keeps the name by becoming
+        ``merge`` would, unless the user decided otherwise (a group the user unmerged from one of them,
+        or two groups named differently, stay apart). A named alias of an unnamed person keeps the name by becoming
         the canonical one. Returns the ids merged away now."""
         done: list[str] = []
         # every later photo of the person repeats its aliases: GetItems decide the usual "already done"
@@ -355,9 +363,18 @@ class People:
             if not chain_a or not chain_b:
                 continue  # not persisted yet: the next photo of this person reports the alias again
             a, b = chain_a[-1], chain_b[-1]
-            if a["id"] == b["id"] or any(row["kept_apart"] for row in (*chain_a, *chain_b)):
-                continue
+            if a["id"] == b["id"]:
+                continue  # the usual case: folded in already
             if a["name"] and b["name"] and a["name"].lower() != b["name"].lower():
+                if self.keep_apart:  # the user's names say two people: the recognizer must agree
+                    self.keep_apart([person_id, alias])
+                continue
+            # a merge is due (rare): now read the groups whole, since the user may have unmerged any
+            # member of one from any member of the other
+            rows = self._rows()
+            group_a, group_b = set(self._group(rows, a["id"])), set(self._group(rows, b["id"]))
+            if any(rows[x]["kept_apart"] & group_b for x in group_a) \
+                    or any(rows[x]["kept_apart"] & group_a for x in group_b):
                 continue
             target, other = (b, a) if b["name"] and not a["name"] else (a, b)
             self.merge([target["id"], other["id"]])
@@ -603,10 +620,11 @@ def _face_item(item: dict, person_id: str) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- entry points
-def persist_photo(catalog: Catalog, record: PhotoRecord, bucket: str | None = None) -> None:
+def persist_photo(catalog: Catalog, record: PhotoRecord, bucket: str | None = None,
+                  keep_apart: Callable[[list[str]], None] | None = None) -> None:
     """What the persist step does: the photo and its index rows, then its people."""
     catalog.put_photo(record)
-    People(catalog, bucket=bucket).record_photo(record)
+    People(catalog, bucket=bucket, keep_apart=keep_apart).record_photo(record)
 
 
 def names(catalog: Catalog) -> dict[str, str]:

@@ -69,6 +69,9 @@ class BaseBackend:
     bucket: str
     table: str
 
+    def keep_apart(self, person_ids: list[str]) -> None:
+        """Deployed, the recognizer is Rekognition, which never merges groups by itself: nothing to tell."""
+
     @property
     def s3(self) -> Any:
         return aws.client("s3")
@@ -134,6 +137,12 @@ class LocalBackend(BaseBackend):
         self.rt = runtime
         self.bucket = runtime.bucket
         self.table = runtime.table
+
+    def keep_apart(self, person_ids: list[str]) -> None:
+        """The local recognizer (the runtime's, under SHOEBOX_HOME) may have merged them: undo it there."""
+        from shoebox.recognition import get_recognizer
+
+        get_recognizer(self.rt.recognizer).keep_apart(person_ids)
 
     @property
     def state_machine_arn(self) -> str:  # type: ignore[override]

@@ -72,6 +72,10 @@ class Recognizer(Protocol):
     def remove_faces(self, face_ids: list[str]) -> None:
         """Forget faces (photo deleted or re-indexed)."""
 
+    def keep_apart(self, person_ids: list[str]) -> None:
+        """The user says these face groups are different people (unmerged, or named differently): a
+        recognizer that merges groups by itself must undo and never repeat a merge between them."""
+
     def calls(self) -> dict[str, int]:
         """API calls made so far by this instance, by name (for cost accounting)."""
 
@@ -130,6 +134,9 @@ class NoRecognizer(CallCounter):
 
     def remove_faces(self, face_ids: list[str]) -> None:
         return None
+
+    def keep_apart(self, person_ids: list[str]) -> None:
+        pass
 
 
 @lru_cache(maxsize=None)

@@ -404,6 +404,10 @@ class RekognitionRecognizer(CallCounter):
         except Exception as exc:  # best effort: the original error is what matters
             log.warning("could not roll back faces %s: %s", face_ids, exc)
 
+    def keep_apart(self, person_ids: list[str]) -> None:
+        """Nothing to undo: this backend never merges users by itself (a user merge lives in the
+        catalog only, docs/people.md)."""
+
     def remove_faces(self, face_ids: list[str]) -> None:
         """DeleteFaces; faces still associated with a user are disassociated first (Rekognition refuses to
         delete them). Unknown faces are ignored, so removal is idempotent. Users are kept even when they

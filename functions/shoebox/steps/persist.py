@@ -8,6 +8,7 @@ from shoebox.catalog import Catalog
 from shoebox.catalog.people import persist_photo
 from shoebox.config import Settings
 from shoebox.places import reverse_geocode
+from shoebox.recognition import get_recognizer
 from shoebox.steps.common import step
 from shoebox.steps.records import record_from_state, result_summary
 
@@ -20,5 +21,7 @@ def handler(event: dict, context: Any) -> dict:
         # Offline, at processing time: searching "in Paris" must not need a network call per photo.
         place = reverse_geocode(record.gps.get("lat"), record.gps.get("lon"))
         record.place = place.to_dict() if place else None
-    persist_photo(Catalog(Settings.from_env().table), record, bucket=event.get("bucket"))  # + person rows
+    settings = Settings.from_env()
+    persist_photo(Catalog(settings.table), record, bucket=event.get("bucket"),  # + person rows
+                  keep_apart=lambda ids: get_recognizer(settings.recognizer).keep_apart(ids))
     return result_summary(record)

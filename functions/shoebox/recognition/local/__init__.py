@@ -149,6 +149,12 @@ class LocalRecognizer(CallCounter):
             self.index.remove(list(face_ids))
         self._count("DeleteFaces")
 
+    def keep_apart(self, person_ids: list[str]) -> None:
+        ids = list(dict.fromkeys(person_ids))
+        for i, a in enumerate(ids):
+            for b in ids[i + 1:]:
+                self.index.keep_apart(a, b)
+
     def people(self) -> dict[str, list[str]]:
         """person id → face ids currently in the index (for the people CLI and tests)."""
         return self.index.people()

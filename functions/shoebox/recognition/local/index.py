@@ -16,6 +16,8 @@ larger). That mends the splits that incremental grouping makes when a person's f
 each other (a teenager and the same man at 35; see docs/recognition.md). Person ids are random (``p-`` +
 12 hex) and never change once given: a merged-away id lives on as an alias, so the catalog, which
 stored it with earlier photos, can fold it in; a person whose faces are all removed disappears.
+An ``apart`` event (``keep_apart``: the user unmerged two groups, or named them differently) cuts the
+merge between the two ids and keeps them from being merged again.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class FaceIndex:
         self.threshold = threshold
         self.merge_threshold = merge_threshold  # None: never merge automatically
         self._alias: dict[str, str] = {}  # merged-away person id → the person it was merged into
+        self._apart: set[tuple[str, str]] = set()  # pairs of ids the user keeps apart
         self.journal = self.dir / "journal.jsonl"
         self._lockfile = self.dir / "lock"
         self._mutex = threading.RLock()
@@ -88,11 +91,13 @@ class FaceIndex:
         except FileNotFoundError:
             self._faces.clear()
             self._alias.clear()
+            self._apart.clear()
             self._offset, self._inode, self._removed_lines = 0, None, 0
             return
         if st.st_ino != self._inode or st.st_size < self._offset:  # compacted by someone else
             self._faces.clear()
             self._alias.clear()
+            self._apart.clear()
             self._offset, self._removed_lines = 0, 0
             self._inode = st.st_ino
         if st.st_size == self._offset:
@@ -116,6 +121,12 @@ class FaceIndex:
             self._removed_lines += len(ev["face_ids"]) + 1
         elif ev["op"] == "merge":
             self._alias[ev["from"]] = ev["into"]
+        elif ev["op"] == "apart":
+            a, b = ev["ids"]
+            self._apart.add((a, b))
+            # cut the merge pointers between them, the one nearest to either id first
+            while a != b and self.canonical(a) == self.canonical(b):
+                self._alias.pop(a if a in self._alias else b)
 
     def _append(self, events: list[dict]) -> None:
         payload = "".join(json.dumps(ev, separators=(",", ":")) + "\n" for ev in events).encode()
@@ -136,6 +147,8 @@ class FaceIndex:
         with open(tmp, "w") as f:
             for alias, into in self._alias.items():
                 f.write(json.dumps({"op": "merge", "from": alias, "into": into}, separators=(",", ":")) + "\n")
+            for pair in sorted(self._apart):
+                f.write(json.dumps({"op": "apart", "ids": list(pair)}, separators=(",", ":")) + "\n")
             for face in self._faces.values():
                 f.write(json.dumps(self._add_event(face), separators=(",", ":")) + "\n")
             f.flush()
@@ -244,7 +257,7 @@ class FaceIndex:
                 other = ids[int(k)]
                 if sims[k] < self.merge_threshold:
                     break
-                if other != person and not photos[other] & photos[person]:
+                if other != person and not photos[other] & photos[person] and not self._kept_apart(person, other):
                     best = other
                     break
             if best is None:
@@ -258,6 +271,17 @@ class FaceIndex:
             todo.discard(gone)
             todo.add(into)
         return events
+
+    def _kept_apart(self, x: str, y: str) -> bool:
+        """Whether the user keeps the groups of canonical ids ``x`` and ``y`` apart."""
+        return any({self.canonical(a), self.canonical(b)} == {x, y} for a, b in self._apart)
+
+    def keep_apart(self, a: str, b: str) -> None:
+        """The user says ``a`` and ``b`` are different people: undo any merge between them, never merge
+        them again. Faces indexed under the merged group meanwhile stay with the id they were given."""
+        if a != b:
+            with self._locked():
+                self._append([{"op": "apart", "ids": sorted((a, b))}])
 
     def remove(self, face_ids: list[str]) -> None:
         with self._locked():
