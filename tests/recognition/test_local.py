@@ -16,7 +16,7 @@ from shoebox.recognition.local import LocalRecognizer
 from shoebox.recognition.local.effnet import read_legacy_pth, weights_path
 from shoebox.recognition.local.evaluate import index_photo_set, load_truth, match_faces, pairwise_scores
 from shoebox.recognition.local.label_map import TABLE, class_labels
-from shoebox.recognition.local.labels import _clean_names, labels_from_probabilities
+from shoebox.recognition.local.labels import _clean_names, labels_from_probabilities, labels_from_views
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 # The real face photos are not in the repo: the session fixture ``real_faces`` (tests/conftest.py) fetches
@@ -87,6 +87,23 @@ def test_unmapped_class_falls_back_to_its_name_and_order_is_by_confidence():
     assert [lb.confidence for lb in got] == sorted((lb.confidence for lb in got), reverse=True)
 
 
+def test_scenes_also_come_from_the_whole_frame_objects_only_from_the_centre():
+    centre = probs_for(sweatshirt=0.4, Border_Collie=0.05, sandbar=0.02)
+    whole = probs_for(sandbar=0.6, beach=0.05, Border_Collie=0.3)
+    got = {lb.name: lb for lb in labels_from_views(centre, whole, class_labels(), _clean_names())}
+    assert got["Beach"].confidence == pytest.approx(65.0, abs=0.01)  # whole frame: 0.6 + 0.05
+    assert got["Beach"].parents == ["Nature", "Outdoors", "Shoreline", "Sea", "Water"]
+    assert got["Clothing"].confidence == pytest.approx(40.0, abs=0.01)
+    assert "Dog" not in got  # a dog seen only in the squeezed whole frame does not count
+    # a label seen in both views keeps the higher confidence; none goes over 100 %
+    got = {lb.name: lb for lb in labels_from_views(probs_for(beach=0.7, volcano=0.2), probs_for(beach=0.9),
+                                                    class_labels(), _clean_names())}
+    assert got["Beach"].confidence == pytest.approx(90.0, abs=0.01)
+    assert got["Nature"].confidence == pytest.approx(90.0, abs=0.01)
+    assert all(lb.confidence <= 100 for lb in got.values())
+    assert [lb.confidence for lb in got.values()] == sorted((lb.confidence for lb in got.values()), reverse=True)
+
+
 def test_mapping_table_is_broad_and_well_formed():
     mapped = class_labels()
     assert len(mapped) >= 750  # of the 1000 ImageNet classes
@@ -112,6 +129,16 @@ def test_detect_labels_on_real_photos(tmp_path, photo, expected):
     assert expected in names
     assert all(0 <= lb.confidence <= 100 for lb in labels)
     assert "Person" not in names
+
+
+def test_beach_behind_a_person_is_found_and_a_rabbit_is_not_a_dog(tmp_path, real_faces):
+    """Real photos (kphotoalbum's demo album): the beach is outside the centre crop; the squeezed whole
+    frame reads the rabbit as a collie, which must not become a Dog label."""
+    rec = LocalRecognizer(tmp_path)
+    beach = [lb.name for lb in rec.detect_labels(ref(real_faces / "label_beach_cold_water.jpg"))]
+    assert "Beach" in beach and "Person" in beach
+    rabbit = [lb.name for lb in rec.detect_labels(ref(real_faces / "label_rabbit_spiff.jpg"))]
+    assert "Animal" in rabbit and "Dog" not in rabbit
 
 
 def test_person_label_comes_from_faces(tmp_path, real_faces):

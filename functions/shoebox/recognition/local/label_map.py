@@ -215,12 +215,21 @@ HIERARCHY: dict[str, list[str]] = {
 }
 
 
+# ImageNet's landscape classes (mountain, cliff, coral reef, geyser, lakeshore, promontory, sandbar, beach,
+# valley, volcano): what a photo is *of* as a whole, so they are also read from the whole frame (labels.py).
+SCENE_CLASSES = "970 972-980"
+
+
 def _indices(spec: str) -> list[int]:
     out: list[int] = []
     for part in spec.split():
         a, _, b = part.partition("-")
         out.extend(range(int(a), int(b or a) + 1))
     return out
+
+
+def scene_classes() -> list[int]:
+    return _indices(SCENE_CLASSES)
 
 
 def class_labels() -> dict[int, list[tuple[str, list[str]]]]:

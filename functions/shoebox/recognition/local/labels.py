@@ -11,7 +11,7 @@ import numpy as np
 
 from shoebox.recognition.base import Label
 from shoebox.recognition.local import effnet
-from shoebox.recognition.local.label_map import HIERARCHY, class_labels, parents_of
+from shoebox.recognition.local.label_map import HIERARCHY, class_labels, parents_of, scene_classes
 
 DEFAULT_MIN_CONFIDENCE = 30.0  # percent; a 1000-way softmax rarely puts >70 % on one class
 DEFAULT_MAX_LABELS = 12
@@ -22,15 +22,21 @@ def _clean_names() -> list[str]:
     return json.loads(path.read_text())
 
 
+def _normalise(im: np.ndarray) -> np.ndarray:
+    """BGR 224×224 → RGB, (x − 127) / 128, CHW."""
+    return ((im[:, :, ::-1].astype(np.float32) - 127.0) / 128.0).transpose(2, 0, 1)
+
+
 def preprocess(bgr: np.ndarray) -> np.ndarray:
-    """Shorter side → 256, centre crop 224, RGB, (x − 127) / 128, NCHW."""
+    """The model's two views as one NCHW batch: [0] shorter side → 256, centre crop 224 (how the model
+    was trained and evaluated: objects); [1] the whole frame squeezed to 224×224 (scenes)."""
     h, w = bgr.shape[:2]
     scale = 256 / min(h, w)
     nw, nh = max(224, round(w * scale)), max(224, round(h * scale))
     im = cv2.resize(bgr, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     y, x = (nh - 224) // 2, (nw - 224) // 2
-    im = im[y:y + 224, x:x + 224, ::-1].astype(np.float32)
-    return ((im - 127.0) / 128.0).transpose(2, 0, 1)[None].copy()
+    whole = cv2.resize(im, (224, 224), interpolation=cv2.INTER_AREA)  # from the 256 image: cheap
+    return np.stack([_normalise(im[y:y + 224, x:x + 224]), _normalise(whole)])
 
 
 class LabelModel:
@@ -47,13 +53,14 @@ class LabelModel:
         self._lock = threading.Lock()
 
     def probabilities(self, bgr: np.ndarray) -> np.ndarray:
+        """Class probabilities, shape (2, 1000): row 0 the centre crop, row 1 the whole frame."""
         x = preprocess(bgr)
         with self._lock:  # one inference at a time: it already uses both cores
-            return self.session.run(None, {"input": x})[0][0]
+            return self.session.run(None, {"input": x})[0]
 
     def labels(self, probs: np.ndarray, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
                max_labels: int = DEFAULT_MAX_LABELS) -> list[Label]:
-        return labels_from_probabilities(probs, self.map, self.names, min_confidence, max_labels)
+        return labels_from_views(probs[0], probs[1], self.map, self.names, min_confidence, max_labels)
 
 
 def _ancestors(parents: list[str]) -> list[str]:
@@ -66,9 +73,33 @@ def _ancestors(parents: list[str]) -> list[str]:
     return out
 
 
+def _ranked(labels) -> list[Label]:
+    return sorted(labels, key=lambda lb: (-lb.confidence, len(lb.parents) == 0, lb.name))
+
+
+def labels_from_views(centre: np.ndarray, whole: np.ndarray, mapping: dict, names: list[str],
+                      min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+                      max_labels: int = DEFAULT_MAX_LABELS) -> list[Label]:
+    """Labels of the centre crop, plus the scene classes (``label_map.SCENE_CLASSES``) of the whole frame.
+
+    The centre crop of a 3:2 photo drops a third of it, often the beach behind the person in front. Only the
+    scene classes are taken from the whole frame: squeezed, small objects there turn into lookalikes (a
+    rabbit reads as a collie). A label found in both views keeps the higher confidence, so no summed
+    confidence exceeds what one view saw."""
+    scene = np.zeros_like(whole)
+    idx = scene_classes()
+    scene[idx] = whole[idx]
+    best: dict[str, Label] = {}
+    for lb in [*labels_from_probabilities(centre, mapping, names, min_confidence, None),
+               *labels_from_probabilities(scene, mapping, names, min_confidence, None)]:
+        if lb.name not in best or lb.confidence > best[lb.name].confidence:
+            best[lb.name] = lb
+    return _ranked(best.values())[:max_labels]
+
+
 def labels_from_probabilities(probs: np.ndarray, mapping: dict, names: list[str],
                               min_confidence: float = DEFAULT_MIN_CONFIDENCE,
-                              max_labels: int = DEFAULT_MAX_LABELS) -> list[Label]:
+                              max_labels: int | None = DEFAULT_MAX_LABELS) -> list[Label]:
     """Sum class probabilities into labels; every ancestor label gets the summed probability of all
     classes under it (counted once per class), so "Animal" can pass the floor when no single species does."""
     score: dict[str, float] = {}
@@ -96,5 +127,4 @@ def labels_from_probabilities(probs: np.ndarray, mapping: dict, names: list[str]
             if ps is None:
                 ps = parents_of(n)
             out.append(Label(name=n, confidence=round(min(s, 1.0) * 100, 2), parents=ps))
-    out.sort(key=lambda lb: (-lb.confidence, len(lb.parents) == 0, lb.name))
-    return out[:max_labels]
+    return _ranked(out)[:max_labels]
