@@ -84,3 +84,29 @@ def test_kept_apart_undoes_a_merge_and_stops_it_coming_back(tmp_path):
     with again._locked():
         again._compact()
     assert FaceIndex(tmp_path).people() == index.people()
+
+
+def test_kept_apart_sends_faces_that_joined_the_merged_group_to_their_side(tmp_path):
+    index = FaceIndex(tmp_path)
+    (first,) = index.add("young.jpg", [(BOX, 99.0, at(0))])
+    (second,) = index.add("older.jpg", [(BOX, 99.0, at(FAR))])
+    (bridge,) = index.add("between.jpg", [(BOX, 99.0, at(25))])
+    # while merged, new faces of either side join the merged group under the survivor's id
+    (near_second,) = index.add("later-older.jpg", [(BOX, 99.0, at(FAR - 4))])
+    (near_first,) = index.add("later-young.jpg", [(BOX, 99.0, at(4))])
+    assert near_second.person_id == near_first.person_id == first.person_id
+    assert near_second.joined == [first.person_id, second.person_id]
+    moved = index.keep_apart(second.person_id, first.person_id)
+    # decided again by the sides' own faces: 4° from the second face goes there; the rest stay
+    assert [(f.face_id, f.photo_id, f.person_id) for f in moved] == [
+        (near_second.face_id, "later-older.jpg", second.person_id)]
+    expected = {first.person_id: sorted([first.face_id, bridge.face_id, near_first.face_id]),
+                second.person_id: sorted([second.face_id, near_second.face_id])}
+    assert {p: sorted(f) for p, f in index.people().items()} == expected
+    # decided once: a replay and a compacted journal agree, and saying it again moves nothing
+    assert {p: sorted(f) for p, f in FaceIndex(tmp_path).people().items()} == expected
+    with index._locked():
+        index._compact()
+    again = FaceIndex(tmp_path)
+    assert {p: sorted(f) for p, f in again.people().items()} == expected
+    assert again.keep_apart(first.person_id, second.person_id) == []

@@ -29,7 +29,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -45,6 +45,16 @@ CROP_MARGIN = 1.6  # crop side = this × the face's longer side
 SAMPLES = 4
 _TX_LIMIT = 100  # DynamoDB TransactWriteItems items per call
 _MAX_TX_ATTEMPTS = 8
+
+
+class MovedFace(Protocol):  # shoebox.recognition.base.FaceMove
+    face_id: str
+    photo_id: str
+    person_id: str
+
+
+# Recognizer.keep_apart: told that these ids are different people, returns the faces it moved
+KeepApart = Callable[[list[str]], "Iterable[MovedFace] | None"]
 
 
 class PeopleError(Exception):
@@ -147,10 +157,11 @@ def _row_to_dict(item: dict) -> dict:
 class People:
     """People operations over one catalog table. ``s3``/``bucket`` are needed only to make cover crops.
     ``keep_apart`` tells the recognizer when the user separates groups it may have merged by itself
-    (``Recognizer.keep_apart``); without it the decision stays in the catalog."""
+    (``Recognizer.keep_apart``); the faces it moves in answer are moved here too. Without it the decision
+    stays in the catalog."""
 
     def __init__(self, catalog: Catalog, s3: Any = None, bucket: str | None = None,
-                 keep_apart: Callable[[list[str]], None] | None = None) -> None:
+                 keep_apart: KeepApart | None = None) -> None:
         self.catalog = catalog
         self.keep_apart = keep_apart
         self.client = catalog.client
@@ -344,8 +355,7 @@ class People:
             former = self._canonical(rows, person_id)
             self._update(person_id, "REMOVE merged_into SET updated_at = :t ADD kept_apart :k",
                          {":k": {"SS": [former]}, ":t": {"S": _now()}})
-            if self.keep_apart:
-                self.keep_apart([person_id, former])
+            self._separate([person_id, former])
         return self.get(person_id)
 
     def absorb(self, person_id: str, aliases: Iterable[str]) -> list[str]:
@@ -366,8 +376,7 @@ class People:
             if a["id"] == b["id"]:
                 continue  # the usual case: folded in already
             if a["name"] and b["name"] and a["name"].lower() != b["name"].lower():
-                if self.keep_apart:  # the user's names say two people: the recognizer must agree
-                    self.keep_apart([person_id, alias])
+                self._separate([person_id, alias])  # the user's names say two people: the recognizer must agree
                 continue
             # a merge is due (rare): now read the groups whole, since the user may have unmerged any
             # member of one from any member of the other
@@ -381,6 +390,30 @@ class People:
             done.append(other["id"])
             chain_a = None
         return done
+
+    def _separate(self, person_ids: list[str]) -> None:
+        """Tell the recognizer these are different people; re-file the faces it moves in answer (faces
+        that joined its merged group before the user split it) under their new person, as the persist
+        step would have filed them: photo record, index rows, counts, face rows, covers."""
+        if not self.keep_apart:
+            return
+        by_photo: dict[str, dict[str, str]] = {}
+        for move in self.keep_apart(person_ids) or []:
+            by_photo.setdefault(move.photo_id, {})[move.face_id] = move.person_id
+        for key, moved in sorted(by_photo.items()):
+            record = self.catalog.get_photo(key)
+            if record is None:
+                continue
+            changed = False
+            for face in record.faces:
+                person = moved.get(face.get("face_id"))
+                if person and face.get("person_id") != person:
+                    face["person_id"] = person
+                    face.pop("aliases", None)  # they named the group it left
+                    changed = True
+            if changed:
+                self.catalog.put_photo(record)
+                self.record_photo(record)
 
     def _chain(self, person_id: str) -> list[dict]:
         """The person's row and the rows its ``merged_into`` leads to, canonical last; [] if unknown."""
@@ -621,7 +654,7 @@ def _face_item(item: dict, person_id: str) -> dict:
 
 # ---------------------------------------------------------------------------------------------- entry points
 def persist_photo(catalog: Catalog, record: PhotoRecord, bucket: str | None = None,
-                  keep_apart: Callable[[list[str]], None] | None = None) -> None:
+                  keep_apart: KeepApart | None = None) -> None:
     """What the persist step does: the photo and its index rows, then its people."""
     catalog.put_photo(record)
     People(catalog, bucket=bucket, keep_apart=keep_apart).record_photo(record)

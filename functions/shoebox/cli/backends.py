@@ -69,8 +69,9 @@ class BaseBackend:
     bucket: str
     table: str
 
-    def keep_apart(self, person_ids: list[str]) -> None:
+    def keep_apart(self, person_ids: list[str]) -> list:
         """Deployed, the recognizer is Rekognition, which never merges groups by itself: nothing to tell."""
+        return []
 
     @property
     def s3(self) -> Any:
@@ -138,11 +139,12 @@ class LocalBackend(BaseBackend):
         self.bucket = runtime.bucket
         self.table = runtime.table
 
-    def keep_apart(self, person_ids: list[str]) -> None:
-        """The local recognizer (the runtime's, under SHOEBOX_HOME) may have merged them: undo it there."""
+    def keep_apart(self, person_ids: list[str]) -> list:
+        """The local recognizer (the runtime's, under SHOEBOX_HOME) may have merged them: undo it there;
+        the faces it moves are returned for the catalog to move too."""
         from shoebox.recognition import get_recognizer
 
-        get_recognizer(self.rt.recognizer).keep_apart(person_ids)
+        return get_recognizer(self.rt.recognizer).keep_apart(person_ids)
 
     @property
     def state_machine_arn(self) -> str:  # type: ignore[override]

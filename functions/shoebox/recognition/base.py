@@ -37,6 +37,15 @@ class Face:
 
 
 @dataclass(frozen=True)
+class FaceMove:
+    """A face the recognizer moved to another person when told to keep two people apart."""
+
+    face_id: str
+    photo_id: str
+    person_id: str  # the person it belongs to now
+
+
+@dataclass(frozen=True)
 class FaceMatch:
     face_id: str
     person_id: str
@@ -72,9 +81,10 @@ class Recognizer(Protocol):
     def remove_faces(self, face_ids: list[str]) -> None:
         """Forget faces (photo deleted or re-indexed)."""
 
-    def keep_apart(self, person_ids: list[str]) -> None:
+    def keep_apart(self, person_ids: list[str]) -> list[FaceMove]:
         """The user says these face groups are different people (unmerged, or named differently): a
-        recognizer that merges groups by itself must undo and never repeat a merge between them."""
+        recognizer that merges groups by itself must undo and never repeat a merge between them. Returns
+        the faces that changed person as a result (the catalog moves them too)."""
 
     def calls(self) -> dict[str, int]:
         """API calls made so far by this instance, by name (for cost accounting)."""
@@ -135,8 +145,8 @@ class NoRecognizer(CallCounter):
     def remove_faces(self, face_ids: list[str]) -> None:
         return None
 
-    def keep_apart(self, person_ids: list[str]) -> None:
-        pass
+    def keep_apart(self, person_ids: list[str]) -> list[FaceMove]:
+        return []
 
 
 @lru_cache(maxsize=None)

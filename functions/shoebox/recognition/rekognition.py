@@ -32,7 +32,7 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from shoebox.errors import RecognitionError, RecognitionThrottled
-from shoebox.recognition.base import CallCounter, Face, ImageRef, Label
+from shoebox.recognition.base import CallCounter, Face, FaceMove, ImageRef, Label
 
 log = logging.getLogger(__name__)
 
@@ -404,9 +404,10 @@ class RekognitionRecognizer(CallCounter):
         except Exception as exc:  # best effort: the original error is what matters
             log.warning("could not roll back faces %s: %s", face_ids, exc)
 
-    def keep_apart(self, person_ids: list[str]) -> None:
+    def keep_apart(self, person_ids: list[str]) -> list[FaceMove]:
         """Nothing to undo: this backend never merges users by itself (a user merge lives in the
         catalog only, docs/people.md)."""
+        return []
 
     def remove_faces(self, face_ids: list[str]) -> None:
         """DeleteFaces; faces still associated with a user are disassociated first (Rekognition refuses to

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from shoebox import compute
-from shoebox.recognition.base import CallCounter, Face, ImageRef, Label
+from shoebox.recognition.base import CallCounter, Face, FaceMove, ImageRef, Label
 from shoebox.recognition.local.faces import DetectedFace, FaceEngine, decode
 from shoebox.recognition.local.index import DEFAULT_MERGE_THRESHOLD, DEFAULT_THRESHOLD, FaceIndex
 from shoebox.recognition.local.labels import DEFAULT_MAX_LABELS, DEFAULT_MIN_CONFIDENCE, LabelModel
@@ -149,11 +149,14 @@ class LocalRecognizer(CallCounter):
             self.index.remove(list(face_ids))
         self._count("DeleteFaces")
 
-    def keep_apart(self, person_ids: list[str]) -> None:
+    def keep_apart(self, person_ids: list[str]) -> list[FaceMove]:
         ids = list(dict.fromkeys(person_ids))
+        moved: dict[str, FaceMove] = {}
         for i, a in enumerate(ids):
             for b in ids[i + 1:]:
-                self.index.keep_apart(a, b)
+                for f in self.index.keep_apart(a, b):
+                    moved[f.face_id] = FaceMove(f.face_id, f.photo_id, f.person_id)
+        return list(moved.values())
 
     def people(self) -> dict[str, list[str]]:
         """person id → face ids currently in the index (for the people CLI and tests)."""

@@ -17,7 +17,10 @@ each other (a teenager and the same man at 35; see docs/recognition.md). Person 
 12 hex) and never change once given: a merged-away id lives on as an alias, so the catalog, which
 stored it with earlier photos, can fold it in; a person whose faces are all removed disappears.
 An ``apart`` event (``keep_apart``: the user unmerged two groups, or named them differently) cuts the
-merge between the two ids and keeps them from being merged again.
+merge between the two ids and keeps them from being merged again. Faces that joined the merged group
+meanwhile (each add remembers the group's ids in ``joined``) are then decided again between the two
+sides, by the nearer centroid of the faces that were on each side before; the event records the
+outcome (``moves``), so replay and compaction need no recomputation.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import os
 import threading
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +49,7 @@ class IndexedFace:
     bbox: dict[str, float]
     confidence: float
     embedding: np.ndarray
+    joined: list[str] = field(default_factory=list)  # the merged group's ids when this face joined it
 
 
 def _enc(v: np.ndarray) -> str:
@@ -114,7 +118,7 @@ class FaceIndex:
     def _apply(self, ev: dict) -> None:
         if ev["op"] == "add":
             self._faces[ev["face_id"]] = IndexedFace(ev["face_id"], ev["photo_id"], ev["person_id"], ev["bbox"],
-                                                     ev["confidence"], _dec(ev["embedding"]))
+                                                     ev["confidence"], _dec(ev["embedding"]), ev.get("joined", []))
         elif ev["op"] == "remove":
             for fid in ev["face_ids"]:
                 self._faces.pop(fid, None)
@@ -124,9 +128,16 @@ class FaceIndex:
         elif ev["op"] == "apart":
             a, b = ev["ids"]
             self._apart.add((a, b))
-            # cut the merge pointers between them, the one nearest to either id first
-            while a != b and self.canonical(a) == self.canonical(b):
-                self._alias.pop(a if a in self._alias else b)
+            self._cut(a, b)
+            for fid, person in ev.get("moves", {}).items():
+                if fid in self._faces:
+                    self._faces[fid].person_id = person
+                    self._faces[fid].joined = []
+
+    def _cut(self, a: str, b: str) -> None:
+        """Cut the merge pointers between two ids, the one nearest to either id first."""
+        while a != b and self.canonical(a) == self.canonical(b):
+            self._alias.pop(a if a in self._alias else b)
 
     def _append(self, events: list[dict]) -> None:
         payload = "".join(json.dumps(ev, separators=(",", ":")) + "\n" for ev in events).encode()
@@ -159,8 +170,11 @@ class FaceIndex:
 
     @staticmethod
     def _add_event(face: IndexedFace) -> dict:
-        return {"op": "add", "face_id": face.face_id, "photo_id": face.photo_id, "person_id": face.person_id,
-                "bbox": face.bbox, "confidence": face.confidence, "embedding": _enc(face.embedding)}
+        ev = {"op": "add", "face_id": face.face_id, "photo_id": face.photo_id, "person_id": face.person_id,
+              "bbox": face.bbox, "confidence": face.confidence, "embedding": _enc(face.embedding)}
+        if face.joined:
+            ev["joined"] = face.joined
+        return ev
 
     # ------------------------------------------------------------ grouping
     def canonical(self, person_id: str) -> str:
@@ -217,7 +231,9 @@ class FaceIndex:
                 keep = np.array([p not in taken for p in ids], dtype=bool)
                 person, _ = self._assign(emb, [p for p, k in zip(ids, keep) if k], cents[keep] if len(ids) else cents)
                 taken.add(person)
-                face = IndexedFace("f-" + uuid.uuid4().hex, photo_id, person, bbox, conf, emb)
+                group = self.aliases(person)
+                face = IndexedFace("f-" + uuid.uuid4().hex, photo_id, person, bbox, conf, emb,
+                                   [person, *group] if group else [])
                 out.append(face)
                 events.append(self._add_event(face))
             self._append(events)
@@ -276,12 +292,50 @@ class FaceIndex:
         """Whether the user keeps the groups of canonical ids ``x`` and ``y`` apart."""
         return any({self.canonical(a), self.canonical(b)} == {x, y} for a, b in self._apart)
 
-    def keep_apart(self, a: str, b: str) -> None:
+    def keep_apart(self, a: str, b: str) -> list[IndexedFace]:
         """The user says ``a`` and ``b`` are different people: undo any merge between them, never merge
-        them again. Faces indexed under the merged group meanwhile stay with the id they were given."""
-        if a != b:
-            with self._locked():
-                self._append([{"op": "apart", "ids": sorted((a, b))}])
+        them again, and decide again the faces that joined the merged group meanwhile. Returns the faces
+        that changed person (``person_id`` is the new one)."""
+        if a == b:
+            return []
+        with self._locked():
+            saved = dict(self._alias)
+            self._cut(a, b)
+            moves = self._redecide(a, b)
+            self._alias = saved  # the event applies the cut itself, in memory and on replay alike
+            before = {fid: self._faces[fid].person_id for fid in moves}
+            self._append([{"op": "apart", "ids": sorted((a, b)), "moves": moves}])
+            return [self._faces[fid] for fid, person in moves.items() if before[fid] != person]
+
+    def _redecide(self, a: str, b: str) -> dict[str, str]:
+        """After a cut: face id → side (canonical id) for every face that joined a group holding both
+        sides. Each goes to the side whose earlier faces' centroid is nearer, unless its photo already has
+        a face there (two faces of one photo are two people)."""
+        sides = (self.canonical(a), self.canonical(b))
+        if sides[0] == sides[1]:
+            return {}
+        members: dict[str, list[IndexedFace]] = {sides[0]: [], sides[1]: []}
+        torn: list[IndexedFace] = []
+        for f in self._faces.values():
+            side = self.canonical(f.person_id)
+            if side not in members:
+                continue
+            joined = {self.canonical(j) for j in f.joined}
+            (torn if set(sides) <= joined else members[side]).append(f)
+        if not torn or not all(members.values()):
+            return {}
+        cents = {}
+        for side, faces in members.items():
+            c = np.mean([f.embedding for f in faces], axis=0)
+            cents[side] = c / max(float(np.linalg.norm(c)), 1e-12)
+        photos = {side: {f.photo_id for f in faces} for side, faces in members.items()}
+        moves: dict[str, str] = {}
+        for f in sorted(torn, key=lambda f: (-f.confidence, f.face_id)):
+            ranked = sorted(sides, key=lambda side: (-float(cents[side] @ f.embedding), side))
+            side = next((s for s in ranked if f.photo_id not in photos[s]), self.canonical(f.person_id))
+            photos[side].add(f.photo_id)
+            moves[f.face_id] = side
+        return moves
 
     def remove(self, face_ids: list[str]) -> None:
         with self._locked():
