@@ -14,6 +14,11 @@ import numpy as np
 DETECT_LONG_EDGE = 1280  # detect on the view image shrunk to this long edge
 SCORE_THRESHOLD = 0.8  # YuNet face score
 MIN_FACE_PX = 24  # at DETECT_LONG_EDGE: smaller faces are too small to embed reliably
+# YuNet misses a face that fills the frame at 1280 px (a close-up): a second, coarse look at 320 px finds
+# it; only faces that big are taken from there (the fine pass sees every smaller one better)
+COARSE_LONG_EDGE = 320
+COARSE_MIN_SIDE = 0.25  # of the coarse image's long edge
+SAME_FACE_IOU = 0.3
 
 YUNET = "face_detection_yunet_2023mar_int8bq.onnx"
 SFACE = "face_recognition_sface_2021dec_int8bq.onnx"
@@ -45,6 +50,15 @@ def shrink(img: np.ndarray, long_edge: int) -> np.ndarray:
     return cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
 
 
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
+    iw = max(0.0, min(ax1, bx1) - max(a[0], b[0]))
+    ih = max(0.0, min(ay1, by1) - max(a[1], b[1]))
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
 class FaceEngine:
     """YuNet + SFace. OpenCV's DNN objects are not safe to share between threads, so each thread gets
     its own pair (they are small: loading both takes ~30 ms)."""
@@ -60,24 +74,49 @@ class FaceEngine:
         if m is None:
             det = cv2.FaceDetectorYN.create(self._yunet, "", (320, 320), self.score_threshold, 0.3, 5000)
             rec = cv2.FaceRecognizerSF.create(self._sface, "")
-            m = self._local.models = (det, rec)
+            # its own detector, input fixed at a square: changing a detector's input size costs more
+            # than the detection itself
+            side = COARSE_LONG_EDGE
+            coarse = cv2.FaceDetectorYN.create(self._yunet, "", (side, side), self.score_threshold, 0.3, 5000)
+            m = self._local.models = (det, rec, coarse)
         return m
 
-    def detect(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(image used, YuNet rows) on the image shrunk to DETECT_LONG_EDGE."""
-        small = shrink(img, DETECT_LONG_EDGE)
-        det, _ = self._models()
-        h, w = small.shape[:2]
+    def _run_yunet(self, img: np.ndarray) -> np.ndarray:
+        det = self._models()[0]
+        h, w = img.shape[:2]
         det.setInputSize((w, h))
-        _, rows = det.detect(small)
-        if rows is None:
-            rows = np.zeros((0, 15), np.float32)
+        _, rows = det.detect(img)
+        return np.zeros((0, 15), np.float32) if rows is None else rows
+
+    def _run_coarse(self, img: np.ndarray) -> np.ndarray:
+        """YuNet on ``img`` (long edge COARSE_LONG_EDGE) padded to the coarse detector's square."""
+        h, w = img.shape[:2]
+        side = COARSE_LONG_EDGE
+        square = cv2.copyMakeBorder(img, 0, side - h, 0, side - w, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+        _, rows = self._models()[2].detect(square)
+        return np.zeros((0, 15), np.float32) if rows is None else rows
+
+    def detect(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(image used, YuNet rows in its pixels) on the image shrunk to DETECT_LONG_EDGE, plus the
+        close-ups that only the coarse look finds."""
+        small = shrink(img, DETECT_LONG_EDGE)
+        rows = self._run_yunet(small)
         rows = rows[np.minimum(rows[:, 2], rows[:, 3]) >= MIN_FACE_PX] if len(rows) else rows
+        coarse = shrink(small, COARSE_LONG_EDGE)
+        if coarse.shape != small.shape:
+            big = self._run_coarse(coarse)
+            big = big[np.maximum(big[:, 2], big[:, 3]) >= COARSE_MIN_SIDE * max(coarse.shape[:2])]
+            if len(big):
+                big = big.copy()
+                big[:, :14] *= small.shape[1] / coarse.shape[1]  # box and landmarks into the fine image
+                new = [r for r in big if all(_iou(r, f) < SAME_FACE_IOU for f in rows)]
+                if new:
+                    rows = np.vstack([rows, np.array(new, np.float32)])
         return small, rows
 
     def faces(self, img: np.ndarray) -> list[DetectedFace]:
         small, rows = self.detect(img)
-        _, rec = self._models()
+        rec = self._models()[1]
         h, w = small.shape[:2]
         out = []
         for row in rows:
