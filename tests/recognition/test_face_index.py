@@ -110,3 +110,63 @@ def test_kept_apart_sends_faces_that_joined_the_merged_group_to_their_side(tmp_p
     again = FaceIndex(tmp_path)
     assert {p: sorted(f) for p, f in again.people().items()} == expected
     assert again.keep_apart(first.person_id, second.person_id) == []
+
+
+def test_a_bridge_that_joined_the_smaller_group_is_filed_as_reported_and_decided_again(tmp_path):
+    index = FaceIndex(tmp_path)
+    first = [index.add(f"young-{i}.jpg", [(BOX, 99.0, at(3 * i))])[0] for i in range(3)]
+    (second,) = index.add("older.jpg", [(BOX, 99.0, at(FAR + 6))])  # 0.35 to their centroid: apart
+    assert second.person_id != first[0].person_id
+    # nearer the single older face than the young three: joins that group, which its arrival then
+    # merges into the bigger one; the index files it under the id it reports, as the catalog will
+    (bridge,) = index.add("between.jpg", [(BOX, 99.0, at(52))])
+    assert index.canonical(second.person_id) == first[0].person_id
+    assert bridge.person_id == first[0].person_id and bridge.joined == [first[0].person_id, second.person_id]
+    stored = {f.face_id: f.person_id for f in FaceIndex(tmp_path).faces()}
+    assert stored[bridge.face_id] == bridge.person_id
+    (moved,) = index.keep_apart(first[0].person_id, second.person_id)
+    assert (moved.face_id, moved.person_id) == (bridge.face_id, second.person_id)
+
+
+def test_apart_in_a_chain_cuts_only_the_link_between_the_two(tmp_path):
+    index = FaceIndex(tmp_path)
+    with index._locked():
+        index._append([{"op": "merge", "from": "p-b", "into": "p-a"}, {"op": "merge", "from": "p-c", "into": "p-b"}])
+    index.keep_apart("p-b", "p-c")
+    with index._locked(exclusive=False):
+        assert index.canonical("p-b") == "p-a" and index.canonical("p-c") == "p-c"
+    index.keep_apart("p-a", "p-b")
+    with index._locked(exclusive=False):
+        assert index.canonical("p-b") == "p-b"
+
+
+def test_a_group_of_three_split_twice_decides_its_faces_each_time(tmp_path):
+    index = FaceIndex(tmp_path, merge_threshold=None)
+    d, a, b = (index.add(f"{n}.jpg", [(BOX, 99.0, at(deg))])[0].person_id
+               for n, deg in (("d", 0), ("a", 80), ("b", 160)))
+    with index._locked():
+        index._append([{"op": "merge", "from": a, "into": d}, {"op": "merge", "from": b, "into": d}])
+    (face,) = index.add("near-a.jpg", [(BOX, 99.0, at(78))])
+    assert face.person_id == d and sorted(face.joined) == sorted([d, a, b])
+    assert index.keep_apart(b, d) == []  # nearer the D + A side: stays, still torn between D and A
+    (moved,) = index.keep_apart(a, d)
+    assert (moved.face_id, moved.person_id) == (face.face_id, a)
+    assert index.keep_apart(a, d) == []  # said again: nothing more to do
+
+
+def test_a_face_moved_before_its_photo_is_persisted_is_filed_where_the_index_has_it(tmp_path):
+    """The unmerge comes between index_faces and persist (or before a retried persist): the catalog has
+    no record to move, so persist asks the recognizer where each face is filed now."""
+    from shoebox.catalog.people import refile
+    from shoebox.models import PhotoRecord
+
+    index = FaceIndex(tmp_path)
+    first = [index.add(f"young-{i}.jpg", [(BOX, 99.0, at(3 * i))])[0] for i in range(3)]
+    (second,) = index.add("older.jpg", [(BOX, 99.0, at(FAR + 6))])
+    (bridge,) = index.add("between.jpg", [(BOX, 99.0, at(52))])
+    state = PhotoRecord(key="between.jpg", status="processed", faces=[
+        {"face_id": bridge.face_id, "person_id": bridge.person_id, "aliases": [second.person_id]}])
+    index.keep_apart(first[0].person_id, second.person_id)
+    assert refile(state, index.filed_as([bridge.face_id, "f-gone"]))
+    assert state.faces == [{"face_id": bridge.face_id, "person_id": second.person_id}]
+    assert not refile(state, index.filed_as([bridge.face_id]))  # filed already: nothing to do

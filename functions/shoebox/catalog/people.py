@@ -401,17 +401,8 @@ class People:
         for move in self.keep_apart(person_ids) or []:
             by_photo.setdefault(move.photo_id, {})[move.face_id] = move.person_id
         for key, moved in sorted(by_photo.items()):
-            record = self.catalog.get_photo(key)
-            if record is None:
-                continue
-            changed = False
-            for face in record.faces:
-                person = moved.get(face.get("face_id"))
-                if person and face.get("person_id") != person:
-                    face["person_id"] = person
-                    face.pop("aliases", None)  # they named the group it left
-                    changed = True
-            if changed:
+            record = self.catalog.get_photo(key)  # not persisted yet: the persist step refiles it
+            if record is not None and refile(record, moved):
                 self.catalog.put_photo(record)
                 self.record_photo(record)
 
@@ -653,6 +644,19 @@ def _face_item(item: dict, person_id: str) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- entry points
+def refile(record: PhotoRecord, filed_as: dict[str, str]) -> bool:
+    """Give the record's faces the person the recognizer files them under now (``filed_as``: face id →
+    person id). Returns whether anything changed."""
+    changed = False
+    for face in record.faces:
+        person = filed_as.get(face.get("face_id"))
+        if person and face.get("person_id") != person:
+            face["person_id"] = person
+            face.pop("aliases", None)  # they named the group it left
+            changed = True
+    return changed
+
+
 def persist_photo(catalog: Catalog, record: PhotoRecord, bucket: str | None = None,
                   keep_apart: KeepApart | None = None) -> None:
     """What the persist step does: the photo and its index rows, then its people."""

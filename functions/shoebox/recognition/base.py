@@ -86,6 +86,10 @@ class Recognizer(Protocol):
         recognizer that merges groups by itself must undo and never repeat a merge between them. Returns
         the faces that changed person as a result (the catalog moves them too)."""
 
+    def filed_as(self, face_ids: list[str]) -> dict[str, str]:
+        """face id → the person it belongs to now, where that differs from what ``index_faces`` said
+        (a ``keep_apart`` moved it since); the persist step files the photo accordingly."""
+
     def calls(self) -> dict[str, int]:
         """API calls made so far by this instance, by name (for cost accounting)."""
 
@@ -147,6 +151,9 @@ class NoRecognizer(CallCounter):
 
     def keep_apart(self, person_ids: list[str]) -> list[FaceMove]:
         return []
+
+    def filed_as(self, face_ids: list[str]) -> dict[str, str]:
+        return {}
 
 
 @lru_cache(maxsize=None)

@@ -409,6 +409,10 @@ class RekognitionRecognizer(CallCounter):
         catalog only, docs/people.md)."""
         return []
 
+    def filed_as(self, face_ids: list[str]) -> dict[str, str]:
+        """Nothing moves faces after IndexFaces here (keep_apart moves none)."""
+        return {}
+
     def remove_faces(self, face_ids: list[str]) -> None:
         """DeleteFaces; faces still associated with a user are disassociated first (Rekognition refuses to
         delete them). Unknown faces are ignored, so removal is idempotent. Users are kept even when they

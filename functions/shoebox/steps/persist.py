@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shoebox.catalog import Catalog
-from shoebox.catalog.people import persist_photo
+from shoebox.catalog.people import persist_photo, refile
 from shoebox.config import Settings
 from shoebox.places import reverse_geocode
 from shoebox.recognition import get_recognizer
@@ -22,6 +22,10 @@ def handler(event: dict, context: Any) -> dict:
         place = reverse_geocode(record.gps.get("lat"), record.gps.get("lon"))
         record.place = place.to_dict() if place else None
     settings = Settings.from_env()
+    recognizer = get_recognizer(settings.recognizer)
+    # a face the user's unmerge moved between indexing and now (or before a retried persist) is filed
+    # where the recognizer has it, not where the state says
+    refile(record, recognizer.filed_as([f["face_id"] for f in record.faces if f.get("face_id")]))
     persist_photo(Catalog(settings.table), record, bucket=event.get("bucket"),  # + person rows
-                  keep_apart=lambda ids: get_recognizer(settings.recognizer).keep_apart(ids))
+                  keep_apart=recognizer.keep_apart)
     return result_summary(record)

@@ -158,6 +158,9 @@ class LocalRecognizer(CallCounter):
                     moved[f.face_id] = FaceMove(f.face_id, f.photo_id, f.person_id)
         return list(moved.values())
 
+    def filed_as(self, face_ids: list[str]) -> dict[str, str]:
+        return self.index.filed_as(list(face_ids))
+
     def people(self) -> dict[str, list[str]]:
         """person id → face ids currently in the index (for the people CLI and tests)."""
         return self.index.people()

@@ -131,13 +131,28 @@ class FaceIndex:
             self._cut(a, b)
             for fid, person in ev.get("moves", {}).items():
                 if fid in self._faces:
-                    self._faces[fid].person_id = person
-                    self._faces[fid].joined = []
+                    face = self._faces[fid]
+                    face.person_id = person
+                    # still torn between what is merged with its side (a group of three split once)
+                    side = self.canonical(person)
+                    rest = [j for j in face.joined if self.canonical(j) == side]
+                    face.joined = rest if len(rest) > 1 else []
+
+    def _chain(self, person_id: str) -> list[str]:
+        chain = [person_id]
+        while (nxt := self._alias.get(chain[-1])) and nxt not in chain:
+            chain.append(nxt)
+        return chain
 
     def _cut(self, a: str, b: str) -> None:
-        """Cut the merge pointers between two ids, the one nearest to either id first."""
-        while a != b and self.canonical(a) == self.canonical(b):
-            self._alias.pop(a if a in self._alias else b)
+        """Cut the one merge pointer that joins two ids: on the path between them, next to whichever of
+        them is lower (A←B←C apart(B, C) cuts C→B only: A and B stay one person)."""
+        if a == b:
+            return
+        above_b = set(self._chain(b))
+        meet = next((x for x in self._chain(a) if x in above_b), None)
+        if meet is not None:
+            self._alias.pop(b if a == meet else a, None)
 
     def _append(self, events: list[dict]) -> None:
         payload = "".join(json.dumps(ev, separators=(",", ":")) + "\n" for ev in events).encode()
@@ -231,17 +246,28 @@ class FaceIndex:
                 keep = np.array([p not in taken for p in ids], dtype=bool)
                 person, _ = self._assign(emb, [p for p, k in zip(ids, keep) if k], cents[keep] if len(ids) else cents)
                 taken.add(person)
-                group = self.aliases(person)
-                face = IndexedFace("f-" + uuid.uuid4().hex, photo_id, person, bbox, conf, emb,
-                                   [person, *group] if group else [])
-                out.append(face)
-                events.append(self._add_event(face))
-            self._append(events)
-            merges = self._merge_close(taken)
-            if merges:
-                self._append(merges)
+                out.append(IndexedFace("f-" + uuid.uuid4().hex, photo_id, person, bbox, conf, emb))
+            # merging needs the new faces in place, so merges are decided before anything is written
+            # (in memory, undone if the write fails); then each face is filed under the id it is reported
+            # with (the survivor of any merge just made), remembering the merged group it joined so that
+            # an unmerge can decide it again
+            saved = dict(self._alias)
+            try:
+                for face in out:
+                    self._faces[face.face_id] = face
+                merges = self._merge_close(taken)
                 for face in out:
                     face.person_id = self.canonical(face.person_id)
+                    group = self.aliases(face.person_id)
+                    face.joined = [face.person_id, *group] if group else []
+                    events.append(self._add_event(face))
+                self._append(events + merges)
+            except BaseException:
+                self._alias = saved
+                for face in out:
+                    self._faces.pop(face.face_id, None)
+                raise
+            out = [self._faces[face.face_id] for face in out]
             out.sort(key=lambda f: f.bbox["left"])
             return out
 
@@ -299,10 +325,14 @@ class FaceIndex:
         if a == b:
             return []
         with self._locked():
+            if tuple(sorted((a, b))) in self._apart and self.canonical(a) != self.canonical(b):
+                return []  # said before (a name conflict repeats with every photo), nothing to undo
             saved = dict(self._alias)
-            self._cut(a, b)
-            moves = self._redecide(a, b)
-            self._alias = saved  # the event applies the cut itself, in memory and on replay alike
+            try:
+                self._cut(a, b)
+                moves = self._redecide(a, b)
+            finally:
+                self._alias = saved  # the event applies the cut itself, in memory and on replay alike
             before = {fid: self._faces[fid].person_id for fid in moves}
             self._append([{"op": "apart", "ids": sorted((a, b)), "moves": moves}])
             return [self._faces[fid] for fid, person in moves.items() if before[fid] != person]
@@ -334,7 +364,8 @@ class FaceIndex:
             ranked = sorted(sides, key=lambda side: (-float(cents[side] @ f.embedding), side))
             side = next((s for s in ranked if f.photo_id not in photos[s]), self.canonical(f.person_id))
             photos[side].add(f.photo_id)
-            moves[f.face_id] = side
+            # a face staying on its side keeps its id (it may be an alias of the side's canonical one)
+            moves[f.face_id] = f.person_id if side == self.canonical(f.person_id) else side
         return moves
 
     def remove(self, face_ids: list[str]) -> None:
@@ -346,6 +377,11 @@ class FaceIndex:
     def faces(self) -> list[IndexedFace]:
         with self._locked(exclusive=False):
             return list(self._faces.values())
+
+    def filed_as(self, face_ids: list[str]) -> dict[str, str]:
+        """face id → the person id it is filed under now (faces no longer indexed are left out)."""
+        with self._locked(exclusive=False):
+            return {fid: self._faces[fid].person_id for fid in face_ids if fid in self._faces}
 
     def people(self) -> dict[str, list[str]]:
         """person id (merges followed) → face ids."""

@@ -215,9 +215,10 @@ HIERARCHY: dict[str, list[str]] = {
 }
 
 
-# ImageNet's landscape classes (mountain, cliff, coral reef, geyser, lakeshore, promontory, sandbar, beach,
-# valley, volcano): what a photo is *of* as a whole, so they are also read from the whole frame (labels.py).
-SCENE_CLASSES = "970 972-980"
+# ImageNet's landscape classes (mountain, cliff, geyser, lakeshore, promontory, sandbar, beach, valley,
+# volcano): what a photo is *of* as a whole, so they are also read from the whole frame (labels.py). Not
+# coral reef: its labels carry Sea Life → Animal, a subject.
+SCENE_CLASSES = "970 972 974-980"
 
 
 def _indices(spec: str) -> list[int]:
