@@ -68,6 +68,7 @@ class FaceEngine:
         self._local = threading.local()
         self._yunet = str(model_path(YUNET))
         self._sface = str(model_path(SFACE))
+        self._coarse_side = COARSE_LONG_EDGE  # fixed once: the coarse detectors are built at this size
 
     def _models(self):
         m = getattr(self._local, "models", None)
@@ -76,7 +77,7 @@ class FaceEngine:
             rec = cv2.FaceRecognizerSF.create(self._sface, "")
             # its own detector, input fixed at a square: changing a detector's input size costs more
             # than the detection itself
-            side = COARSE_LONG_EDGE
+            side = self._coarse_side
             coarse = cv2.FaceDetectorYN.create(self._yunet, "", (side, side), self.score_threshold, 0.3, 5000)
             m = self._local.models = (det, rec, coarse)
         return m
@@ -89,9 +90,9 @@ class FaceEngine:
         return np.zeros((0, 15), np.float32) if rows is None else rows
 
     def _run_coarse(self, img: np.ndarray) -> np.ndarray:
-        """YuNet on ``img`` (long edge COARSE_LONG_EDGE) padded to the coarse detector's square."""
+        """YuNet on ``img`` (long edge ``_coarse_side``) padded to the coarse detector's square."""
         h, w = img.shape[:2]
-        side = COARSE_LONG_EDGE
+        side = self._coarse_side
         square = cv2.copyMakeBorder(img, 0, side - h, 0, side - w, cv2.BORDER_CONSTANT, value=(0, 0, 0))
         _, rows = self._models()[2].detect(square)
         return np.zeros((0, 15), np.float32) if rows is None else rows
@@ -102,13 +103,15 @@ class FaceEngine:
         small = shrink(img, DETECT_LONG_EDGE)
         rows = self._run_yunet(small)
         rows = rows[np.minimum(rows[:, 2], rows[:, 3]) >= MIN_FACE_PX] if len(rows) else rows
-        coarse = shrink(small, COARSE_LONG_EDGE)
+        coarse = shrink(small, self._coarse_side)
         if coarse.shape != small.shape:
             big = self._run_coarse(coarse)
             big = big[np.maximum(big[:, 2], big[:, 3]) >= COARSE_MIN_SIDE * max(coarse.shape[:2])]
             if len(big):
                 big = big.copy()
-                big[:, :14] *= small.shape[1] / coarse.shape[1]  # box and landmarks into the fine image
+                # box and landmarks into the fine image, each axis by its own (rounded) ratio
+                big[:, 0:14:2] *= small.shape[1] / coarse.shape[1]
+                big[:, 1:14:2] *= small.shape[0] / coarse.shape[0]
                 new = [r for r in big if all(_iou(r, f) < SAME_FACE_IOU for f in rows)]
                 if new:
                     rows = np.vstack([rows, np.array(new, np.float32)])
