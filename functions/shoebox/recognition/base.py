@@ -87,8 +87,9 @@ class Recognizer(Protocol):
         the faces that changed person as a result (the catalog moves them too)."""
 
     def filed_as(self, face_ids: list[str]) -> dict[str, str]:
-        """face id → the person it belongs to now, where that differs from what ``index_faces`` said
-        (a ``keep_apart`` moved it since); the persist step files the photo accordingly."""
+        """face id → the person it is filed under now: what ``index_faces`` said, unless a ``keep_apart``
+        moved it since (faces unknown to the recognizer are left out); the persist step files the photo
+        accordingly."""
 
     def calls(self) -> dict[str, int]:
         """API calls made so far by this instance, by name (for cost accounting)."""

@@ -25,7 +25,9 @@ def handler(event: dict, context: Any) -> dict:
     recognizer = get_recognizer(settings.recognizer)
     # a face the user's unmerge moved between indexing and now (or before a retried persist) is filed
     # where the recognizer has it, not where the state says
-    refile(record, recognizer.filed_as([f["face_id"] for f in record.faces if f.get("face_id")]))
+    face_ids = [f["face_id"] for f in record.faces if f.get("face_id")]
+    if face_ids:  # most photos have none: no index read for them
+        refile(record, recognizer.filed_as(face_ids))
     persist_photo(Catalog(settings.table), record, bucket=event.get("bucket"),  # + person rows
                   keep_apart=recognizer.keep_apart)
     return result_summary(record)
