@@ -130,3 +130,36 @@ def test_build_items_is_what_put_photo_writes(catalog, table_items):
     item, rows = build_items(rec)
     stored = {(i["pk"]["S"], i["sk"]["S"]): i for i in table_items() if i["pk"]["S"] != keys.VOCAB_PK}
     assert {(r["pk"]["S"], r["sk"]["S"]): r for r in rows + [item]} == stored
+
+
+def test_update_photo_reapplies_its_change_to_a_record_written_meanwhile(catalog):
+    """A read-modify-write (the people CLI re-filing a face) racing a re-process of the same photo: the
+    re-process's record is kept and the change is applied to it, not to the record read before it."""
+    key = "originals/2009/06/21/cat.jpg"
+    catalog.put_photo(record(key, labels=("Cat",), people=("p-1",)))
+    seen: list[list[str]] = []
+
+    def move_face(rec: PhotoRecord) -> bool:
+        seen.append(rec.label_names)
+        if len(seen) == 1:  # the re-process lands between our read and our write
+            catalog.put_photo(record(key, labels=("Cat", "Sofa"), people=("p-1",)))
+        rec.faces[0]["person_id"] = "p-2"
+        return True
+
+    written = catalog.update_photo(key, move_face)
+    assert seen == [["Cat"], ["Cat", "Sofa"]]  # read again after the conflict
+    stored = catalog.get_photo(key)
+    assert stored.label_names == ["Cat", "Sofa"] and stored.faces[0]["person_id"] == "p-2"
+    assert written.to_dict() == stored.to_dict()
+    assert "PERSON#p-2" in keys.index_partitions(stored)
+    assert vocab(catalog).get("PERSON#p-2") == 1 and "PERSON#p-1" not in vocab(catalog)
+    assert vocab(catalog)["LABEL#sofa"] == 1
+
+
+def test_update_photo_writes_nothing_when_nothing_changes_or_the_photo_is_unknown(catalog, table_items):
+    key = "originals/2009/06/21/cat.jpg"
+    catalog.put_photo(record(key))
+    before = table_items()
+    assert catalog.update_photo(key, lambda rec: False) is None
+    assert table_items() == before
+    assert catalog.update_photo("originals/2001/01/01/none.jpg", lambda rec: True) is None

@@ -253,3 +253,70 @@ def test_crop_stays_inside_the_image_near_an_edge():
     # face box is 100 px, crop side 160 px from the corner: the top-left 100/160 of the crop is red
     assert image.convert("RGB").getpixel((20, 20))[0] > 200
     assert image.convert("RGB").getpixel((150, 150))[2] > 200
+
+
+class MergingRecognizer:
+    """What the local recognizer answers after it merged two groups by itself: ``filed`` says where it
+    files each face; told to keep two people apart it moves ``torn`` faces once (a repeat is a no-op)."""
+
+    def __init__(self, filed: dict[str, str], torn: dict[str, tuple[str, str]]):
+        self.filed, self.torn, self.told = dict(filed), dict(torn), []
+
+    def keep_apart(self, person_ids):
+        from shoebox.recognition.base import FaceMove
+
+        self.told.append(list(person_ids))
+        moves = [FaceMove(fid, key, person) for fid, (key, person) in self.torn.items()]
+        for move in moves:
+            self.filed[move.face_id] = move.person_id
+        self.torn = {}
+        return moves
+
+    def filed_as(self, face_ids):
+        return {fid: self.filed[fid] for fid in face_ids if fid in self.filed}
+
+
+def _merged_while_young_joined(photos):
+    """p-a and p-b merged by the recognizer; K3's face joined the merged group but is p-b's."""
+    photos.persist(K1, [("p-a", BOX)])
+    photos.persist(K2, [("p-b", BOX)])
+    k3 = photos.persist(K3, [("p-a", BOX, ["p-b"])])
+    assert photos.people.get("p-b").id == "p-a"
+    face = k3.faces[0]["face_id"]
+    return MergingRecognizer({"f-0001": "p-a", "f-0002": "p-b", face: "p-a"}, {face: (K3, "p-b")})
+
+
+def _keys(people, ref):
+    return [row["key"] for row in people.photos_of(ref)]
+
+
+def test_an_unmerge_cut_short_is_finished_by_saying_it_again(photos, monkeypatch):
+    rec = _merged_while_young_joined(photos)
+    people = People(photos.catalog, s3=photos.people.s3, bucket=photos.people.bucket,
+                    keep_apart=rec.keep_apart, filed_as=rec.filed_as)
+    real = photos.catalog.update_photo
+    monkeypatch.setattr(photos.catalog, "update_photo", lambda *a, **k: (_ for _ in ()).throw(
+        RuntimeError("throttled")))
+    with pytest.raises(RuntimeError):
+        people.unmerge("p-b")  # the recognizer moved K3's face; the catalog write failed
+    assert _keys(people, "p-b") == [K2] and _keys(people, "p-a") == [K3, K1]  # catalog and recognizer disagree
+    monkeypatch.setattr(photos.catalog, "update_photo", real)
+    people.unmerge("p-b")  # again: the recognizer reports no move now, but K3 is filed where it says
+    assert rec.told == [["p-b", "p-a"], ["p-b", "p-a"]]
+    assert _keys(people, "p-b") == [K3, K2] and _keys(people, "p-a") == [K1]
+    assert (people.get("p-b").faces, people.get("p-a").faces) == (2, 1)
+    assert photos.catalog.get_photo(K3).faces[0]["person_id"] == "p-b"
+    people.unmerge("p-b")  # nothing left to do
+    assert _keys(people, "p-b") == [K3, K2] and rec.told[-1] == ["p-b", "p-a"] and len(rec.told) == 3
+
+
+def test_saying_unmerge_again_does_not_undo_a_later_merge_by_the_user(photos):
+    rec = _merged_while_young_joined(photos)
+    people = People(photos.catalog, s3=photos.people.s3, bucket=photos.people.bucket,
+                    keep_apart=rec.keep_apart, filed_as=rec.filed_as)
+    people.unmerge("p-b")
+    assert _keys(people, "p-b") == [K3, K2]
+    people.merge(["p-b", "p-a"])  # the user changes their mind: one person after all, under p-b
+    people.unmerge("p-b")  # p-b is the canonical one: nothing to undo
+    assert rec.told == [["p-b", "p-a"]] and people.get("p-a").id == "p-b"
+    assert _keys(people, "p-b") == [K3, K2, K1]

@@ -55,6 +55,8 @@ class MovedFace(Protocol):  # shoebox.recognition.base.FaceMove
 
 # Recognizer.keep_apart: told that these ids are different people, returns the faces it moved
 KeepApart = Callable[[list[str]], "Iterable[MovedFace] | None"]
+# Recognizer.filed_as: face id → the person id the recognizer files it under now
+FiledAs = Callable[[list[str]], dict[str, str]]
 
 
 class PeopleError(Exception):
@@ -161,9 +163,10 @@ class People:
     stays in the catalog."""
 
     def __init__(self, catalog: Catalog, s3: Any = None, bucket: str | None = None,
-                 keep_apart: KeepApart | None = None) -> None:
+                 keep_apart: KeepApart | None = None, filed_as: FiledAs | None = None) -> None:
         self.catalog = catalog
         self.keep_apart = keep_apart
+        self.filed_as = filed_as
         self.client = catalog.client
         self.table = catalog.table
         self._s3 = s3
@@ -347,7 +350,9 @@ class People:
         return self.get(target)
 
     def unmerge(self, person_id: str) -> Person:
-        """Undo a merge for one group id: it becomes its own person again (its own name, if it had one)."""
+        """Undo a merge for one group id: it becomes its own person again (its own name, if it had one).
+        Said again of a group already split, it finishes what an interrupted unmerge left: the photos the
+        recognizer re-filed are re-filed in the catalog too."""
         rows = self._rows()
         if person_id not in rows:
             raise PersonNotFound(f"no person with id {person_id!r}")
@@ -356,6 +361,11 @@ class People:
             self._update(person_id, "REMOVE merged_into SET updated_at = :t ADD kept_apart :k",
                          {":k": {"SS": [former]}, ":t": {"S": _now()}})
             self._separate([person_id, former])
+        else:
+            for other in sorted(rows[person_id]["kept_apart"]):
+                # not if the user has merged the two again since
+                if other in rows and self._canonical(rows, other) != self._canonical(rows, person_id):
+                    self._separate([person_id, other])
         return self.get(person_id)
 
     def absorb(self, person_id: str, aliases: Iterable[str]) -> list[str]:
@@ -377,6 +387,7 @@ class People:
                 continue  # the usual case: folded in already
             if a["name"] and b["name"] and a["name"].lower() != b["name"].lower():
                 self._separate([person_id, alias])  # the user's names say two people: the recognizer must agree
+                chain_a = None  # re-filing may have changed the rows
                 continue
             # a merge is due (rare): now read the groups whole, since the user may have unmerged any
             # member of one from any member of the other
@@ -394,17 +405,36 @@ class People:
     def _separate(self, person_ids: list[str]) -> None:
         """Tell the recognizer these are different people; re-file the faces it moves in answer (faces
         that joined its merged group before the user split it) under their new person, as the persist
-        step would have filed them: photo record, index rows, counts, face rows, covers."""
+        step would have filed them: photo record, index rows, counts, face rows, covers.
+
+        The recognizer reports a move once. So that a separation cut short (a crash, a throttled write)
+        is finished by doing it again, the faces the catalog files under either group are also checked
+        against where the recognizer files them now (``filed_as``)."""
         if not self.keep_apart:
             return
         by_photo: dict[str, dict[str, str]] = {}
         for move in self.keep_apart(person_ids) or []:
             by_photo.setdefault(move.photo_id, {})[move.face_id] = move.person_id
+        for face, person in self._misfiled(person_ids):
+            by_photo.setdefault(face["key"], {})[face["face_id"]] = person
         for key, moved in sorted(by_photo.items()):
-            record = self.catalog.get_photo(key)  # not persisted yet: the persist step refiles it
-            if record is not None and refile(record, moved):
-                self.catalog.put_photo(record)
+            # conditional on the version read: a re-process of the photo meanwhile is not overwritten
+            record = self.catalog.update_photo(key, lambda rec, moved=moved: refile(rec, moved))
+            if record is not None:  # None: not persisted yet (the persist step files it) or filed already
                 self.record_photo(record)
+
+    def _misfiled(self, person_ids: list[str]) -> list[tuple[dict, str]]:
+        """(face row, person id the recognizer files it under now) for the faces of these people's groups
+        that the catalog files elsewhere."""
+        if not self.filed_as:
+            return []
+        rows = self._rows()
+        ids = sorted({pid for ref in person_ids if ref in rows
+                      for pid in self._group(rows, self._canonical(rows, ref))})
+        faces = [face for pid in ids for face in self.faces_of_id(pid)]
+        now = self.filed_as([face["face_id"] for face in faces]) if faces else {}
+        return [(face, now[face["face_id"]]) for face in faces
+                if now.get(face["face_id"]) not in (None, face["person_id"])]
 
     def _chain(self, person_id: str) -> list[dict]:
         """The person's row and the rows its ``merged_into`` leads to, canonical last; [] if unknown."""
@@ -658,10 +688,10 @@ def refile(record: PhotoRecord, filed_as: dict[str, str]) -> bool:
 
 
 def persist_photo(catalog: Catalog, record: PhotoRecord, bucket: str | None = None,
-                  keep_apart: KeepApart | None = None) -> None:
+                  keep_apart: KeepApart | None = None, filed_as: FiledAs | None = None) -> None:
     """What the persist step does: the photo and its index rows, then its people."""
     catalog.put_photo(record)
-    People(catalog, bucket=bucket, keep_apart=keep_apart).record_photo(record)
+    People(catalog, bucket=bucket, keep_apart=keep_apart, filed_as=filed_as).record_photo(record)
 
 
 def names(catalog: Catalog) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -17,6 +17,10 @@ from shoebox.models import PhotoRecord
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _record(item: dict) -> PhotoRecord:
+    return PhotoRecord.from_dict(json.loads(item["doc"]["S"]))
 
 
 def _row_id(pk: str, sk: str) -> str:
@@ -138,8 +142,30 @@ class Catalog:
                 time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
         raise ConcurrentWrite(f"{record.key}: gave up after 20 concurrent updates")
 
-    def _put_photo_once(self, record: PhotoRecord) -> None:
-        old = self._get_raw(record.key)
+    def update_photo(self, key: str, change: Callable[[PhotoRecord], bool]) -> PhotoRecord | None:
+        """Read the photo's record, let ``change`` edit it (it returns whether it changed anything) and
+        write it back only if nobody wrote the photo in between: a re-process finishing meanwhile is not
+        overwritten with what was read before it; ``change`` is applied again to its record instead.
+        Returns the record written, or None if the photo is unknown or ``change`` changed nothing."""
+        for attempt in range(20):
+            raw = self._get_raw(key)
+            if raw is None:
+                return None
+            record = _record(raw)
+            if not change(record):
+                return None
+            record.updated_at = _now()
+            try:
+                self._put_photo_once(record, read=raw)
+                return record
+            except ConcurrentWrite:
+                time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
+        raise ConcurrentWrite(f"{key}: gave up after 20 concurrent updates")
+
+    def _put_photo_once(self, record: PhotoRecord, read: dict | None = None) -> None:
+        # ``read``: the item the caller's record came from; the conditional write below then also
+        # fails if the photo changed since the caller read it
+        old = read if read is not None else self._get_raw(record.key)
         old_rows = set(old.get("index_rows", {}).get("SS", [])) if old else set()
         last_viewed = old.get("last_viewed", {}).get("S") if old else None
         counted, version = self._counted(old, old_rows)
@@ -309,7 +335,7 @@ class Catalog:
 
     def get_photo(self, key: str) -> PhotoRecord | None:
         raw = self._get_raw(key)
-        return PhotoRecord.from_dict(json.loads(raw["doc"]["S"])) if raw else None
+        return _record(raw) if raw else None
 
     def photo_state(self, key: str) -> tuple[str | None, str | None, int | None]:
         """(status, etag, pipeline_version) without decoding the document: the backfill's skip check."""

@@ -73,6 +73,10 @@ class BaseBackend:
         """Deployed, the recognizer is Rekognition, which never merges groups by itself: nothing to tell."""
         return []
 
+    def filed_as(self, face_ids: list[str]) -> dict[str, str]:
+        """Rekognition never moves a face after IndexFaces: the catalog's filing stands."""
+        return {}
+
     @property
     def s3(self) -> Any:
         return aws.client("s3")
@@ -145,6 +149,11 @@ class LocalBackend(BaseBackend):
         from shoebox.recognition import get_recognizer
 
         return get_recognizer(self.rt.recognizer).keep_apart(person_ids)
+
+    def filed_as(self, face_ids: list[str]) -> dict[str, str]:
+        from shoebox.recognition import get_recognizer
+
+        return get_recognizer(self.rt.recognizer).filed_as(face_ids)
 
     @property
     def state_machine_arn(self) -> str:  # type: ignore[override]

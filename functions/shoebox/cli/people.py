@@ -18,7 +18,8 @@ people_app = typer.Typer(help="People: face groups found in your photos. Name th
 def _people(backend):
     from shoebox.catalog.people import People
 
-    return People(backend.catalog, s3=backend.s3, bucket=backend.bucket, keep_apart=backend.keep_apart)
+    return People(backend.catalog, s3=backend.s3, bucket=backend.bucket, keep_apart=backend.keep_apart,
+                  filed_as=backend.filed_as)
 
 
 def _fail(message: str) -> None:
