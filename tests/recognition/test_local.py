@@ -154,6 +154,55 @@ def test_person_label_comes_from_faces(tmp_path, real_faces):
     assert rec.calls() == {"DetectLabels": 1, "DetectFaces": 2, "IndexFaces": 1}
 
 
+def test_an_animals_face_is_not_a_person(tmp_path, real_faces, monkeypatch):
+    """25 photos of animals and no person (gcompris' farm and world animals, dlib's dogs): no face, no
+    Person label. YuNet alone takes the dog's, the panda's and the koala's faces for people's."""
+    import json
+
+    from shoebox.recognition import local
+
+    from shoebox.recognition.local.evaluate import view_jpeg
+
+    names = json.loads((real_faces / "animals.json").read_text())
+    assert len(names) == 25
+    views = {name: view_jpeg(real_faces / name) for name in names}  # at view size, as the pipeline runs
+    rec = LocalRecognizer(tmp_path)
+    for name, data in views.items():
+        photo = ImageRef("local", name, data)
+        assert "Person" not in [lb.name for lb in rec.detect_labels(photo)], name
+        assert rec.index_faces(photo, name) == [], name
+    assert rec.people() == {}
+    # the check is what keeps them out
+    monkeypatch.setattr(local, "ANIMAL_FACE_SHARE", 2.0)
+    found = {name for name, data in views.items() if local.detect_faces(data)}
+    assert found == {"animal_dogs_dlib.jpg", "animal_koala.jpg", "animal_panda.jpg"}
+
+
+def test_people_faces_drops_only_what_the_model_reads_as_an_animal(monkeypatch):
+    from shoebox.recognition import local
+    from shoebox.recognition.local.faces import DetectedFace
+    from shoebox.recognition.local.labels import face_crop
+
+    img = np.zeros((100, 200, 3), np.uint8)
+    faces = [DetectedFace({"left": x, "top": 0.2, "width": 0.1, "height": 0.3}, 0.9, np.ones(128, np.float32))
+             for x in (0.1, 0.5, 0.8)]
+
+    class Model:
+        def animal_shares(self, bgr, boxes):
+            assert bgr is img and boxes == [f.bbox for f in faces]
+            return np.array([0.2, 0.66, 0.64])
+
+    monkeypatch.setattr(local, "_labels", lambda: Model())
+    assert local.people_faces(img, faces) == [faces[0], faces[2]]
+    assert local.people_faces(img, []) == []
+    # the crop the model sees: the face's box widened 1.6×, square, around its centre
+    img[20:50, 20:40] = 255  # the first face's box, 20×30 px
+    crop = face_crop(img, faces[0].bbox)
+    assert crop.shape == (3, 224, 224)
+    white = (crop[0] > 0).mean()  # (255 − 127) / 128 > 0 only where the box was painted
+    assert abs(white - (20 * 30) / (48 * 48)) < 0.02
+
+
 def test_a_face_filling_the_frame_is_found_once(real_faces, monkeypatch):
     """At view size (1920 px) a close-up is too big for YuNet at 1280 px; the coarse look finds it, and a
     face both passes see is reported once."""

@@ -220,6 +220,11 @@ HIERARCHY: dict[str, list[str]] = {
 # coral reef: its labels carry Sea Life → Animal, a subject.
 SCENE_CLASSES = "970 972 974-980"
 
+# ImageNet's animals, read on a face's crop to tell an animal's face that the face detector took for a
+# person's (a dog, a panda, a koala) from a person's. Not primates (365-384: a small human face can read
+# as a siamang) nor fish (0-6, 389-397: ImageNet's "tench" photos are mostly anglers holding one).
+ANIMAL_CLASSES = "7-364 385-388"
+
 
 def _indices(spec: str) -> list[int]:
     out: list[int] = []
@@ -231,6 +236,10 @@ def _indices(spec: str) -> list[int]:
 
 def scene_classes() -> list[int]:
     return _indices(SCENE_CLASSES)
+
+
+def animal_classes() -> list[int]:
+    return _indices(ANIMAL_CLASSES)
 
 
 def class_labels() -> dict[int, list[tuple[str, list[str]]]]:
