@@ -320,3 +320,48 @@ def test_saying_unmerge_again_does_not_undo_a_later_merge_by_the_user(photos):
     people.unmerge("p-b")  # p-b is the canonical one: nothing to undo
     assert rec.told == [["p-b", "p-a"]] and people.get("p-a").id == "p-b"
     assert _keys(people, "p-b") == [K3, K2, K1]
+
+
+@pytest.mark.parametrize("cut", ["batch_write", "record_photo", "_write_face_rows"])
+def test_an_unmerge_cut_short_after_the_photo_was_written_is_finished_by_saying_it_again(photos, monkeypatch, cut):
+    """The photo item already says the new person, but its index rows (``batch_write``), its person
+    rows, counts and face rows (``record_photo``) or only its face rows (``_write_face_rows``, after the
+    counts) were never written: saying unmerge again brings them in line."""
+    rec = _merged_while_young_joined(photos)
+    people = People(photos.catalog, s3=photos.people.s3, bucket=photos.people.bucket,
+                    keep_apart=rec.keep_apart, filed_as=rec.filed_as)
+    target = photos.catalog if cut == "batch_write" else people
+    name = {"batch_write": "_batch_write"}.get(cut, cut)
+    real = getattr(target, name)
+
+    def fail_once(*args, **kwargs):
+        monkeypatch.setattr(target, name, real)
+        raise RuntimeError("throttled")
+
+    monkeypatch.setattr(target, name, fail_once)
+    with pytest.raises(RuntimeError):
+        people.unmerge("p-b")
+    assert photos.catalog.get_photo(K3).faces[0]["person_id"] == "p-b"  # the item was written
+    assert [f["key"] for f in people.faces_of_id("p-b")] == [K2]  # …and not all that follows it
+    people.unmerge("p-b")
+    assert _keys(people, "p-b") == [K3, K2] and _keys(people, "p-a") == [K1]
+    assert (people.get("p-b").faces, people.get("p-a").faces) == (2, 1)
+    assert [f["key"] for f in people.faces_of_id("p-a")] == [K1]
+    assert sorted(f["key"] for f in people.faces_of_id("p-b")) == [K2, K3]
+
+
+def test_the_persist_steps_separations_do_not_read_the_groups_faces(photos):
+    """absorb's name conflict separates without checking every face's filing (that is the user's
+    unmerge's job): no FACES# query, whatever the recognizer answers."""
+    rec = _merged_while_young_joined(photos)
+    asked: list[list[str]] = []
+    people = People(photos.catalog, s3=photos.people.s3, bucket=photos.people.bucket,
+                    keep_apart=rec.keep_apart, filed_as=lambda ids: asked.append(ids) or rec.filed_as(ids))
+    people.unmerge("p-b")
+    asked.clear()
+    people.name_person("p-b", "Tom")
+    people.name_person("p-a", "Natalie")
+    photos.persist("originals/2020/04/01/IMG_4.jpg", [("p-c", BOX)])
+    people.name_person("p-c", "Carl")
+    assert people.absorb("p-a", ["p-c"]) == [] and rec.told[-1] == ["p-a", "p-c"]
+    assert asked == []

@@ -360,12 +360,12 @@ class People:
             former = self._canonical(rows, person_id)
             self._update(person_id, "REMOVE merged_into SET updated_at = :t ADD kept_apart :k",
                          {":k": {"SS": [former]}, ":t": {"S": _now()}})
-            self._separate([person_id, former])
+            self._separate([person_id, former], check_filing=True)
         else:
             for other in sorted(rows[person_id]["kept_apart"]):
                 # not if the user has merged the two again since
                 if other in rows and self._canonical(rows, other) != self._canonical(rows, person_id):
-                    self._separate([person_id, other])
+                    self._separate([person_id, other], check_filing=True)
         return self.get(person_id)
 
     def absorb(self, person_id: str, aliases: Iterable[str]) -> list[str]:
@@ -402,36 +402,50 @@ class People:
             chain_a = None
         return done
 
-    def _separate(self, person_ids: list[str]) -> None:
+    def _separate(self, person_ids: list[str], check_filing: bool = False) -> None:
         """Tell the recognizer these are different people; re-file the faces it moves in answer (faces
         that joined its merged group before the user split it) under their new person, as the persist
         step would have filed them: photo record, index rows, counts, face rows, covers.
 
-        The recognizer reports a move once. So that a separation cut short (a crash, a throttled write)
-        is finished by doing it again, the faces the catalog files under either group are also checked
-        against where the recognizer files them now (``filed_as``)."""
+        The recognizer reports a move once. So that an unmerge cut short (a crash, a throttled write) is
+        finished by saying it again, ``check_filing`` (the user's unmerge; not the persist step, where it
+        would cost a read of both groups per photo) also checks every face the catalog files under either
+        group against where the recognizer files it now (``filed_as``), and brings a misfiled face's
+        photo, its rows and counts, and its face row in line, however far the earlier attempt got."""
         if not self.keep_apart:
             return
         by_photo: dict[str, dict[str, str]] = {}
         for move in self.keep_apart(person_ids) or []:
             by_photo.setdefault(move.photo_id, {})[move.face_id] = move.person_id
-        for face, person in self._misfiled(person_ids):
-            by_photo.setdefault(face["key"], {})[face["face_id"]] = person
+        misfiled = self._misfiled(person_ids) if check_filing else []
+        for row, person in misfiled:
+            by_photo.setdefault(row["key"], {})[row["face_id"]] = person
+        redo = {row["key"] for row, _ in misfiled}
         for key, moved in sorted(by_photo.items()):
             # conditional on the version read: a re-process of the photo meanwhile is not overwritten
             record = self.catalog.update_photo(key, lambda rec, moved=moved: refile(rec, moved))
-            if record is not None:  # None: not persisted yet (the persist step files it) or filed already
+            if record is None and key in redo:
+                # filed right already, but the earlier attempt may have stopped before its rows and
+                # counts: write it again as it is (idempotent, version-checked)
+                record = self.catalog.update_photo(key, lambda rec: True)
+            if record is not None:  # None: not persisted yet (the persist step files it)
                 self.record_photo(record)
+        for row, _ in misfiled:  # a face row left under the old person (record_photo saw no change)
+            self.client.delete_item(TableName=self.table, Key={"pk": {"S": row["pk"]}, "sk": {"S": row["sk"]}})
 
     def _misfiled(self, person_ids: list[str]) -> list[tuple[dict, str]]:
-        """(face row, person id the recognizer files it under now) for the faces of these people's groups
-        that the catalog files elsewhere."""
+        """(face row: pk, sk, key, face_id, person_id; the person id the recognizer files it under now)
+        for the faces of these people's groups that the catalog files elsewhere."""
         if not self.filed_as:
             return []
         rows = self._rows()
         ids = sorted({pid for ref in person_ids if ref in rows
                       for pid in self._group(rows, self._canonical(rows, ref))})
-        faces = [face for pid in ids for face in self.faces_of_id(pid)]
+        faces = [{"pk": item["pk"]["S"], "sk": item["sk"]["S"], "key": item["key"]["S"],
+                  "face_id": item["face_id"]["S"], "person_id": pid}
+                 for pid in ids
+                 for item in self._query(KeyConditionExpression="pk = :pk",
+                                         ExpressionAttributeValues={":pk": {"S": faces_pk(pid)}})]
         now = self.filed_as([face["face_id"] for face in faces]) if faces else {}
         return [(face, now[face["face_id"]]) for face in faces
                 if now.get(face["face_id"]) not in (None, face["person_id"])]
