@@ -702,10 +702,10 @@ def refile(record: PhotoRecord, filed_as: dict[str, str]) -> bool:
 
 
 def persist_photo(catalog: Catalog, record: PhotoRecord, bucket: str | None = None,
-                  keep_apart: KeepApart | None = None, filed_as: FiledAs | None = None) -> None:
+                  keep_apart: KeepApart | None = None) -> None:
     """What the persist step does: the photo and its index rows, then its people."""
     catalog.put_photo(record)
-    People(catalog, bucket=bucket, keep_apart=keep_apart, filed_as=filed_as).record_photo(record)
+    People(catalog, bucket=bucket, keep_apart=keep_apart).record_photo(record)
 
 
 def names(catalog: Catalog) -> dict[str, str]:
