@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from shoebox.catalog.people import (CROP_SIZE, NameTaken, People, PeopleError, PersonNotFound, crop_key, make_crop,
-                                    names, resolve)
+                                    names, refile, resolve)
 
 from people_helpers import BOX, BOX2, view_with_box
 
@@ -290,7 +290,8 @@ def _keys(people, ref):
     return [row["key"] for row in people.photos_of(ref)]
 
 
-def test_an_unmerge_cut_short_is_finished_by_saying_it_again(photos, monkeypatch):
+@pytest.mark.parametrize("again", ["p-b", "p-a"])  # the unmerged id, or the one it was unmerged from
+def test_an_unmerge_cut_short_is_finished_by_saying_it_again(photos, monkeypatch, again):
     rec = _merged_while_young_joined(photos)
     people = People(photos.catalog, s3=photos.people.s3, bucket=photos.people.bucket,
                     keep_apart=rec.keep_apart, filed_as=rec.filed_as)
@@ -301,8 +302,8 @@ def test_an_unmerge_cut_short_is_finished_by_saying_it_again(photos, monkeypatch
         people.unmerge("p-b")  # the recognizer moved K3's face; the catalog write failed
     assert _keys(people, "p-b") == [K2] and _keys(people, "p-a") == [K3, K1]  # catalog and recognizer disagree
     monkeypatch.setattr(photos.catalog, "update_photo", real)
-    people.unmerge("p-b")  # again: the recognizer reports no move now, but K3 is filed where it says
-    assert rec.told == [["p-b", "p-a"], ["p-b", "p-a"]]
+    people.unmerge(again)  # again: the recognizer reports no move now, but K3 is filed where it says
+    assert rec.told == [["p-b", "p-a"], [again, "p-b" if again == "p-a" else "p-a"]]
     assert _keys(people, "p-b") == [K3, K2] and _keys(people, "p-a") == [K1]
     assert (people.get("p-b").faces, people.get("p-a").faces) == (2, 1)
     assert photos.catalog.get_photo(K3).faces[0]["person_id"] == "p-b"
@@ -348,6 +349,59 @@ def test_an_unmerge_cut_short_after_the_photo_was_written_is_finished_by_saying_
     assert (people.get("p-b").faces, people.get("p-a").faces) == (2, 1)
     assert [f["key"] for f in people.faces_of_id("p-a")] == [K1]
     assert sorted(f["key"] for f in people.faces_of_id("p-b")) == [K2, K3]
+
+
+def test_a_finished_unmerge_moves_the_old_persons_cover_and_samples_off_the_refiled_photo(photos, monkeypatch):
+    """Cut short after the counts (``_write_face_rows``): the second unmerge drops the face row left under
+    p-a, and p-a's cover and samples, which showed that photo, move to what p-a still has."""
+    rec = _merged_while_young_joined(photos)
+    people = People(photos.catalog, s3=photos.people.s3, bucket=photos.people.bucket,
+                    keep_apart=rec.keep_apart, filed_as=rec.filed_as)
+    people._update("p-a", "REMOVE cover", None)
+    assert people.ensure_covers() == ["p-a"] and people.get("p-a").cover["key"] == K3  # the newest face
+    real = people._write_face_rows
+
+    def fail_once(*args, **kwargs):
+        monkeypatch.setattr(people, "_write_face_rows", real)
+        raise RuntimeError("throttled")
+
+    monkeypatch.setattr(people, "_write_face_rows", fail_once)
+    with pytest.raises(RuntimeError):
+        people.unmerge("p-b")
+    assert people._row("p-a")["cover"]["key"] == K3
+    people.unmerge("p-b")
+    a = people._row("p-a")
+    assert a["cover"]["key"] == K1 and [sk.split("#", 1)[1] for sk in a["samples"]] == [K1]
+    crop = photos.rt.s3.get_object(Bucket=photos.rt.bucket, Key=crop_key("p-a"))["Body"].read()
+    assert crop[:2] == b"\xff\xd8"
+
+
+@pytest.mark.parametrize("unmerge_refiles_first", [False, True])
+def test_persist_files_a_face_that_an_unmerge_moved_while_it_wrote(photos, monkeypatch, unmerge_refiles_first):
+    """A re-process of K3 writes the filing it was told before the user's unmerge moved K3's face (the
+    persist step asks ``filed_as`` before its write, the move lands just after). Asked again after the
+    write, the photo and its people rows follow the move, also when the unmerge's own re-file of the
+    photo landed between the write and that second ask."""
+    from shoebox.catalog.people import persist_photo
+
+    rec = _merged_while_young_joined(photos)
+    stale = photos.catalog.get_photo(K3)
+    assert stale.faces[0]["person_id"] == "p-a"
+    rec.keep_apart(["p-b", "p-a"])  # the recognizer's side of the unmerge: K3's face is p-b's now
+    if unmerge_refiles_first:
+        real = photos.catalog.put_photo
+
+        def then_refiled(record):
+            real(record)
+            photos.catalog.update_photo(K3, lambda r: refile(r, rec.filed_as([f["face_id"] for f in r.faces])))
+
+        monkeypatch.setattr(photos.catalog, "put_photo", then_refiled)
+    persist_photo(photos.catalog, stale, bucket=photos.rt.bucket, filed_as=rec.filed_as)
+    assert photos.catalog.get_photo(K3).faces[0]["person_id"] == "p-b"
+    people = photos.people
+    assert [f["key"] for f in people.faces_of_id("p-a")] == [K1]
+    assert sorted(f["key"] for f in people.faces_of_id("p-b")) == [K2, K3]
+    assert (people._row("p-a")["face_count"], people._row("p-b")["face_count"]) == (1, 2)
 
 
 def test_the_persist_steps_separations_do_not_read_the_groups_faces(photos):

@@ -351,7 +351,7 @@ class People:
 
     def unmerge(self, person_id: str) -> Person:
         """Undo a merge for one group id: it becomes its own person again (its own name, if it had one).
-        Said again of a group already split, it finishes what an interrupted unmerge left: the photos the
+        Said again of either group of a split, it finishes what an interrupted unmerge left: the photos the
         recognizer re-filed are re-filed in the catalog too."""
         rows = self._rows()
         if person_id not in rows:
@@ -362,7 +362,9 @@ class People:
                          {":k": {"SS": [former]}, ":t": {"S": _now()}})
             self._separate([person_id, former], check_filing=True)
         else:
-            for other in sorted(rows[person_id]["kept_apart"]):
+            # the split is stored on the id that was unmerged; either side's id finishes it
+            apart = rows[person_id]["kept_apart"] | {pid for pid, row in rows.items() if person_id in row["kept_apart"]}
+            for other in sorted(apart):
                 # not if the user has merged the two again since
                 if other in rows and self._canonical(rows, other) != self._canonical(rows, person_id):
                     self._separate([person_id, other], check_filing=True)
@@ -432,6 +434,9 @@ class People:
                 self.record_photo(record)
         for row, _ in misfiled:  # a face row left under the old person (record_photo saw no change)
             self.client.delete_item(TableName=self.table, Key={"pk": {"S": row["pk"]}, "sk": {"S": row["sk"]}})
+        for pid, key in sorted({(row["person_id"], row["key"]) for row, _ in misfiled}):
+            # …whose samples and cover may still show that photo
+            self._refresh(pid, PhotoRecord(key=key, status="removed"), [])
 
     def _misfiled(self, person_ids: list[str]) -> list[tuple[dict, str]]:
         """(face row: pk, sk, key, face_id, person_id; the person id the recognizer files it under now)
@@ -702,9 +707,22 @@ def refile(record: PhotoRecord, filed_as: dict[str, str]) -> bool:
 
 
 def persist_photo(catalog: Catalog, record: PhotoRecord, bucket: str | None = None,
-                  keep_apart: KeepApart | None = None) -> None:
-    """What the persist step does: the photo and its index rows, then its people."""
+                  keep_apart: KeepApart | None = None, filed_as: FiledAs | None = None) -> None:
+    """What the persist step does: the photo and its index rows, then its people.
+
+    ``filed_as`` (the recognizer's): asked again once the photo is written, since a user's unmerge may
+    have moved one of its faces after the caller last asked and re-filed the item before this write
+    replaced it. Either the move is seen here, or it came later and the unmerge's own re-file reads this
+    write."""
     catalog.put_photo(record)
+    face_ids = [f["face_id"] for f in record.faces if f.get("face_id")]
+    if filed_as and face_ids:
+        now = filed_as(face_ids)
+        if any(now.get(f["face_id"], f.get("person_id")) != f.get("person_id") for f in record.faces
+               if f.get("face_id")):
+            # None: the unmerge's re-file of this write landed first; record what the catalog holds
+            record = catalog.update_photo(record.key, lambda rec: refile(rec, now)) \
+                or catalog.get_photo(record.key) or record
     People(catalog, bucket=bucket, keep_apart=keep_apart).record_photo(record)
 
 

@@ -29,5 +29,5 @@ def handler(event: dict, context: Any) -> dict:
     if face_ids:  # most photos have none: no index read for them
         refile(record, recognizer.filed_as(face_ids))
     persist_photo(Catalog(settings.table), record, bucket=event.get("bucket"),  # + person rows
-                  keep_apart=recognizer.keep_apart)
+                  keep_apart=recognizer.keep_apart, filed_as=recognizer.filed_as if face_ids else None)
     return result_summary(record)
