@@ -116,6 +116,29 @@ def test_mark_viewed_moves_the_viewed_row(catalog, table_items):
     assert len([i for i in table_items() if i["pk"]["S"] == keys.VIEWED_PK]) == 2
 
 
+def test_a_view_landing_while_the_photo_is_rewritten_is_kept(catalog, table_items, monkeypatch):
+    """The view lands after a re-process read the photo item and before it wrote it back: the re-process
+    starts over on the viewed item instead of restoring the old view (which left the new VIEWED row listed
+    by no photo: the photo twice in "recently viewed")."""
+    catalog.put_photo(record())
+    catalog.mark_viewed(record().key, "2023-01-01T00:00:00")
+    real, fired = catalog._get_raw, []
+
+    def read_then_view(key):
+        raw = real(key)
+        if not fired:
+            fired.append(key)
+            catalog.mark_viewed(key, "2024-01-01T00:00:00")
+        return raw
+
+    monkeypatch.setattr(catalog, "_get_raw", read_then_view)
+    catalog.put_photo(record())
+    assert fired
+    viewed = [i for i in table_items() if i["pk"]["S"] == keys.VIEWED_PK]
+    assert [i["sk"]["S"].split("#")[1] for i in viewed] == ["2024-01-01T00:00:00"]
+    assert real(record().key)["last_viewed"]["S"] == "2024-01-01T00:00:00"
+
+
 def test_delete_photo_removes_every_row(catalog, table_items):
     catalog.put_photo(record())
     catalog.delete_photo(record().key)

@@ -282,21 +282,45 @@ class Catalog:
 
     def mark_viewed(self, key: str, when: str | None = None) -> None:
         """Record a view: ``last_viewed`` on the photo and its row in the VIEWED partition moves, in one
-        transaction (the row is listed in ``index_rows`` like every other)."""
+        transaction (the row is listed in ``index_rows`` like every other). Like every write of the photo
+        item it is conditional on the version read and moves it, so a re-process or re-file that read the
+        item before the view starts over instead of writing back the older view (and orphaning its row)."""
         when = when or _now()
-        old = self._get_raw(key)
-        photo_key = {"pk": {"S": keys.photo_pk(key)}, "sk": {"S": keys.PHOTO_SK}}
-        if old is None:
-            from botocore.exceptions import ClientError
+        for attempt in range(20):
+            old = self._get_raw(key)
+            if old is None:
+                from botocore.exceptions import ClientError
 
-            raise ClientError({"Error": {"Code": "ConditionalCheckFailedException",
-                                         "Message": f"no photo {key}"}}, "UpdateItem")
+                raise ClientError({"Error": {"Code": "ConditionalCheckFailedException",
+                                             "Message": f"no photo {key}"}}, "UpdateItem")
+            try:
+                self._mark_viewed_once(key, when, old)
+                return
+            except ConcurrentWrite:
+                time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
+        raise ConcurrentWrite(f"{key}: gave up after 20 concurrent updates")
+
+    def _mark_viewed_once(self, key: str, when: str, old: dict) -> None:
+        from botocore.exceptions import ClientError
+
+        photo_key = {"pk": {"S": keys.photo_pk(key)}, "sk": {"S": keys.PHOTO_SK}}
+        values: dict[str, Any] = {":t": {"S": when}}
+        if "cv" in old:
+            version = int(old["cv"]["N"])
+            condition, bump = "cv = :v", ", cv = :next"
+            values.update({":v": {"N": str(version)}, ":next": {"N": str(version + 1)}})
+        else:  # written before versions: put_photo's first write of it checks this too
+            condition, bump = "attribute_exists(pk) AND attribute_not_exists(cv)", ""
         rows = set(old.get("index_rows", {}).get("SS", []))
         viewed = [r for r in rows if _split_row(r)[0] == keys.VIEWED_PK]
         if not viewed:
-            self.client.update_item(TableName=self.table, Key=photo_key, UpdateExpression="SET last_viewed = :t",
-                                    ConditionExpression="attribute_exists(pk)",
-                                    ExpressionAttributeValues={":t": {"S": when}})
+            try:
+                self.client.update_item(TableName=self.table, Key=photo_key, UpdateExpression="SET last_viewed = :t" + bump,
+                                        ConditionExpression=condition, ExpressionAttributeValues=values)
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                    raise ConcurrentWrite(key) from err
+                raise
             return
         record = PhotoRecord.from_dict(json.loads(old["doc"]["S"]))
         new_sk = keys.viewed_sk(when, record.taken_at, key)
@@ -305,9 +329,9 @@ class Catalog:
         summary = json.dumps(keys.summary(record), separators=(",", ":"))
         actions: list[dict] = [
             {"Update": {"TableName": self.table, "Key": photo_key,
-                        "UpdateExpression": "SET last_viewed = :t, index_rows = :r",
-                        "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeValues": {":t": {"S": when}, ":r": {"SS": sorted(rows)}}}},
+                        "UpdateExpression": "SET last_viewed = :t, index_rows = :r" + bump,
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeValues": {**values, ":r": {"SS": sorted(rows)}}}},
             {"Put": {"TableName": self.table, "Item": {"pk": {"S": keys.VIEWED_PK}, "sk": {"S": new_sk},
                                                        "key": {"S": key}, "summary": {"S": summary}}}},
         ]
@@ -315,7 +339,12 @@ class Catalog:
             if row != new_row:
                 actions.append({"Delete": {"TableName": self.table,
                                            "Key": {"pk": {"S": keys.VIEWED_PK}, "sk": {"S": _split_row(row)[1]}}}})
-        self.client.transact_write_items(TransactItems=actions)
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                raise ConcurrentWrite(key) from err
+            raise
 
     def _batch_write(self, requests: list[dict]) -> None:
         for start in range(0, len(requests), 25):
