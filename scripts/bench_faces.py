@@ -5,7 +5,8 @@ by scripts/fetch_test_photos.py, which this runs first; described by tests/data/
 Prints one JSON line: pairwise precision and recall of the grouping (worst and mean over several
 indexing orders, since incremental clustering depends on order), the hardest cross-person similarity,
 the faces found on photos of animals with no person (YuNet alone, and with the animal check: target 0),
-and ms per photo for detection + embedding + the animal check at view size (long edge 1920, as the
+what `shoebox people suggest` offers (its first 10 questions: right, wrong, and the recall once the user
+has answered them; worst over the orders), and ms per photo for detection + embedding + the animal check at view size (long edge 1920, as the
 pipeline delivers).
 
     .venv/bin/python scripts/bench_faces.py [--orders 20] [--threshold 0.435]
@@ -20,6 +21,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
+from itertools import combinations
 from pathlib import Path
 
 import cv2
@@ -36,6 +39,31 @@ from shoebox.recognition.local.index import DEFAULT_MERGE_THRESHOLD, DEFAULT_THR
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from fetch_test_photos import ensure  # noqa: E402
+
+
+def suggestions_answered(assigned: list[tuple[str, str]], similar: list[tuple[str, str, float]],
+                         top: int = 10) -> dict:
+    """What `shoebox people suggest` gives a user who answers its first ``top`` questions truthfully.
+    A group stands for the person most of its faces are; a suggestion is right when both groups stand
+    for the same person. Returns how many of the ``top`` were right and wrong, the share of split
+    people's group pairs among them, and the pairwise recall once the right ones are merged."""
+    by_group: dict[str, Counter] = {}
+    for group, person in assigned:
+        by_group.setdefault(group, Counter())[person] += 1
+    stands_for = {g: c.most_common(1)[0][0] for g, c in by_group.items()}
+    asked = [(a, b) for a, b, _ in similar[:top]]
+    right = [(a, b) for a, b in asked if a in stands_for and stands_for.get(a) == stands_for.get(b)]
+    split_pairs = [(a, b) for a, b in combinations(sorted(stands_for), 2) if stands_for[a] == stands_for[b]]
+    merged = {g: g for g in stands_for}
+    for a, b in right:  # union of the groups the user confirms
+        ra, rb = merged[a], merged[b]
+        for g, r in merged.items():
+            if r == rb:
+                merged[g] = ra
+    return {"right": len(right), "wrong": len(asked) - len(right),
+            "split_pairs_offered": round(sum(p in right or p[::-1] in right for p in split_pairs) / len(split_pairs), 3)
+            if split_pairs else 1.0,
+            "recall_after_answering": round(pairwise_scores([(merged[g], p) for g, p in assigned])["recall"], 4)}
 
 
 def main() -> None:
@@ -58,6 +86,7 @@ def main() -> None:
 
     runs = []
     sub_runs: dict[str, list[dict]] = {name: [] for name in subsets}
+    suggestion_runs: list[dict] = []
     rng = random.Random(5)
     for k in range(args.orders):
         order = names if k == 0 else rng.sample(names, len(names))
@@ -66,6 +95,7 @@ def main() -> None:
             rec = LocalRecognizer(home, face_threshold=args.threshold, merge_threshold=merge)
             assigned, missed, photos = index_photo_set(rec, faces_dir, order, with_photos=True)
             runs.append((pairwise_scores(assigned), missed, len(set(p for p, _ in assigned))))
+            suggestion_runs.append(suggestions_answered(assigned, rec.index.similar()))
             for name, keep in subsets.items():
                 sub_runs[name].append(pairwise_scores([a for a, ph in zip(assigned, photos) if keep(ph, a[1])]))
     sub_report = {}
@@ -124,6 +154,8 @@ def main() -> None:
         "closest_different_pair": [who[i], who[j]],
         "subsets": sub_report,
         "animal_photos": {"photos": len(animals), "faces_found": animal_faces},
+        "suggestions_top_10": {key: (min if key != "wrong" else max)(r[key] for r in suggestion_runs)
+                               for key in suggestion_runs[0]},
         "ms_per_photo_detect_embed_1920": round(ms, 1),
         "targets": {"precision": 0.95, "recall": 0.95},
     }))

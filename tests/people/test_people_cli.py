@@ -153,6 +153,11 @@ def test_a_named_person_split_by_age_is_mended_by_the_recognizer(home, real_face
     (young_id,) = set(records[next(iter(young))].people)
     (adult_id,) = records[next(iter(adult))].people
     assert young_id != adult_id  # two groups so far
+    monkeypatch.setenv("SHOEBOX_RECOGNIZER_LOCAL", "local")  # the CLI's recognizer (tests default to none)
+    # …which `people suggest` offers as maybe one person (the human table names the commands to answer)
+    (pair,) = cli_json("people", "suggest")
+    assert {pair["a"]["id"], pair["b"]["id"]} == {young_id, adult_id} and 0.30 <= pair["similarity"] < 0.45
+    assert "people merge A B" in cli("people", "suggest")
     cli("people", "name", adult_id, "Jesper")
 
     records, _ = ingest(home, load(later))
@@ -172,7 +177,6 @@ def test_a_named_person_split_by_age_is_mended_by_the_recognizer(home, real_face
     assert adult_id in records["originals/1989/02/01/album_new_wave_2.jpg"].people
 
     # the user disagrees: unmerge. The catalog and the local recognizer's index both split them again
-    monkeypatch.setenv("SHOEBOX_RECOGNIZER_LOCAL", "local")
     back = cli_json("people", "unmerge", young_id)
     shown = {r["key"] for r in cli_json("people", "show", "Jesper")}
     assert back["id"] == young_id and set(adult) <= shown and not shown & set(young)

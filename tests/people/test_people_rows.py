@@ -419,3 +419,42 @@ def test_the_persist_steps_separations_do_not_read_the_groups_faces(photos):
     people.name_person("p-c", "Carl")
     assert people.absorb("p-a", ["p-c"]) == [] and rec.told[-1] == ["p-a", "p-c"]
     assert asked == []
+
+
+def test_suggestions_fold_the_recognizers_guesses_onto_the_catalogs_people(photos):
+    from shoebox.recognition.base import PeopleMatch
+
+    for i, person in enumerate(("p-a", "p-b", "p-c", "p-d"), start=1):
+        photos.persist(f"originals/2020/0{i}/01/IMG_{i}.jpg", [(person, BOX)])
+    people = photos.people
+    people.merge(["p-c", "p-d"])
+    people.name_person("p-b", "Natalie")
+    guesses = [PeopleMatch("p-a", "p-d", 0.31),   # p-d is p-c's now: offered as p-a / p-c
+               PeopleMatch("p-a", "p-c", 0.36),   # the same pair again, more alike: counted once, at 0.36
+               PeopleMatch("p-c", "p-d", 0.44),   # merged by the user: not a question any more
+               PeopleMatch("p-b", "p-a", 0.40),
+               PeopleMatch("p-a", "p-unknown", 0.42)]  # not persisted yet
+    found = people.suggestions(guesses)
+    assert [(s["a"]["id"], s["b"]["id"], s["similarity"]) for s in found] == [("p-a", "p-b", 0.40),
+                                                                              ("p-a", "p-c", 0.36)]
+    assert found[0]["b"]["name"] == "Natalie" and found[1]["b"]["aliases"] == ["p-d"]
+    assert [s["b"]["id"] for s in people.suggestions(guesses, limit=1)] == ["p-b"]
+
+    people.apart("natalie", "p-a")  # by name or id; no longer offered, in either order
+    assert [(s["a"]["id"], s["b"]["id"]) for s in people.suggestions(guesses)] == [("p-a", "p-c")]
+    people.apart("p-d", "p-a")  # a merged-away id stands for its whole group
+    assert people.suggestions(guesses) == []
+    with pytest.raises(PeopleError, match="one person"):
+        people.apart("p-c", "p-d")
+
+
+def test_apart_tells_the_recognizer_and_survives_its_merges(photos):
+    told: list[list[str]] = []
+    people = People(photos.catalog, s3=photos.people.s3, bucket=photos.people.bucket,
+                    keep_apart=lambda ids: told.append(list(ids)) or [])
+    photos.persist(K1, [("p-a", BOX)])
+    photos.persist(K2, [("p-b", BOX)])
+    people.apart("p-a", "p-b")
+    assert told == [["p-a", "p-b"]]
+    # a recognizer that merges them anyway (it reports p-b as an alias of p-a) is not followed
+    assert people.absorb("p-a", ["p-b"]) == [] and people.get("p-b").id == "p-b"

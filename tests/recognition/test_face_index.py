@@ -170,3 +170,33 @@ def test_a_face_moved_before_its_photo_is_persisted_is_filed_where_the_index_has
     assert refile(state, index.filed_as([bridge.face_id, "f-gone"]))
     assert state.faces == [{"face_id": bridge.face_id, "person_id": second.person_id}]
     assert not refile(state, index.filed_as([bridge.face_id]))  # filed already: nothing to do
+
+
+def test_similar_offers_what_merging_did_not_dare_most_alike_first(tmp_path):
+    """Groups 0.30 to 0.45 alike are offered to the user; not people seen in one photo together, not
+    groups the user keeps apart, not groups too unlike."""
+    index = FaceIndex(tmp_path, merge_threshold=None)
+
+    def vec(**axes: float) -> np.ndarray:  # e.g. vec(e0=0.34, e1=...): cosines are dot products
+        v = np.zeros(128, np.float32)
+        for axis, value in axes.items():
+            v[int(axis[1:])] = value
+        return v / np.linalg.norm(v)
+
+    def person(photo, emb):
+        (face,) = index.add(photo, [(BOX, 99.0, emb)])
+        return face.person_id
+
+    young = person("young.jpg", vec(e0=1))
+    older = person("older.jpg", vec(e0=0.34, e1=math.sqrt(1 - 0.34**2)))  # Jesper at 18 and 35 score about this
+    cousin = person("cousin.jpg", vec(e1=0.4253, e2=math.sqrt(1 - 0.4253**2)))  # 0.40 to older, 0 to young
+    stranger = person("stranger.jpg", vec(e3=1))
+    a, b = index.add("together.jpg", [(BOX, 99.0, vec(e4=1)), (BOX, 98.0, vec(e4=0.42, e5=math.sqrt(1 - 0.42**2)))])
+    assert len(index.people()) == 6
+    pairs = index.similar()
+    assert [(sorted((x, y)), round(sim, 2)) for x, y, sim in pairs] == [
+        (sorted((older, cousin)), 0.40), (sorted((young, older)), 0.34)]
+    offered = {p for x, y, _ in pairs for p in (x, y)}
+    assert stranger not in offered and {a.person_id, b.person_id}.isdisjoint(offered)  # one photo: two people
+    index.keep_apart(older, cousin)
+    assert [sorted((x, y)) for x, y, _ in FaceIndex(tmp_path, merge_threshold=None).similar()] == [sorted((young, older))]

@@ -734,3 +734,46 @@ def test_cost_report_per_1000_photos(tmp_path):
     assert usd["calls"] == pytest.approx(0.75 + 0.25 + 0.25 + 0.25)  # CreateUser is free
     assert usd["storage_per_month"] == pytest.approx(250 * 0.00001 * 2)  # 250 faces + 250 user vectors
     assert result["unpriced_apis"] == []
+
+
+# ------------------------------------------------------------------------------ people suggestions
+
+GRANDMA = "person-cccccccc-cccc-4ccc-8ccc-cccccccccccc"
+
+
+def users_response(user_id, *matches):
+    """SearchUsers by UserId as Rekognition answers it (SearchedUser instead of SearchedFace)."""
+    return {
+        "UserMatches": [{"Similarity": similarity, "User": {"UserId": uid, "UserStatus": "ACTIVE"}}
+                        for uid, similarity in matches],
+        "FaceModelVersion": "7.0",
+        "SearchedUser": {"UserId": user_id},
+    }
+
+
+def users_request(user_id):
+    from shoebox.recognition.rekognition import DEFAULT_SUGGEST_THRESHOLD
+
+    return {"CollectionId": COLLECTION, "UserId": user_id, "UserMatchThreshold": DEFAULT_SUGGEST_THRESHOLD,
+            "MaxUsers": 5}
+
+
+def test_similar_people_searches_users_by_user_id_and_reports_each_pair_once(stub, rec):
+    from shoebox.recognition.base import PeopleMatch
+
+    stub.add_response("search_users", users_response(NATALIE, (SISTER, 71.25), (GRANDMA, 52.0)),
+                      users_request(NATALIE))
+    stub.add_response("search_users", users_response(SISTER, (NATALIE, 70.5)), users_request(SISTER))
+    stub.add_client_error("search_users", service_error_code="InvalidParameterException",
+                          service_message="The user has no faces", http_status_code=400,
+                          expected_params=users_request(GRANDMA))
+    assert rec.similar_people([NATALIE, SISTER, NATALIE, GRANDMA]) == [
+        PeopleMatch(NATALIE, SISTER, 0.7125), PeopleMatch(NATALIE, GRANDMA, 0.52)]
+    assert rec.calls() == {"SearchUsers": 2}
+
+
+def test_similar_people_throttled_is_retryable(stub, rec):
+    stub.add_client_error("search_users", service_error_code="ThrottlingException", service_message="Rate exceeded",
+                          http_status_code=400, expected_params=users_request(NATALIE))
+    with pytest.raises(RecognitionThrottled):
+        rec.similar_people([NATALIE])

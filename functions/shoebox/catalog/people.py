@@ -59,6 +59,12 @@ KeepApart = Callable[[list[str]], "Iterable[MovedFace] | None"]
 FiledAs = Callable[[list[str]], dict[str, str]]
 
 
+class LikelyPair(Protocol):  # shoebox.recognition.base.PeopleMatch
+    a: str
+    b: str
+    similarity: float
+
+
 class PeopleError(Exception):
     """A people operation that cannot be done as asked (unknown person, name taken, …)."""
 
@@ -369,6 +375,48 @@ class People:
                 if other in rows and self._canonical(rows, other) != self._canonical(rows, person_id):
                     self._separate([person_id, other], check_filing=True)
         return self.get(person_id)
+
+    def apart(self, first: str, second: str) -> Person:
+        """The user says two people (ids or names) who were never merged are different people: they are
+        never merged automatically, the recognizer is told, and ``suggestions`` stops offering the pair.
+        Kept on the first's canonical row (``kept_apart``), like an unmerge."""
+        rows = self._rows()
+        a, b = self._lookup(rows, first), self._lookup(rows, second)
+        if a == b:
+            raise PeopleError(f"{first!r} and {second!r} are one person now (merged); "
+                              f"`shoebox people unmerge` the merged-away id instead")
+        self._update(a, "SET updated_at = :t ADD kept_apart :k", {":k": {"SS": [b]}, ":t": {"S": _now()}})
+        self._separate([a, b])
+        return self.get(a)
+
+    def suggestions(self, matches: Iterable[LikelyPair], limit: int | None = None) -> list[dict]:
+        """The recognizer's guesses of people who may be one (``Recognizer.similar_people``) folded onto
+        the catalog's people, most alike first: each pair of canonical people once, not pairs the user
+        merged, kept apart (any member of one from any member of the other) or that the catalog does not
+        know (not persisted yet). Each: {"a": person, "b": person, "similarity"}."""
+        rows = self._rows()
+        best: dict[tuple[str, str], float] = {}
+        for match in matches:
+            if match.a not in rows or match.b not in rows:
+                continue
+            a, b = sorted((self._canonical(rows, match.a), self._canonical(rows, match.b)))
+            if a != b:
+                best[(a, b)] = max(best.get((a, b), 0.0), float(match.similarity))
+        out: list[dict] = []
+        people: dict[str, Person] = {}
+        for (a, b), similarity in sorted(best.items(), key=lambda kv: (-kv[1], kv[0])):
+            group_a, group_b = set(self._group(rows, a)), set(self._group(rows, b))
+            if any(rows[x]["kept_apart"] & group_b for x in group_a) \
+                    or any(rows[x]["kept_apart"] & group_a for x in group_b):
+                continue
+            for pid in (a, b):
+                people.setdefault(pid, self._person(rows, pid))
+            if people[a].faces <= 0 or people[b].faces <= 0:
+                continue  # a group left with no photo
+            out.append({"a": people[a].to_json(), "b": people[b].to_json(), "similarity": round(similarity, 3)})
+            if limit and len(out) >= limit:
+                break
+        return out
 
     def absorb(self, person_id: str, aliases: Iterable[str]) -> list[str]:
         """The recognizer found ``aliases`` to be the same person as ``person_id``: merge them as

@@ -77,6 +77,16 @@ class BaseBackend:
         """Rekognition never moves a face after IndexFaces: the catalog's filing stands."""
         return {}
 
+    collection_id: str | None = None
+
+    def similar_people(self, person_ids: list[str]) -> list:
+        """Rekognition's SearchUsers on the stack's collection, one call per person."""
+        if not self.collection_id:
+            return []
+        from shoebox.recognition.rekognition import RekognitionRecognizer
+
+        return RekognitionRecognizer(self.collection_id).similar_people(person_ids)
+
     @property
     def s3(self) -> Any:
         return aws.client("s3")
@@ -155,6 +165,11 @@ class LocalBackend(BaseBackend):
 
         return get_recognizer(self.rt.recognizer).filed_as(face_ids)
 
+    def similar_people(self, person_ids: list[str]) -> list:
+        from shoebox.recognition import get_recognizer
+
+        return get_recognizer(self.rt.recognizer).similar_people(person_ids)
+
     @property
     def state_machine_arn(self) -> str:  # type: ignore[override]
         return self.rt.state_machine_arn()
@@ -227,6 +242,7 @@ class AwsBackend(BaseBackend):
         self.bucket = outputs["BucketName"]
         self.table = outputs["TableName"]
         self.state_machine_arn = outputs["ProcessPhotoStateMachineArn"]
+        self.collection_id = outputs.get("CollectionId")
 
     def ingest(self, uploads: list[Upload], on_result: ResultCallback, force: bool = False,
                timeout: float = 900.0) -> list[dict]:

@@ -110,6 +110,46 @@ def unmerge_cmd(
           lambda p: f"{p['id']} is its own person again ({p['photos']} photo(s))")
 
 
+@people_app.command("apart")
+def apart_cmd(
+    first: Annotated[str, typer.Argument(help="Person id or name.")],
+    second: Annotated[str, typer.Argument(help="Another person id or name.")],
+    as_json: JsonOpt = False,
+    stack: StackOpt = None,
+) -> None:
+    """Two people who are not the same person: never merged automatically, no longer suggested."""
+    _edit(stack, as_json, lambda people: people.apart(first, second),
+          lambda p: f"{p['id']} ({p['name'] or 'unnamed'}) and {second} are kept apart")
+
+
+@people_app.command("suggest")
+def suggest_cmd(
+    as_json: JsonOpt = False,
+    stack: StackOpt = None,
+    limit: Annotated[int, typer.Option(help="At most this many pairs.")] = 10,
+) -> None:
+    """People who may be one person (most alike first), e.g. someone's groups from years apart.
+    Confirm with `people merge A B`, dismiss with `people apart A B`."""
+    with open_backend(stack) as backend:
+        people = _people(backend)
+        ids = [pid for p in people.list_people() for pid in (p.id, *p.aliases)]
+        found = people.suggestions(backend.similar_people(ids), limit=limit) if ids else []
+    if as_json:
+        print(dumps(found))
+        return
+    table = Table(title=f"maybe the same person — {len(found)}")
+    for column in ("similarity", "a", "b", "covers"):
+        table.add_column(column, overflow="fold")
+    for pair in found:
+        a, b = pair["a"], pair["b"]
+        table.add_row(f"{pair['similarity']:.2f}", f"{a['id']} {a['name'] or ''} ({a['photos']} photo(s))",
+                      f"{b['id']} {b['name'] or ''} ({b['photos']} photo(s))",
+                      "\n".join(c for c in (a["cover"], b["cover"]) if c))
+    out.print(table)
+    if found:
+        out.print("same person: [bold]shoebox people merge A B[/bold]; not: [bold]shoebox people apart A B[/bold]")
+
+
 def _photo_row(row: dict, canonical: dict[str, str]) -> dict:
     people = list(dict.fromkeys(canonical.get(pid, pid) for pid in row.get("people", [])))
     return {"key": row["key"], "taken_at": row.get("taken_at"), "labels": row.get("labels", []),

@@ -46,6 +46,15 @@ class FaceMove:
 
 
 @dataclass(frozen=True)
+class PeopleMatch:
+    """Two face groups the recognizer thinks may be one person, for the user to confirm or reject."""
+
+    a: str
+    b: str
+    similarity: float  # 0..1: the local centroids' cosine, or Rekognition's SearchUsers Similarity / 100
+
+
+@dataclass(frozen=True)
 class FaceMatch:
     face_id: str
     person_id: str
@@ -90,6 +99,10 @@ class Recognizer(Protocol):
         """face id → the person it is filed under now: what ``index_faces`` said, unless a ``keep_apart``
         moved it since (faces unknown to the recognizer are left out); the persist step files the photo
         accordingly."""
+
+    def similar_people(self, person_ids: list[str]) -> list[PeopleMatch]:
+        """Pairs of these people (the catalog's ids) that may be one person, most alike first; pairs
+        the recognizer already keeps apart or has seen in one photo are left out (as far as it knows)."""
 
     def calls(self) -> dict[str, int]:
         """API calls made so far by this instance, by name (for cost accounting)."""
@@ -155,6 +168,9 @@ class NoRecognizer(CallCounter):
 
     def filed_as(self, face_ids: list[str]) -> dict[str, str]:
         return {}
+
+    def similar_people(self, person_ids: list[str]) -> list[PeopleMatch]:
+        return []
 
 
 @lru_cache(maxsize=None)

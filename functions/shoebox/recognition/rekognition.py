@@ -32,7 +32,7 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from shoebox.errors import RecognitionError, RecognitionThrottled
-from shoebox.recognition.base import CallCounter, Face, FaceMove, ImageRef, Label
+from shoebox.recognition.base import CallCounter, Face, FaceMove, ImageRef, Label, PeopleMatch
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,10 @@ DEFAULT_FACE_MATCH_THRESHOLD = 80.0
 DEFAULT_MAX_LABELS = 50
 DEFAULT_MAX_FACES = 15  # IndexFaces keeps the largest faces; each indexed face costs ~3 grouping calls
 MAX_USER_CANDIDATES = 5  # SearchUsers MaxUsers: room to skip people already assigned in this photo
+# `shoebox people suggest`: users at least this alike (SearchUsers by UserId) are offered to the user as
+# maybe one person. Below the grouping threshold on purpose; not measured on real photos (no account)
+DEFAULT_SUGGEST_THRESHOLD = 50.0
+_NO_SUCH_USER = frozenset({"ResourceNotFoundException", "InvalidParameterException"})
 PERSON_ID_PREFIX = "person-"
 
 # The SDK smooths over a blip; the state machine's Retry (on RecognitionThrottled) does the patient,
@@ -412,6 +416,26 @@ class RekognitionRecognizer(CallCounter):
     def filed_as(self, face_ids: list[str]) -> dict[str, str]:
         """Nothing moves faces after IndexFaces here (keep_apart moves none)."""
         return {}
+
+    def similar_people(self, person_ids: list[str]) -> list[PeopleMatch]:
+        """SearchUsers by UserId for each person (one call each: the user asked, it is not per photo),
+        users at least ``DEFAULT_SUGGEST_THRESHOLD`` alike. Rekognition does not know which people share a
+        photo; such a pair is offered too, and ``shoebox people apart`` dismisses it."""
+        best: dict[tuple[str, str], float] = {}
+        for user_id in dict.fromkeys(person_ids):
+            try:
+                response = self._call("SearchUsers", self.client.search_users, CollectionId=self.collection_id,
+                                      UserId=user_id, UserMatchThreshold=DEFAULT_SUGGEST_THRESHOLD,
+                                      MaxUsers=MAX_USER_CANDIDATES, passthrough=_NO_SUCH_USER)
+            except ClientError:  # a user gone, or left with no face: nothing to compare
+                continue
+            for match in response.get("UserMatches", []):
+                other = match["User"]["UserId"]
+                if other == user_id:
+                    continue
+                pair = tuple(sorted((user_id, other)))
+                best[pair] = max(best.get(pair, 0.0), round(float(match["Similarity"]) / 100, 4))  # type: ignore[index]
+        return [PeopleMatch(a, b, sim) for (a, b), sim in sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))]
 
     def remove_faces(self, face_ids: list[str]) -> None:
         """DeleteFaces; faces still associated with a user are disassociated first (Rekognition refuses to

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from shoebox import compute
-from shoebox.recognition.base import CallCounter, Face, FaceMove, ImageRef, Label
+from shoebox.recognition.base import CallCounter, Face, FaceMove, ImageRef, Label, PeopleMatch
 from shoebox.recognition.local.faces import DetectedFace, FaceEngine, decode
 from shoebox.recognition.local.index import DEFAULT_MERGE_THRESHOLD, DEFAULT_THRESHOLD, FaceIndex
 from shoebox.recognition.local.labels import DEFAULT_MAX_LABELS, DEFAULT_MIN_CONFIDENCE, LabelModel
@@ -175,6 +175,12 @@ class LocalRecognizer(CallCounter):
 
     def filed_as(self, face_ids: list[str]) -> dict[str, str]:
         return self.index.filed_as(list(face_ids))
+
+    def similar_people(self, person_ids: list[str]) -> list[PeopleMatch]:
+        """From the index's centroids (no model runs): its own groups, which the catalog folds onto its
+        ids. ``person_ids`` is not needed here: every group the index has is one the catalog has, or
+        will have once its photo is persisted."""
+        return [PeopleMatch(a, b, sim) for a, b, sim in self.index.similar()]
 
     def people(self) -> dict[str, list[str]]:
         """person id → face ids currently in the index (for the people CLI and tests)."""

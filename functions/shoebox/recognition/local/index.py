@@ -39,6 +39,10 @@ import numpy as np
 
 DEFAULT_THRESHOLD = 0.435  # cosine to a person's centroid; stricter than OpenCV's pairwise 0.363: see docs/recognition.md
 DEFAULT_MERGE_THRESHOLD = 0.45  # cosine between two people's centroids for an automatic merge
+# cosine between two people's centroids from which `shoebox people suggest` asks the user whether they are
+# one person; on the face set a man's split groups (18 and 35 years old) meet at 0.34-0.35, while
+# different people who never share a photo reach 0.43 (docs/recognition.md)
+DEFAULT_SUGGEST_THRESHOLD = 0.30
 
 
 @dataclass
@@ -282,14 +286,7 @@ class FaceIndex:
         while todo:
             person = todo.pop()
             if groups is None:
-                ids, cents = self._centroids()
-                photos: dict[str, set[str]] = {}
-                sizes: dict[str, int] = {}
-                for f in self._faces.values():
-                    c = self.canonical(f.person_id)
-                    photos.setdefault(c, set()).add(f.photo_id)
-                    sizes[c] = sizes.get(c, 0) + 1
-                groups = ids, cents, photos, sizes
+                groups = self._groups()
             ids, cents, photos, sizes = groups
             if person not in ids:
                 continue
@@ -313,6 +310,31 @@ class FaceIndex:
             todo.discard(gone)
             todo.add(into)
         return events
+
+    def _groups(self) -> tuple[list[str], np.ndarray, dict[str, set[str]], dict[str, int]]:
+        """Canonical ids, their centroids, photos and face counts."""
+        ids, cents = self._centroids()
+        photos: dict[str, set[str]] = {}
+        sizes: dict[str, int] = {}
+        for f in self._faces.values():
+            c = self.canonical(f.person_id)
+            photos.setdefault(c, set()).add(f.photo_id)
+            sizes[c] = sizes.get(c, 0) + 1
+        return ids, cents, photos, sizes
+
+    def similar(self, threshold: float = DEFAULT_SUGGEST_THRESHOLD) -> list[tuple[str, str, float]]:
+        """Pairs of people (canonical ids) that may be one person, most alike first: centroids at least
+        ``threshold`` alike, never in one photo together, not kept apart. What the automatic merge did not
+        dare (below ``merge_threshold``), for the user to decide."""
+        with self._locked(exclusive=False):
+            ids, cents, photos, _ = self._groups()
+            sims = cents @ cents.T
+            out = []
+            for i, j in zip(*np.nonzero(np.triu(sims >= threshold, k=1))):
+                a, b = ids[int(i)], ids[int(j)]
+                if not photos[a] & photos[b] and not self._kept_apart(a, b):
+                    out.append((a, b, round(float(sims[i, j]), 4)))
+        return sorted(out, key=lambda t: (-t[2], t[0], t[1]))
 
     def _kept_apart(self, x: str, y: str) -> bool:
         """Whether the user keeps the groups of canonical ids ``x`` and ``y`` apart."""
