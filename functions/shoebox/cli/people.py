@@ -137,6 +137,9 @@ def suggest_cmd(
     if as_json:
         print(dumps(found))
         return
+    if not found:
+        out.print("no suggestions: no two people look alike enough to ask")
+        return
     table = Table(title=f"maybe the same person — {len(found)}")
     for column in ("similarity", "a", "b", "covers"):
         table.add_column(column, overflow="fold")
@@ -146,8 +149,7 @@ def suggest_cmd(
                       f"{b['id']} {b['name'] or ''} ({b['photos']} photo(s))",
                       "\n".join(c for c in (a["cover"], b["cover"]) if c))
     out.print(table)
-    if found:
-        out.print("same person: [bold]shoebox people merge A B[/bold]; not: [bold]shoebox people apart A B[/bold]")
+    out.print("same person: [bold]shoebox people merge A B[/bold]; not: [bold]shoebox people apart A B[/bold]")
 
 
 def _photo_row(row: dict, canonical: dict[str, str]) -> dict:
