@@ -6,6 +6,8 @@ import copy
 import json
 from collections import Counter
 
+import pytest
+
 from shoebox.catalog import keys
 from shoebox.catalog.store import build_items
 from shoebox.models import PhotoRecord
@@ -116,27 +118,44 @@ def test_mark_viewed_moves_the_viewed_row(catalog, table_items):
     assert len([i for i in table_items() if i["pk"]["S"] == keys.VIEWED_PK]) == 2
 
 
-def test_a_view_landing_while_the_photo_is_rewritten_is_kept(catalog, table_items, monkeypatch):
-    """The view lands after a re-process read the photo item and before it wrote it back: the re-process
-    starts over on the viewed item instead of restoring the old view (which left the new VIEWED row listed
-    by no photo: the photo twice in "recently viewed")."""
+def _untracked(catalog, key):
+    """Make the photo item look written before versions were kept (no ``cv``, no ``counted``)."""
+    catalog.client.update_item(TableName=catalog.table, Key={"pk": {"S": keys.photo_pk(key)}, "sk": {"S": keys.PHOTO_SK}},
+                               UpdateExpression="REMOVE cv, counted")
+
+
+@pytest.mark.parametrize("untracked", [False, True])
+@pytest.mark.parametrize("window", ["_get_raw", "_put_if_version"])
+def test_a_view_landing_while_the_photo_is_rewritten_is_kept(catalog, table_items, monkeypatch, window, untracked):
+    """The view lands after a re-process read the photo item (``_get_raw``), or after it wrote the item
+    and before the VIEWED row (``_put_if_version``): the re-process starts over on the viewed item
+    instead of restoring the old view (which left the new VIEWED row listed by no photo: the photo twice
+    in "recently viewed"). Also for an item written before versions were kept; its counts stay exact."""
     catalog.put_photo(record())
     catalog.mark_viewed(record().key, "2023-01-01T00:00:00")
-    real, fired = catalog._get_raw, []
+    before = vocab(catalog)
+    if untracked:
+        _untracked(catalog, record().key)
+    real, fired = getattr(catalog, window), []
 
-    def read_then_view(key):
-        raw = real(key)
+    def view_first(*args, **kwargs):
         if not fired:
-            fired.append(key)
-            catalog.mark_viewed(key, "2024-01-01T00:00:00")
-        return raw
+            fired.append(args)
+            if window == "_get_raw":  # after the read
+                raw = real(*args, **kwargs)
+                catalog.mark_viewed(record().key, "2024-01-01T00:00:00")
+                return raw
+            catalog.mark_viewed(record().key, "2024-01-01T00:00:00")
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(catalog, "_get_raw", read_then_view)
+    monkeypatch.setattr(catalog, window, view_first)
     catalog.put_photo(record())
+    monkeypatch.undo()
     assert fired
     viewed = [i for i in table_items() if i["pk"]["S"] == keys.VIEWED_PK]
     assert [i["sk"]["S"].split("#")[1] for i in viewed] == ["2024-01-01T00:00:00"]
-    assert real(record().key)["last_viewed"]["S"] == "2024-01-01T00:00:00"
+    assert catalog._get_raw(record().key)["last_viewed"]["S"] == "2024-01-01T00:00:00"
+    assert vocab(catalog) == before
 
 
 def test_delete_photo_removes_every_row(catalog, table_items):

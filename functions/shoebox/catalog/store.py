@@ -183,12 +183,16 @@ class Catalog:
         item["cv"] = {"N": str(version + 1)}
         self._conditional(self.client.put_item, old, version, TableName=self.table, Item=item)
         version += 1
-        requests: list[dict] = [{"PutRequest": {"Item": row}} for row in rows]
+        photo_key = {"pk": {"S": keys.photo_pk(record.key)}, "sk": {"S": keys.PHOTO_SK}}
+        # The VIEWED row's key holds the last view read above: a view landing since has moved the row
+        # (and the version), so this put must not bring the old one back
+        for row in (r for r in rows if r["pk"]["S"] == keys.VIEWED_PK):
+            self._put_if_version(photo_key, version, row)
+        requests: list[dict] = [{"PutRequest": {"Item": row}} for row in rows if row["pk"]["S"] != keys.VIEWED_PK]
         for row in sorted(stale):
             pk, sk = _split_row(row)
             requests.append({"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}})
         self._batch_write(requests)
-        photo_key = {"pk": {"S": keys.photo_pk(record.key)}, "sk": {"S": keys.PHOTO_SK}}
         if stale:  # the final row list
             update = {"UpdateExpression": "SET index_rows = :r", "ExpressionAttributeValues": {":r": {"SS": sorted(new_rows)}}} \
                 if new_rows else {"UpdateExpression": "REMOVE index_rows", "ExpressionAttributeValues": {}}
@@ -196,6 +200,30 @@ class Catalog:
             self._conditional(self.client.update_item, True, version, TableName=self.table, Key=photo_key,
                               ConditionExpression="cv = :v", **update)
         self._apply_counts(photo_key, counted, target, version, keys.display_names(record))
+
+    def _put_if_version(self, photo_key: dict, version: int, row: dict) -> None:
+        """Put an index row only while the photo item is still at ``version``."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"ConditionCheck": {"TableName": self.table, "Key": photo_key, "ConditionExpression": "cv = :v",
+                                    "ExpressionAttributeValues": {":v": {"N": str(version)}}}},
+                {"Put": {"TableName": self.table, "Item": row}}])
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                raise ConcurrentWrite(photo_key["pk"]["S"]) from err
+            raise
+
+    def _version_untracked(self, old: dict, photo_key: dict) -> int:
+        """Bring an item written before versions (no ``cv``) under the scheme: ``cv`` 0 and ``counted``
+        as its rows say (or a later put_photo would count them again). Returns its version (0)."""
+        counted, version = self._counted(old, set(old.get("index_rows", {}).get("SS", [])))
+        self._conditional(self.client.update_item, old, version, TableName=self.table, Key=photo_key,
+                          UpdateExpression="SET cv = :zero" + (", counted = :c" if counted else ""),
+                          ExpressionAttributeValues={":zero": {"N": "0"},
+                                                     **({":c": {"SS": sorted(counted)}} if counted else {})})
+        return version
 
     @staticmethod
     def _counted(old: dict | None, old_rows: set[str]) -> tuple[set[str], int]:
@@ -267,10 +295,7 @@ class Catalog:
         photo_key = {"pk": {"S": keys.photo_pk(key)}, "sk": {"S": keys.PHOTO_SK}}
         counted, version = self._counted(old, old_rows)
         if "cv" not in old:  # bring an untracked item under the version scheme first
-            self._conditional(self.client.update_item, old, version, TableName=self.table, Key=photo_key,
-                              UpdateExpression="SET cv = :zero" + (", counted = :c" if counted else ""),
-                              ExpressionAttributeValues={":zero": {"N": "0"},
-                                                         **({":c": {"SS": sorted(counted)}} if counted else {})})
+            self._version_untracked(old, photo_key)
         self._apply_counts(photo_key, counted, set(), version, {})
         requests = []
         for row in sorted(old_rows):
@@ -304,13 +329,9 @@ class Catalog:
         from botocore.exceptions import ClientError
 
         photo_key = {"pk": {"S": keys.photo_pk(key)}, "sk": {"S": keys.PHOTO_SK}}
-        values: dict[str, Any] = {":t": {"S": when}}
-        if "cv" in old:
-            version = int(old["cv"]["N"])
-            condition, bump = "cv = :v", ", cv = :next"
-            values.update({":v": {"N": str(version)}, ":next": {"N": str(version + 1)}})
-        else:  # written before versions: put_photo's first write of it checks this too
-            condition, bump = "attribute_exists(pk) AND attribute_not_exists(cv)", ""
+        version = int(old["cv"]["N"]) if "cv" in old else self._version_untracked(old, photo_key)
+        condition, bump = "cv = :v", ", cv = :next"
+        values: dict[str, Any] = {":t": {"S": when}, ":v": {"N": str(version)}, ":next": {"N": str(version + 1)}}
         rows = set(old.get("index_rows", {}).get("SS", []))
         viewed = [r for r in rows if _split_row(r)[0] == keys.VIEWED_PK]
         if not viewed:
