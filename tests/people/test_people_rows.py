@@ -396,8 +396,8 @@ def test_persist_files_a_face_that_an_unmerge_moved_while_it_wrote(photos, monke
             photos.catalog.update_photo(K3, lambda r: refile(r, rec.filed_as([f["face_id"] for f in r.faces])))
 
         monkeypatch.setattr(photos.catalog, "put_photo", then_refiled)
-    persist_photo(photos.catalog, stale, bucket=photos.rt.bucket, filed_as=rec.filed_as)
-    assert photos.catalog.get_photo(K3).faces[0]["person_id"] == "p-b"
+    filed = persist_photo(photos.catalog, stale, bucket=photos.rt.bucket, filed_as=rec.filed_as)
+    assert photos.catalog.get_photo(K3).faces[0]["person_id"] == "p-b" == filed.faces[0]["person_id"]  # the step reports it
     people = photos.people
     assert [f["key"] for f in people.faces_of_id("p-a")] == [K1]
     assert sorted(f["key"] for f in people.faces_of_id("p-b")) == [K2, K3]
@@ -458,3 +458,20 @@ def test_apart_tells_the_recognizer_and_survives_its_merges(photos):
     assert told == [["p-a", "p-b"]]
     # a recognizer that merges them anyway (it reports p-b as an alias of p-a) is not followed
     assert people.absorb("p-a", ["p-b"]) == [] and people.get("p-b").id == "p-b"
+
+
+def test_suggestions_leave_out_people_seen_together_and_groups_left_with_no_photo(photos):
+    """The recognizer knows only its own groups: after the user merged p-c and p-d, p-b / p-c may be
+    offered although p-b and p-d are in one photo. A group whose only photo lost its face is not offered."""
+    from shoebox.recognition.base import PeopleMatch
+
+    photos.persist(K1, [("p-a", BOX)])
+    photos.persist(K2, [("p-b", BOX), ("p-d", BOX2)])
+    photos.persist(K3, [("p-c", BOX)])
+    photos.persist("originals/2020/04/01/IMG_4.jpg", [("p-e", BOX)])
+    photos.persist("originals/2020/04/01/IMG_4.jpg", [])  # re-processed: no face any more
+    people = photos.people
+    people.merge(["p-c", "p-d"])
+    guesses = [PeopleMatch("p-b", "p-c", 0.40), PeopleMatch("p-a", "p-e", 0.39), PeopleMatch("p-a", "p-c", 0.33)]
+    assert people._row("p-e")["face_count"] == 0
+    assert [(s["a"]["id"], s["b"]["id"]) for s in people.suggestions(guesses)] == [("p-a", "p-c")]

@@ -755,7 +755,7 @@ def users_request(user_id):
     from shoebox.recognition.rekognition import DEFAULT_SUGGEST_THRESHOLD
 
     return {"CollectionId": COLLECTION, "UserId": user_id, "UserMatchThreshold": DEFAULT_SUGGEST_THRESHOLD,
-            "MaxUsers": 5}
+            "MaxUsers": 50}
 
 
 def test_similar_people_searches_users_by_user_id_and_reports_each_pair_once(stub, rec):
@@ -777,3 +777,22 @@ def test_similar_people_throttled_is_retryable(stub, rec):
                           http_status_code=400, expected_params=users_request(NATALIE))
     with pytest.raises(RecognitionThrottled):
         rec.similar_people([NATALIE])
+
+
+def test_similar_people_skips_a_user_gone_but_not_a_missing_collection(stub, rec):
+    stub.add_client_error("search_users", service_error_code="ResourceNotFoundException",
+                          service_message="The user does not exist", http_status_code=400,
+                          expected_params=users_request(SISTER))
+    stub.add_response("describe_collection", {"FaceCount": 12, "FaceModelVersion": "7.0", "UserCount": 3},
+                      {"CollectionId": COLLECTION})
+    stub.add_response("search_users", users_response(NATALIE, (GRANDMA, 55.5)), users_request(NATALIE))
+    assert [(m.a, m.b) for m in rec.similar_people([SISTER, NATALIE])] == [(NATALIE, GRANDMA)]
+
+    stub.add_client_error("search_users", service_error_code="ResourceNotFoundException",
+                          service_message="Collection not found", http_status_code=400,
+                          expected_params=users_request(NATALIE))
+    stub.add_client_error("describe_collection", service_error_code="ResourceNotFoundException",
+                          service_message="Collection not found", http_status_code=400,
+                          expected_params={"CollectionId": COLLECTION})
+    with pytest.raises(RecognitionError, match="DescribeCollection ResourceNotFoundException"):
+        rec.similar_people([NATALIE, SISTER])

@@ -413,10 +413,21 @@ class People:
                 people.setdefault(pid, self._person(rows, pid))
             if people[a].faces <= 0 or people[b].faces <= 0:
                 continue  # a group left with no photo
+            if self._together(rows, people[a], people[b]):
+                continue  # seen in one photo: two people (the recognizer knows only its own groups)
             out.append({"a": people[a].to_json(), "b": people[b].to_json(), "similarity": round(similarity, 3)})
             if limit and len(out) >= limit:
                 break
         return out
+
+    def _together(self, rows: dict[str, dict], a: Person, b: Person) -> bool:
+        """Whether a photo shows both people (groups whole): reads the index rows of the one with fewer
+        photos, whose summaries list each photo's people."""
+        small, large = (a, b) if a.photos <= b.photos else (b, a)
+        others = set(self._group(rows, large.id))
+        return any(others & set(row.get("people") or [])
+                   for pid in self._group(rows, small.id)
+                   for row in self.catalog.query_partition(f"PERSON#{pid}"))
 
     def absorb(self, person_id: str, aliases: Iterable[str]) -> list[str]:
         """The recognizer found ``aliases`` to be the same person as ``person_id``: merge them as
@@ -755,8 +766,9 @@ def refile(record: PhotoRecord, filed_as: dict[str, str]) -> bool:
 
 
 def persist_photo(catalog: Catalog, record: PhotoRecord, bucket: str | None = None,
-                  keep_apart: KeepApart | None = None, filed_as: FiledAs | None = None) -> None:
-    """What the persist step does: the photo and its index rows, then its people.
+                  keep_apart: KeepApart | None = None, filed_as: FiledAs | None = None) -> PhotoRecord:
+    """What the persist step does: the photo and its index rows, then its people. Returns the record as
+    filed (re-filed if a face moved meanwhile).
 
     ``filed_as`` (the recognizer's): asked again once the photo is written, since a user's unmerge may
     have moved one of its faces after the caller last asked and re-filed the item before this write
@@ -772,6 +784,7 @@ def persist_photo(catalog: Catalog, record: PhotoRecord, bucket: str | None = No
             record = catalog.update_photo(record.key, lambda rec: refile(rec, now)) \
                 or catalog.get_photo(record.key) or record
     People(catalog, bucket=bucket, keep_apart=keep_apart).record_photo(record)
+    return record
 
 
 def names(catalog: Catalog) -> dict[str, str]:

@@ -130,10 +130,15 @@ def suggest_cmd(
 ) -> None:
     """People who may be one person (most alike first), e.g. someone's groups from years apart.
     Confirm with `people merge A B`, dismiss with `people apart A B`."""
+    from shoebox.errors import RecognitionError, RecognitionThrottled
+
     with open_backend(stack) as backend:
         people = _people(backend)
         ids = [pid for p in people.list_people() for pid in (p.id, *p.aliases)]
-        found = people.suggestions(backend.similar_people(ids), limit=limit) if ids else []
+        try:
+            found = people.suggestions(backend.similar_people(ids), limit=limit) if ids else []
+        except (RecognitionError, RecognitionThrottled) as exc:
+            _fail(f"the recognizer could not compare people: {exc}")
     if as_json:
         print(dumps(found))
         return

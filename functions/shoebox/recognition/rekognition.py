@@ -46,6 +46,9 @@ MAX_USER_CANDIDATES = 5  # SearchUsers MaxUsers: room to skip people already ass
 # `shoebox people suggest`: users at least this alike (SearchUsers by UserId) are offered to the user as
 # maybe one person. Below the grouping threshold on purpose; not measured on real photos (no account)
 DEFAULT_SUGGEST_THRESHOLD = 50.0
+# MaxUsers there: room beyond the person's own other users (groups the user merged in the catalog), which
+# fold onto the same person and are dropped; the price is per call, not per match
+SUGGEST_MAX_USERS = 50
 _NO_SUCH_USER = frozenset({"ResourceNotFoundException", "InvalidParameterException"})
 PERSON_ID_PREFIX = "person-"
 
@@ -422,12 +425,21 @@ class RekognitionRecognizer(CallCounter):
         users at least ``DEFAULT_SUGGEST_THRESHOLD`` alike. Rekognition does not know which people share a
         photo; such a pair is offered too, and ``shoebox people apart`` dismisses it."""
         best: dict[tuple[str, str], float] = {}
+        collection_checked = False
         for user_id in dict.fromkeys(person_ids):
             try:
                 response = self._call("SearchUsers", self.client.search_users, CollectionId=self.collection_id,
                                       UserId=user_id, UserMatchThreshold=DEFAULT_SUGGEST_THRESHOLD,
-                                      MaxUsers=MAX_USER_CANDIDATES, passthrough=_NO_SUCH_USER)
-            except ClientError:  # a user gone, or left with no face: nothing to compare
+                                      MaxUsers=SUGGEST_MAX_USERS, passthrough=_NO_SUCH_USER)
+            except ClientError as exc:  # a user gone, or left with no face: nothing to compare
+                code = exc.response.get("Error", {}).get("Code")
+                if code == "ResourceNotFoundException" and not collection_checked:
+                    # the same code when the collection itself is missing (wrong region, stack gone):
+                    # that must not read as "no suggestions"; raises RecognitionError then
+                    self._call("DescribeCollection", self.client.describe_collection,
+                               CollectionId=self.collection_id)
+                    collection_checked = True
+                log.warning("SearchUsers %s skipped: %s", user_id, code)
                 continue
             for match in response.get("UserMatches", []):
                 other = match["User"]["UserId"]

@@ -28,6 +28,6 @@ def handler(event: dict, context: Any) -> dict:
     face_ids = [f["face_id"] for f in record.faces if f.get("face_id")]
     if face_ids:  # most photos have none: no index read for them
         refile(record, recognizer.filed_as(face_ids))
-    persist_photo(Catalog(settings.table), record, bucket=event.get("bucket"),  # + person rows
-                  keep_apart=recognizer.keep_apart, filed_as=recognizer.filed_as if face_ids else None)
+    record = persist_photo(Catalog(settings.table), record, bucket=event.get("bucket"),  # + person rows
+                           keep_apart=recognizer.keep_apart, filed_as=recognizer.filed_as if face_ids else None)
     return result_summary(record)

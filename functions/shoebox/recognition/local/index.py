@@ -324,8 +324,9 @@ class FaceIndex:
 
     def similar(self, threshold: float = DEFAULT_SUGGEST_THRESHOLD) -> list[tuple[str, str, float]]:
         """Pairs of people (canonical ids) that may be one person, most alike first: centroids at least
-        ``threshold`` alike, never in one photo together, not kept apart. What the automatic merge did not
-        dare (below ``merge_threshold``), for the user to decide."""
+        ``threshold`` alike, never in one photo together, not kept apart, for the user to decide. Mostly
+        what the automatic merge did not dare (below ``merge_threshold``); there is no upper bound, so
+        a closer pair it has not compared (it compares only the people a new photo touches) is asked too."""
         with self._locked(exclusive=False):
             ids, cents, photos, _ = self._groups()
             sims = cents @ cents.T
