@@ -158,6 +158,26 @@ def test_a_view_landing_while_the_photo_is_rewritten_is_kept(catalog, table_item
     assert vocab(catalog) == before
 
 
+def test_a_view_of_an_old_item_deleted_meanwhile_does_not_bring_it_back(catalog, table_items, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    catalog.put_photo(record())
+    _untracked(catalog, record().key)
+    real = catalog._get_raw
+
+    def read_then_deleted(key):
+        raw = real(key)
+        monkeypatch.setattr(catalog, "_get_raw", real)
+        catalog.delete_photo(key)
+        return raw
+
+    monkeypatch.setattr(catalog, "_get_raw", read_then_deleted)
+    with pytest.raises(ClientError, match="no photo"):
+        catalog.mark_viewed(record().key, "2024-01-01T00:00:00")
+    assert [i for i in table_items() if i["pk"]["S"] != keys.VOCAB_PK] == []
+    assert set(vocab(catalog).values()) <= {0}
+
+
 def test_delete_photo_removes_every_row(catalog, table_items):
     catalog.put_photo(record())
     catalog.delete_photo(record().key)

@@ -240,8 +240,8 @@ class Catalog:
         if "ConditionExpression" not in kwargs:
             if old is None:
                 kwargs["ConditionExpression"] = "attribute_not_exists(pk)"
-            elif "cv" not in old:
-                kwargs["ConditionExpression"] = "attribute_not_exists(cv)"
+            elif "cv" not in old:  # and still there: a write must not bring back an item deleted meanwhile
+                kwargs["ConditionExpression"] = "attribute_exists(pk) AND attribute_not_exists(cv)"
             else:
                 kwargs["ConditionExpression"] = "cv = :v"
                 kwargs["ExpressionAttributeValues"] = {":v": {"N": str(version)}}
