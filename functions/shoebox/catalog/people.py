@@ -392,8 +392,9 @@ class People:
     def suggestions(self, matches: Iterable[LikelyPair], limit: int | None = None) -> list[dict]:
         """The recognizer's guesses of people who may be one (``Recognizer.similar_people``) folded onto
         the catalog's people, most alike first: each pair of canonical people once, not pairs the user
-        merged, kept apart (any member of one from any member of the other) or that the catalog does not
-        know (not persisted yet). Each: {"a": person, "b": person, "similarity"}."""
+        merged, kept apart (any member of one from any member of the other), that the catalog does not
+        know (not persisted yet), left with no face, or seen in one photo. Each: {"a": person, "b":
+        person, "similarity"}."""
         rows = self._rows()
         best: dict[tuple[str, str], float] = {}
         for match in matches:

@@ -201,19 +201,22 @@ class Catalog:
                               ConditionExpression="cv = :v", **update)
         self._apply_counts(photo_key, counted, target, version, keys.display_names(record))
 
-    def _put_if_version(self, photo_key: dict, version: int, row: dict) -> None:
-        """Put an index row only while the photo item is still at ``version``."""
+    def _transact(self, actions: list[dict], photo_key: dict) -> None:
+        """TransactWriteItems whose condition on the photo's version may fail: ``ConcurrentWrite`` then."""
         from botocore.exceptions import ClientError
 
         try:
-            self.client.transact_write_items(TransactItems=[
-                {"ConditionCheck": {"TableName": self.table, "Key": photo_key, "ConditionExpression": "cv = :v",
-                                    "ExpressionAttributeValues": {":v": {"N": str(version)}}}},
-                {"Put": {"TableName": self.table, "Item": row}}])
+            self.client.transact_write_items(TransactItems=actions)
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") == "TransactionCanceledException":
                 raise ConcurrentWrite(photo_key["pk"]["S"]) from err
             raise
+
+    def _put_if_version(self, photo_key: dict, version: int, row: dict) -> None:
+        """Put an index row only while the photo item is still at ``version``."""
+        self._transact([{"ConditionCheck": {"TableName": self.table, "Key": photo_key, "ConditionExpression": "cv = :v",
+                                            "ExpressionAttributeValues": {":v": {"N": str(version)}}}},
+                        {"Put": {"TableName": self.table, "Item": row}}], photo_key)
 
     def _version_untracked(self, old: dict, photo_key: dict) -> int:
         """Bring an item written before versions (no ``cv``) under the scheme: ``cv`` 0 and ``counted``
@@ -256,8 +259,6 @@ class Catalog:
                       names: dict[str, str]) -> int:
         """Move the VOCAB counts from ``counted`` to ``target``, each chunk atomically with the photo
         item's ``counted``/``cv``. Returns the final version."""
-        from botocore.exceptions import ClientError
-
         for delta, op, pks in ((1, "ADD", sorted(target - counted)), (-1, "DELETE", sorted(counted - target))):
             for chunk in _chunks(pks):
                 actions = [self._count_action(pk, delta, names) for pk in chunk]
@@ -266,12 +267,7 @@ class Catalog:
                     "UpdateExpression": f"{op} counted :c SET cv = :next", "ConditionExpression": "cv = :v",
                     "ExpressionAttributeValues": {":c": {"SS": chunk}, ":v": {"N": str(version)},
                                                   ":next": {"N": str(version + 1)}}}})
-                try:
-                    self.client.transact_write_items(TransactItems=actions)
-                except ClientError as err:
-                    if err.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-                        raise ConcurrentWrite(photo_key["pk"]["S"]) from err
-                    raise
+                self._transact(actions, photo_key)
                 version += 1
         return version
 
@@ -326,22 +322,15 @@ class Catalog:
         raise ConcurrentWrite(f"{key}: gave up after 20 concurrent updates")
 
     def _mark_viewed_once(self, key: str, when: str, old: dict) -> None:
-        from botocore.exceptions import ClientError
-
         photo_key = {"pk": {"S": keys.photo_pk(key)}, "sk": {"S": keys.PHOTO_SK}}
         version = int(old["cv"]["N"]) if "cv" in old else self._version_untracked(old, photo_key)
-        condition, bump = "cv = :v", ", cv = :next"
         values: dict[str, Any] = {":t": {"S": when}, ":v": {"N": str(version)}, ":next": {"N": str(version + 1)}}
         rows = set(old.get("index_rows", {}).get("SS", []))
         viewed = [r for r in rows if _split_row(r)[0] == keys.VIEWED_PK]
         if not viewed:
-            try:
-                self.client.update_item(TableName=self.table, Key=photo_key, UpdateExpression="SET last_viewed = :t" + bump,
-                                        ConditionExpression=condition, ExpressionAttributeValues=values)
-            except ClientError as err:
-                if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                    raise ConcurrentWrite(key) from err
-                raise
+            self._conditional(self.client.update_item, True, version, TableName=self.table, Key=photo_key,
+                              UpdateExpression="SET last_viewed = :t, cv = :next", ConditionExpression="cv = :v",
+                              ExpressionAttributeValues=values)
             return
         record = PhotoRecord.from_dict(json.loads(old["doc"]["S"]))
         new_sk = keys.viewed_sk(when, record.taken_at, key)
@@ -350,8 +339,8 @@ class Catalog:
         summary = json.dumps(keys.summary(record), separators=(",", ":"))
         actions: list[dict] = [
             {"Update": {"TableName": self.table, "Key": photo_key,
-                        "UpdateExpression": "SET last_viewed = :t, index_rows = :r" + bump,
-                        "ConditionExpression": condition,
+                        "UpdateExpression": "SET last_viewed = :t, index_rows = :r, cv = :next",
+                        "ConditionExpression": "cv = :v",
                         "ExpressionAttributeValues": {**values, ":r": {"SS": sorted(rows)}}}},
             {"Put": {"TableName": self.table, "Item": {"pk": {"S": keys.VIEWED_PK}, "sk": {"S": new_sk},
                                                        "key": {"S": key}, "summary": {"S": summary}}}},
@@ -360,12 +349,7 @@ class Catalog:
             if row != new_row:
                 actions.append({"Delete": {"TableName": self.table,
                                            "Key": {"pk": {"S": keys.VIEWED_PK}, "sk": {"S": _split_row(row)[1]}}}})
-        try:
-            self.client.transact_write_items(TransactItems=actions)
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-                raise ConcurrentWrite(key) from err
-            raise
+        self._transact(actions, photo_key)
 
     def _batch_write(self, requests: list[dict]) -> None:
         for start in range(0, len(requests), 25):
