@@ -6,8 +6,8 @@ Prints one JSON line: pairwise precision and recall of the grouping (worst and m
 indexing orders, since incremental clustering depends on order), the hardest cross-person similarity,
 the faces found on photos of animals with no person (YuNet alone, and with the animal check: target 0),
 what `shoebox people suggest` offers (its first 10 questions: right, wrong, and the recall once the user
-has answered them; worst over the orders), and ms per photo for detection + embedding + the animal check at view size (long edge 1920, as the
-pipeline delivers).
+has answered them; worst over the orders), and ms per photo for detection + embedding + the animal check
+at view size (long edge 1920, as the pipeline delivers).
 
     .venv/bin/python scripts/bench_faces.py [--orders 20] [--threshold 0.435]
 """

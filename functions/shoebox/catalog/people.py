@@ -771,10 +771,10 @@ def persist_photo(catalog: Catalog, record: PhotoRecord, bucket: str | None = No
     """What the persist step does: the photo and its index rows, then its people. Returns the record as
     filed (re-filed if a face moved meanwhile).
 
-    ``filed_as`` (the recognizer's): asked again once the photo is written, since a user's unmerge may
-    have moved one of its faces after the caller last asked and re-filed the item before this write
-    replaced it. Either the move is seen here, or it came later and the unmerge's own re-file reads this
-    write."""
+    ``filed_as`` (the recognizer's): asked once the photo is written, since a user's unmerge may have
+    moved one of its faces since it was indexed, even after its own re-file of the item that this write
+    replaced. Either the move is seen here, or it came later and the unmerge's own re-file reads this
+    write. (A move is rare: the photo is then written twice rather than asking before and after.)"""
     catalog.put_photo(record)
     face_ids = [f["face_id"] for f in record.faces if f.get("face_id")]
     if filed_as and face_ids:

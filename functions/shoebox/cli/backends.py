@@ -68,6 +68,7 @@ def _result(upload: Upload, record: Any | None, status: str | None = None, error
 class BaseBackend:
     bucket: str
     table: str
+    collection_id: str | None = None  # the stack's Rekognition collection (deployed only)
 
     def keep_apart(self, person_ids: list[str]) -> list:
         """Deployed, the recognizer is Rekognition, which never merges groups by itself: nothing to tell."""
@@ -76,8 +77,6 @@ class BaseBackend:
     def filed_as(self, face_ids: list[str]) -> dict[str, str]:
         """Rekognition never moves a face after IndexFaces: the catalog's filing stands."""
         return {}
-
-    collection_id: str | None = None
 
     def similar_people(self, person_ids: list[str]) -> list:
         """Rekognition's SearchUsers on the stack's collection, one call per person."""

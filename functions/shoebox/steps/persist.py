@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shoebox.catalog import Catalog
-from shoebox.catalog.people import persist_photo, refile
+from shoebox.catalog.people import persist_photo
 from shoebox.config import Settings
 from shoebox.places import reverse_geocode
 from shoebox.recognition import get_recognizer
@@ -23,11 +23,8 @@ def handler(event: dict, context: Any) -> dict:
         record.place = place.to_dict() if place else None
     settings = Settings.from_env()
     recognizer = get_recognizer(settings.recognizer)
-    # a face the user's unmerge moved between indexing and now (or before a retried persist) is filed
-    # where the recognizer has it, not where the state says
-    face_ids = [f["face_id"] for f in record.faces if f.get("face_id")]
-    if face_ids:  # most photos have none: no index read for them
-        refile(record, recognizer.filed_as(face_ids))
+    # filed_as: a face the user's unmerge moved since indexing (even during this write) is filed where
+    # the recognizer has it, not where the state says; asked only for photos with faces
     record = persist_photo(Catalog(settings.table), record, bucket=event.get("bucket"),  # + person rows
-                           keep_apart=recognizer.keep_apart, filed_as=recognizer.filed_as if face_ids else None)
+                           keep_apart=recognizer.keep_apart, filed_as=recognizer.filed_as)
     return result_summary(record)
