@@ -51,6 +51,27 @@ def keys_of(rows: list[dict]) -> list[str]:
     return [r["key"] for r in rows]
 
 
+def assert_page_shows(folder, people: list[dict], commands: list[str]) -> None:
+    """The page in ``folder`` shows each person's cover crop and sample thumbnails from files beside it
+    (images that open), and spells out ``commands``."""
+    import html
+    import re
+
+    from PIL import Image
+
+    page = (folder / "index.html").read_text()
+    images = re.findall(r'<img class="(\w+)" src="([^"]+)"', page)
+    for kind, name in images:
+        Image.open(folder / html.unescape(name)).verify()
+    for person in people:
+        card = page[page.index(f'id="{person["id"]}"'):].split("</section>", 1)[0]
+        srcs = re.findall(r'<img class="(\w+)" src="([^"]+)"', card)
+        assert [kind for kind, _ in srcs] == ["cover"] + ["sample"] * len(person["samples"]), card
+        assert Image.open(folder / srcs[0][1]).size == (160, 160)
+    for command in commands:
+        assert html.escape(command) in page, command
+
+
 def test_name_then_show_and_search_and_reindex(home):
     """The bundled astronaut (public domain, one face) at two keys, plus a photo without a face."""
     a1, a2 = "originals/2007/05/02/astronaut.jpg", "originals/2008/01/01/astronaut-again.jpg"
@@ -158,7 +179,14 @@ def test_a_named_person_split_by_age_is_mended_by_the_recognizer(home, real_face
     (pair,) = cli_json("people", "suggest")
     assert {pair["a"]["id"], pair["b"]["id"]} == {young_id, adult_id} and 0.30 <= pair["similarity"] < 0.45
     assert "people merge A B" in cli("people", "suggest")
+    # …and shows them side by side on a page, with both answers spelled out
+    cli("people", "suggest", "--page", str(home / "suggest-page"))
+    assert_page_shows(home / "suggest-page", [pair["a"], pair["b"]],
+                      [f"shoebox people merge {pair['a']['id']} {pair['b']['id']}",
+                       f"shoebox people apart {pair['a']['id']} {pair['b']['id']}"])
     cli("people", "name", adult_id, "Jesper")
+    listed = cli_json("people", "--page", str(home / "people-page"))
+    assert_page_shows(home / "people-page", listed, [f"shoebox people name {adult_id} Jesper"])
 
     records, _ = ingest(home, load(later))
     (bar,) = later

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -34,3 +35,18 @@ def _print_rows(rows: list[dict], as_json: bool, title: str) -> None:
         table.add_row(row["key"], (row.get("taken_at") or "")[:10], ", ".join(row.get("labels", [])[:5]),
                       ", ".join(row.get("people", [])), ", ".join(v for v in (place.get("city"), place.get("country")) if v))
     out.print(table)
+
+
+def save_objects(s3, bucket: str, names: dict[str, str], folder: Path) -> dict[str, str]:
+    """Copy objects out of the bucket into ``folder`` (``names``: key -> file name), for pages that must
+    work from a local folder. Returns the keys saved; a key that is gone is left out."""
+    folder.mkdir(parents=True, exist_ok=True)
+    saved: dict[str, str] = {}
+    for key, name in names.items():
+        try:
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            continue
+        (folder / name).write_bytes(body)
+        saved[key] = name
+    return saved

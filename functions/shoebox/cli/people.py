@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -9,7 +10,7 @@ from rich.table import Table
 
 from shoebox.catalog.keys import time_sk
 from shoebox.cli.backends import dumps, open_backend
-from shoebox.cli.common import JsonOpt, StackOpt, err, out
+from shoebox.cli.common import JsonOpt, StackOpt, err, out, save_objects
 
 people_app = typer.Typer(help="People: face groups found in your photos. Name them, merge them.",
                          invoke_without_command=True)
@@ -27,20 +28,50 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
+PageOpt = Annotated[Optional[Path], typer.Option(
+    "--page", help="Also write a page to look at them (cover faces, sample photos) into this folder.")]
+
+
+def _write_page(backend, folder: Path, people: list[dict], render) -> Path:
+    """Copy the people's cover crops and their sample photos' small thumbnails into ``folder`` and write
+    ``render(people-or-pairs, files)`` there as index.html (a local folder: nothing is published)."""
+    names: dict[str, str] = {}  # bucket key -> file name
+    shown: dict[str, str] = {}  # key the page names (crop key, photo key) -> bucket key
+    for person in people:
+        if person["cover"]:
+            names[person["cover"]] = shown[person["cover"]] = person["cover"]
+        for key in person["samples"]:
+            record = backend.catalog.get_photo(key)
+            grid = ((record.thumbnails if record else {}) or {}).get("grid") or {}
+            if grid.get("key"):
+                names[grid["key"]], shown[key] = grid["key"], grid["key"]
+    saved = save_objects(backend.s3, backend.bucket, {k: k.replace("/", "_") for k in names}, folder)
+    files = {shown_key: saved[bucket_key] for shown_key, bucket_key in shown.items() if bucket_key in saved}
+    page = folder / "index.html"
+    page.write_text(render(files), encoding="utf-8")
+    return page
+
+
 @people_app.callback()
 def list_people(
     ctx: typer.Context,
     as_json: JsonOpt = False,
     stack: StackOpt = None,
     include_empty: Annotated[bool, typer.Option("--all", help="Also people with no photo left.")] = False,
+    page: PageOpt = None,
 ) -> None:
     """List people with face and photo counts, cover crop and sample photos (most photographed first)."""
     if ctx.invoked_subcommand is not None:
         return
+    from shoebox.people_page import people_html
+
     with open_backend(stack) as backend:
         people = _people(backend)
         people.ensure_covers()  # a cover that could not be made at processing time is made now
         found = [p.to_json() for p in people.list_people(include_empty=include_empty)]
+        if page:
+            written = _write_page(backend, page, found, lambda files: people_html(found, files))
+            err.print(f"page: {written}")
     if as_json:
         print(dumps(found))
         return
@@ -127,18 +158,26 @@ def suggest_cmd(
     as_json: JsonOpt = False,
     stack: StackOpt = None,
     limit: Annotated[int, typer.Option(help="At most this many pairs.")] = 10,
+    page: PageOpt = None,
 ) -> None:
     """People who may be one person (most alike first), e.g. someone's groups from years apart.
     Confirm with `people merge A B`, dismiss with `people apart A B`."""
     from shoebox.errors import RecognitionError, RecognitionThrottled
+    from shoebox.people_page import suggestions_html
 
     with open_backend(stack) as backend:
         people = _people(backend)
+        if page:
+            people.ensure_covers()  # as the list does: the page shows faces
         ids = [pid for p in people.list_people() for pid in (p.id, *p.aliases)]
         try:
             found = people.suggestions(backend.similar_people(ids), limit=limit) if ids else []
         except (RecognitionError, RecognitionThrottled) as exc:
             _fail(f"the recognizer could not compare people: {exc}")
+        if page:
+            written = _write_page(backend, page, [p for pair in found for p in (pair["a"], pair["b"])],
+                                  lambda files: suggestions_html(found, files))
+            err.print(f"page: {written}")
     if as_json:
         print(dumps(found))
         return

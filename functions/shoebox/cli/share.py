@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from shoebox.cli.backends import LocalBackend, dumps, open_backend
-from shoebox.cli.common import JsonOpt, StackOpt, err, out
+from shoebox.cli.common import JsonOpt, StackOpt, err, out, save_objects
 from shoebox.sharing import SharedPhoto, album_html, new_share_id, parse_expiry, presign
 
 
@@ -61,14 +61,10 @@ def share(
         if isinstance(backend, LocalBackend):
             # Presigned links of the offline runtime point nowhere: write the album as a folder instead.
             folder = (out_dir or Path(f"shoebox-share-{share_id}")).resolve()
-            folder.mkdir(parents=True, exist_ok=True)
-            local = []
-            for r in records:
-                for kind in ("view", "grid"):
-                    name = f"{kind}-{r.key.replace('/', '_')}.jpg"
-                    (folder / name).write_bytes(s3.get_object(Bucket=bucket, Key=r.thumbnails[kind]["key"])["Body"].read())
-                local.append(SharedPhoto(r.key, r.taken_at, f"view-{r.key.replace('/', '_')}.jpg",
-                                         f"grid-{r.key.replace('/', '_')}.jpg"))
+            save_objects(s3, bucket, {r.thumbnails[kind]["key"]: f"{kind}-{r.key.replace('/', '_')}.jpg"
+                                      for r in records for kind in ("view", "grid")}, folder)
+            local = [SharedPhoto(r.key, r.taken_at, f"view-{r.key.replace('/', '_')}.jpg",
+                                 f"grid-{r.key.replace('/', '_')}.jpg") for r in records]
             (folder / "index.html").write_text(album_html(title, local, "never (a local folder)"))
             result["album"] = str(folder / "index.html")
         elif len(photos) > 1:

@@ -1,0 +1,53 @@
+"""The people pages: what a person's card shows, escaping of user-given names, missing images, the
+answer commands (quoted so they can be pasted into a shell)."""
+
+from __future__ import annotations
+
+import html
+import shlex
+
+from shoebox.people_page import people_html, suggestions_html
+
+
+def person(pid: str, name: str | None = None, samples=(), cover: str | None = "x", aliases=()) -> dict:
+    return {"id": pid, "name": name, "faces": 3, "photos": 2,
+            "cover": f"thumbnails/people/{pid}.jpg" if cover else None,
+            "samples": list(samples), "aliases": list(aliases)}
+
+
+def test_a_card_shows_cover_samples_counts_and_merged_ids():
+    p = person("p-1", "Natalie", samples=["originals/2007/a.jpg", "originals/2006/b.jpg"], aliases=["p-9"])
+    files = {"thumbnails/people/p-1.jpg": "c1.jpg", "originals/2007/a.jpg": "a.jpg", "originals/2006/b.jpg": "b.jpg"}
+    page = people_html([p], files)
+    assert '<img class="cover" src="c1.jpg"' in page
+    assert page.index('src="a.jpg"') < page.index('src="b.jpg"')  # newest first, as listed
+    assert "2 photo(s), 3 face(s)" in page and "merged: p-9" in page
+    assert "<code>shoebox people name p-1 Natalie</code>" in page
+
+
+def test_names_are_escaped_and_commands_quoted_for_a_shell():
+    evil = "O'Brien <script>alert(1)</script>"
+    page = people_html([person("p-1", evil)], {})
+    assert "<script>" not in page
+    command = shlex.join(["shoebox", "people", "name", "p-1", evil])
+    assert shlex.split(command)[-1] == evil
+    assert html.escape(command) in page  # the browser shows exactly the command
+
+
+def test_missing_images_show_an_empty_box_not_a_broken_link():
+    # no cover made yet, a sample whose thumbnail is gone
+    page = people_html([person("p-1", cover=None, samples=["originals/x.jpg"])], {})
+    assert "<img" not in page and '<div class="cover" title="no image"></div>' in page
+    assert people_html([], {}).count("No people found yet") == 1
+
+
+def test_suggestions_put_each_pair_side_by_side_with_both_answers():
+    pairs = [{"a": person("p-1", "Jesper"), "b": person("p-2"), "similarity": 0.4123},
+             {"a": person("p-3"), "b": person("p-4"), "similarity": 0.31}]
+    files = {f"thumbnails/people/p-{i}.jpg": f"p{i}.jpg" for i in range(1, 5)}
+    page = suggestions_html(pairs, files)
+    first, second = page.split('<div class="pair">')[1:]
+    assert first.index('src="p1.jpg"') < first.index("0.41") < first.index('src="p2.jpg"')
+    assert "shoebox people merge p-1 p-2" in first and "shoebox people apart p-1 p-2" in first
+    assert "p3.jpg" in second and "shoebox people merge p-3 p-4" in second and "p-1" not in second
+    assert "No suggestions" in suggestions_html([], {})
