@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_local_pipeline.py
 	$(BIN)/python scripts/bench_thumbnail.py
 	$(BIN)/python scripts/bench_faces.py
+	$(BIN)/python scripts/bench_face_index.py
 	$(BIN)/python scripts/bench_labels.py
 	$(BIN)/python scripts/bench_search.py
 	$(BIN)/python scripts/bench_backfill.py

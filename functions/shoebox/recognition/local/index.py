@@ -9,7 +9,9 @@ only the live faces) when it holds many removed entries.
 
 Grouping is incremental: a new face joins the existing person whose centroid (mean of its faces'
 L2-normalised embeddings, renormalised) is most similar by cosine, if that similarity is at least
-``threshold``; otherwise it starts a new person. Then the people that photo touched are compared with
+``threshold``; otherwise it starts a new person. Centroids come from running totals per person, kept
+current as faces come and go (rebuilt from the faces only after merges change), so indexing one photo
+does not re-read every face of the archive. Then the people that photo touched are compared with
 every other person: two groups whose centroids are at least ``merge_threshold`` alike, and that never
 appear in one photo together, are merged (a ``merge`` event: the smaller group becomes an alias of the
 larger). That mends the splits that incremental grouping makes when a person's first photos are unlike
@@ -31,6 +33,7 @@ import json
 import os
 import threading
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +46,7 @@ DEFAULT_MERGE_THRESHOLD = 0.45  # cosine between two people's centroids for an a
 # one person; on the face set a man's split groups (18 and 35 years old) meet at 0.34-0.35, while
 # different people who never share a photo reach 0.43 (docs/recognition.md)
 DEFAULT_SUGGEST_THRESHOLD = 0.30
+SIMILAR_BLOCK = 1024  # rows of the people-by-people similarity computed at once
 
 
 @dataclass
@@ -54,6 +58,18 @@ class IndexedFace:
     confidence: float
     embedding: np.ndarray
     joined: list[str] = field(default_factory=list)  # the merged group's ids when this face joined it
+
+
+class _Group:
+    """Running totals of one person (canonical id): what grouping a new face needs, kept up to date as
+    faces come and go so that indexing a photo does not re-read every face of the archive."""
+
+    __slots__ = ("total", "faces", "photos")
+
+    def __init__(self) -> None:
+        self.total = np.zeros(128, np.float64)  # sum of the faces' L2-normalised embeddings
+        self.faces = 0
+        self.photos: Counter[str] = Counter()  # photo id -> faces of this person in it
 
 
 def _enc(v: np.ndarray) -> str:
@@ -76,6 +92,9 @@ class FaceIndex:
         self._lockfile = self.dir / "lock"
         self._mutex = threading.RLock()
         self._faces: dict[str, IndexedFace] = {}
+        self._by_photo: dict[str, set[str]] = {}  # photo id -> face ids
+        # canonical person id -> running totals; None when the merges changed, rebuilt on the next use
+        self._totals: dict[str, _Group] | None = None
         self._offset = 0  # bytes of the journal already applied
         self._removed_lines = 0
         self._inode: int | None = None
@@ -97,16 +116,10 @@ class FaceIndex:
         try:
             st = os.stat(self.journal)
         except FileNotFoundError:
-            self._faces.clear()
-            self._alias.clear()
-            self._apart.clear()
-            self._offset, self._inode, self._removed_lines = 0, None, 0
+            self._forget()
             return
         if st.st_ino != self._inode or st.st_size < self._offset:  # compacted by someone else
-            self._faces.clear()
-            self._alias.clear()
-            self._apart.clear()
-            self._offset, self._removed_lines = 0, 0
+            self._forget()
             self._inode = st.st_ino
         if st.st_size == self._offset:
             return
@@ -119,16 +132,74 @@ class FaceIndex:
                 self._apply(json.loads(line))
         self._offset += end
 
+    def _forget(self) -> None:
+        """Drop everything in memory: the next lock replays the journal from its start."""
+        self._faces.clear()
+        self._by_photo.clear()
+        self._alias.clear()
+        self._apart.clear()
+        self._totals = None
+        self._offset, self._inode, self._removed_lines = 0, None, 0
+
+    # every change to the faces goes through these three, which keep the running totals current
+    def _put(self, face: IndexedFace) -> None:
+        self._drop(face.face_id)
+        self._faces[face.face_id] = face
+        self._by_photo.setdefault(face.photo_id, set()).add(face.face_id)
+        self._count(face, +1)
+
+    def _drop(self, face_id: str) -> None:
+        face = self._faces.pop(face_id, None)
+        if face is not None:
+            rest = self._by_photo.get(face.photo_id, set())
+            rest.discard(face_id)
+            if not rest:
+                self._by_photo.pop(face.photo_id, None)
+            self._count(face, -1)
+
+    def _refile(self, face: IndexedFace, person_id: str) -> None:
+        self._count(face, -1)
+        face.person_id = person_id
+        self._count(face, +1)
+
+    def _count(self, face: IndexedFace, sign: int) -> None:
+        if self._totals is None:
+            return  # rebuilt from the faces on the next use
+        person = self.canonical(face.person_id)
+        group = self._totals.get(person)
+        if group is None:
+            group = self._totals[person] = _Group()
+        group.total += sign * face.embedding
+        group.faces += sign
+        group.photos[face.photo_id] += sign
+        if group.photos[face.photo_id] <= 0:
+            del group.photos[face.photo_id]
+        if group.faces <= 0:
+            del self._totals[person]
+
+    def _regroup(self) -> dict[str, _Group]:
+        if self._totals is None:
+            totals: dict[str, _Group] = {}
+            for f in self._faces.values():
+                group = totals.get(c := self.canonical(f.person_id)) or totals.setdefault(c, _Group())
+                group.total += f.embedding
+                group.faces += 1
+                group.photos[f.photo_id] += 1
+            self._totals = totals
+        return self._totals
+
     def _apply(self, ev: dict) -> None:
         if ev["op"] == "add":
-            self._faces[ev["face_id"]] = IndexedFace(ev["face_id"], ev["photo_id"], ev["person_id"], ev["bbox"],
-                                                     ev["confidence"], _dec(ev["embedding"]), ev.get("joined", []))
+            self._put(IndexedFace(ev["face_id"], ev["photo_id"], ev["person_id"], ev["bbox"],
+                                  ev["confidence"], _dec(ev["embedding"]), ev.get("joined", [])))
         elif ev["op"] == "remove":
             for fid in ev["face_ids"]:
-                self._faces.pop(fid, None)
+                self._drop(fid)
             self._removed_lines += len(ev["face_ids"]) + 1
         elif ev["op"] == "merge":
-            self._alias[ev["from"]] = ev["into"]
+            if self._alias.get(ev["from"]) != ev["into"]:
+                self._alias[ev["from"]] = ev["into"]
+                self._totals = None
         elif ev["op"] == "apart":
             a, b = ev["ids"]
             self._apart.add((a, b))
@@ -136,7 +207,7 @@ class FaceIndex:
             for fid, person in ev.get("moves", {}).items():
                 if fid in self._faces:
                     face = self._faces[fid]
-                    face.person_id = person
+                    self._refile(face, person)
                     # still torn between what is merged with its side (a group of three split once)
                     side = self.canonical(person)
                     rest = [j for j in face.joined if self.canonical(j) == side]
@@ -157,6 +228,7 @@ class FaceIndex:
         meet = next((x for x in self._chain(a) if x in above_b), None)
         if meet is not None:
             self._alias.pop(b if a == meet else a, None)
+            self._totals = None
 
     def _append(self, events: list[dict]) -> None:
         payload = "".join(json.dumps(ev, separators=(",", ":")) + "\n" for ev in events).encode()
@@ -210,13 +282,11 @@ class FaceIndex:
             return sorted(a for a in list(self._alias) if a != person_id and self.canonical(a) == person_id)
 
     def _centroids(self) -> tuple[list[str], np.ndarray]:
-        groups: dict[str, list[np.ndarray]] = {}
-        for f in self._faces.values():
-            groups.setdefault(self.canonical(f.person_id), []).append(f.embedding)
-        ids = sorted(groups)
+        totals = self._regroup()
+        ids = sorted(totals)
         if not ids:
             return [], np.zeros((0, 128), np.float32)
-        cents = np.stack([np.mean(groups[p], axis=0) for p in ids])
+        cents = np.stack([totals[p].total for p in ids]).astype(np.float32)
         cents /= np.linalg.norm(cents, axis=1, keepdims=True).clip(1e-12)
         return ids, cents
 
@@ -237,12 +307,12 @@ class FaceIndex:
             # centroids still include this photo's previous faces, so re-indexing a photo keeps its
             # people's ids even when that photo was a person's only one
             ids, cents = self._centroids()
-            old = [fid for fid, f in self._faces.items() if f.photo_id == photo_id]
+            old = sorted(self._by_photo.get(photo_id, ()))
             events: list[dict] = []
             if old:
                 events.append({"op": "remove", "face_ids": old})
                 for fid in old:
-                    self._faces.pop(fid)
+                    self._drop(fid)
             out: list[IndexedFace] = []
             taken: set[str] = set()
             # most confident faces pick first
@@ -255,21 +325,18 @@ class FaceIndex:
             # (in memory, undone if the write fails); then each face is filed under the id it is reported
             # with (the survivor of any merge just made), remembering the merged group it joined so that
             # an unmerge can decide it again
-            saved = dict(self._alias)
             try:
                 for face in out:
-                    self._faces[face.face_id] = face
+                    self._put(face)
                 merges = self._merge_close(taken)
                 for face in out:
-                    face.person_id = self.canonical(face.person_id)
+                    self._refile(face, self.canonical(face.person_id))
                     group = self.aliases(face.person_id)
                     face.joined = [face.person_id, *group] if group else []
                     events.append(self._add_event(face))
                 self._append(events + merges)
             except BaseException:
-                self._alias = saved
-                for face in out:
-                    self._faces.pop(face.face_id, None)
+                self._forget()  # memory ran ahead of the journal: read it again on the next call
                 raise
             out = [self._faces[face.face_id] for face in out]
             out.sort(key=lambda f: f.bbox["left"])
@@ -287,7 +354,7 @@ class FaceIndex:
             person = todo.pop()
             if groups is None:
                 groups = self._groups()
-            ids, cents, photos, sizes = groups
+            ids, cents, totals = groups
             if person not in ids:
                 continue
             sims = cents @ cents[ids.index(person)]
@@ -296,13 +363,14 @@ class FaceIndex:
                 other = ids[int(k)]
                 if sims[k] < self.merge_threshold:
                     break
-                if other != person and not photos[other] & photos[person] and not self._kept_apart(person, other):
+                if other != person and not self._share_photo(totals[other], totals[person]) \
+                        and not self._kept_apart(person, other):
                     best = other
                     break
             if best is None:
                 continue
             # the bigger group keeps its id (ties: the smaller id, so every process decides alike)
-            into, gone = sorted((person, best), key=lambda p: (-sizes[p], p))
+            into, gone = sorted((person, best), key=lambda p: (-totals[p].faces, p))
             ev = {"op": "merge", "from": gone, "into": into}
             self._apply(ev)  # applied now so the next round sees it; appended by the caller
             events.append(ev)
@@ -311,16 +379,15 @@ class FaceIndex:
             todo.add(into)
         return events
 
-    def _groups(self) -> tuple[list[str], np.ndarray, dict[str, set[str]], dict[str, int]]:
-        """Canonical ids, their centroids, photos and face counts."""
+    def _groups(self) -> tuple[list[str], np.ndarray, dict[str, _Group]]:
+        """Canonical ids, their centroids, and their running totals (photos, face counts)."""
         ids, cents = self._centroids()
-        photos: dict[str, set[str]] = {}
-        sizes: dict[str, int] = {}
-        for f in self._faces.values():
-            c = self.canonical(f.person_id)
-            photos.setdefault(c, set()).add(f.photo_id)
-            sizes[c] = sizes.get(c, 0) + 1
-        return ids, cents, photos, sizes
+        return ids, cents, self._regroup()
+
+    @staticmethod
+    def _share_photo(a: _Group, b: _Group) -> bool:
+        small, big = (a.photos, b.photos) if len(a.photos) <= len(b.photos) else (b.photos, a.photos)
+        return any(photo in big for photo in small)
 
     def similar(self, threshold: float = DEFAULT_SUGGEST_THRESHOLD) -> list[tuple[str, str, float]]:
         """Pairs of people (canonical ids) that may be one person, most alike first: centroids at least
@@ -328,13 +395,19 @@ class FaceIndex:
         what the automatic merge did not dare (below ``merge_threshold``); there is no upper bound, so
         a closer pair it has not compared (it compares only the people a new photo touches) is asked too."""
         with self._locked(exclusive=False):
-            ids, cents, photos, _ = self._groups()
-            sims = cents @ cents.T
+            ids, cents, totals = self._groups()
             out = []
-            for i, j in zip(*np.nonzero(np.triu(sims >= threshold, k=1))):
-                a, b = ids[int(i)], ids[int(j)]
-                if not photos[a] & photos[b] and not self._kept_apart(a, b):
-                    out.append((a, b, round(float(sims[i, j]), 4)))
+            # a block of rows at a time: thousands of people (strangers in the background are people
+            # too) would make the whole similarity matrix hundreds of MB
+            for start in range(0, len(ids), SIMILAR_BLOCK):
+                sims = cents[start:start + SIMILAR_BLOCK] @ cents.T
+                for i, j in zip(*np.nonzero(sims >= threshold)):
+                    i, j = start + int(i), int(j)
+                    if j <= i:
+                        continue
+                    a, b = ids[i], ids[j]
+                    if not self._share_photo(totals[a], totals[b]) and not self._kept_apart(a, b):
+                        out.append((a, b, round(float(sims[i - start, j]), 4)))
         return sorted(out, key=lambda t: (-t[2], t[0], t[1]))
 
     def _kept_apart(self, x: str, y: str) -> bool:
