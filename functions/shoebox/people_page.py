@@ -48,6 +48,7 @@ def person_card(person: Mapping, files: Mapping[str, str], footer: str = "") -> 
             f'<span class="dim">{_e(pid)}</span><br>{int(person.get("photos") or 0)} photo(s), '
             f'{int(person.get("faces") or 0)} face(s)'
             + (f'<br><span class="dim">merged: {_e(", ".join(merged))}</span>' if merged else "")
+            + ('<br><span class="dim">hidden</span>' if person.get("hidden") else "")
             + f'<div class="samples">{samples}</div>{footer}</div></section>')
 
 
@@ -62,11 +63,13 @@ def _page(title: str, intro: str, body: str) -> str:
 
 
 def people_html(people: list[Mapping], files: Mapping[str, str]) -> str:
-    """Every person as a card, with the command that names them."""
-    cards = "\n".join(person_card(p, files, f'<div>{_cmd("name", p["id"], p.get("name") or "NAME")}</div>')
+    """Every person as a card, with the commands that name them and hide (or unhide) them."""
+    cards = "\n".join(person_card(p, files, f'<div>{_cmd("name", p["id"], p.get("name") or "NAME")}<br>'
+                                             f'{_cmd("unhide" if p.get("hidden") else "hide", p["id"])}</div>')
                       for p in people)
     intro = (f"{len(people)} people, most photographed first. Name one: {_cmd('name', 'ID', 'NAME')}; "
-             f"two groups of one person: {_cmd('merge', 'ID', 'ID')}.")
+             f"two groups of one person: {_cmd('merge', 'ID', 'ID')}; not someone you know: "
+             f"{_cmd('hide', 'ID')}.")
     return _page("People", intro, f'<div class="grid">{cards}</div>' if people else "<p>No people found yet.</p>")
 
 

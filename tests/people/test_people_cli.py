@@ -84,7 +84,7 @@ def test_name_then_show_and_search_and_reindex(home):
 
     (person,) = cli_json("people")
     assert person == {"id": pid, "name": None, "faces": 2, "photos": 2, "cover": f"thumbnails/people/{pid}.jpg",
-                      "samples": newest_first, "aliases": []}
+                      "samples": newest_first, "aliases": [], "hidden": False}
     assert list(crops) == [person["cover"]]
     from PIL import Image
 
@@ -99,6 +99,14 @@ def test_name_then_show_and_search_and_reindex(home):
     assert "Eileen Collins" in cli("people")  # the human table
     assert keys_of(cli_json("people", "show", "Eileen Collins")) == newest_first
     assert sorted(keys_of(cli_json("search", "Eileen Collins"))) == sorted([a1, a2])
+
+    # hidden: gone from the list (and its page), still listed by --all and found by name; then back
+    assert [p["hidden"] for p in cli_json("people", "hide", "Eileen Collins")] == [True]
+    assert cli_json("people") == [] and "Eileen Collins" not in cli("people")
+    assert [(p["id"], p["hidden"]) for p in cli_json("people", "--all")] == [(pid, True)]
+    assert sorted(keys_of(cli_json("search", "Eileen Collins"))) == sorted([a1, a2])
+    cli("people", "unhide", pid)
+    assert [p["id"] for p in cli_json("people", "--limit", "1")] == [pid]
 
     from shoebox.cli.main import app
 

@@ -23,6 +23,9 @@ def test_a_card_shows_cover_samples_counts_and_merged_ids():
     assert page.index('src="a.jpg"') < page.index('src="b.jpg"')  # newest first, as listed
     assert "2 photo(s), 3 face(s)" in page and "merged: p-9" in page
     assert "<code>shoebox people name p-1 Natalie</code>" in page
+    assert "<code>shoebox people hide p-1</code>" in page and "hidden</span>" not in page
+    hidden = people_html([{**p, "hidden": True}], files)
+    assert "<code>shoebox people unhide p-1</code>" in hidden and '<span class="dim">hidden</span>' in hidden
 
 
 def test_names_are_escaped_and_commands_quoted_for_a_shell():

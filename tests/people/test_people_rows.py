@@ -475,3 +475,30 @@ def test_suggestions_leave_out_people_seen_together_and_groups_left_with_no_phot
     guesses = [PeopleMatch("p-b", "p-c", 0.40), PeopleMatch("p-a", "p-e", 0.39), PeopleMatch("p-a", "p-c", 0.33)]
     assert people._row("p-e")["face_count"] == 0
     assert [(s["a"]["id"], s["b"]["id"]) for s in people.suggestions(guesses)] == [("p-a", "p-c")]
+
+
+def test_hidden_people_leave_the_list_and_suggestions_but_stay_findable(photos):
+    """Strangers in the background: hidden from the list and from suggestions, their photos still found
+    by id or name; a merged-away group follows its person's visibility; unhide brings them back."""
+    from shoebox.recognition.base import PeopleMatch
+
+    for i, person in enumerate(("p-a", "p-b", "p-c"), start=1):
+        photos.persist(f"originals/2020/0{i}/01/IMG_{i}.jpg", [(person, BOX)])
+    people = photos.people
+    people.name_person("p-b", "Stranger")
+    hidden = people.hide("stranger")
+    assert (hidden.id, hidden.hidden, hidden.to_json()["hidden"]) == ("p-b", True, True)
+    assert [p.id for p in people.list_people(include_hidden=False)] == ["p-a", "p-c"]
+    assert {p.id for p in people.list_people()} == {"p-a", "p-b", "p-c"}  # search's vocabulary keeps them
+    assert people.resolve("Stranger") == ["p-b"] and _keys(people, "Stranger") == ["originals/2020/02/01/IMG_2.jpg"]
+    guesses = [PeopleMatch("p-a", "p-b", 0.40), PeopleMatch("p-a", "p-c", 0.35)]
+    assert [(s["a"]["id"], s["b"]["id"]) for s in people.suggestions(guesses)] == [("p-a", "p-c")]
+    # merged into a listed person, the hidden group is listed with them; the canonical row decides
+    people.merge(["p-c", "p-b"])
+    assert [(p.id, p.hidden) for p in people.list_people(include_hidden=False)] == [("p-c", False), ("p-a", False)]
+    people.unmerge("p-b")
+    assert "p-b" not in {p.id for p in people.list_people(include_hidden=False)}
+    assert people.hide("p-b", hidden=False).hidden is False
+    assert {p.id for p in people.list_people(include_hidden=False)} == {"p-a", "p-b", "p-c"}
+    with pytest.raises(PersonNotFound):
+        people.hide("nobody")

@@ -4,7 +4,7 @@ Rows (same table as the photos; every read is a Query or a GetItem, never a Scan
 
 | what                      | pk                     | sk                              | holds |
 |---------------------------|------------------------|---------------------------------|-------|
-| a person (face group)     | PEOPLE                 | <person_id>                     | name, name_lc, face_count, photo_count, cover, samples, merged_into |
+| a person (face group)     | PEOPLE                 | <person_id>                     | name, name_lc, face_count, photo_count, cover, samples, merged_into, hidden |
 | faces of a person         | FACES#<person_id>      | <taken_at>#<key>#<face_id>      | key, face_id, bbox, confidence, view |
 | what a photo contributed  | PHOTOFACES#<key>       | FACES                           | faces [[person_id, face sk]…], version |
 
@@ -136,10 +136,12 @@ class Person:
     cover: dict | None = None  # {"key": photo key, "face_id", "bbox", "crop": thumbnails/people/<id>.jpg}
     samples: list[str] = field(default_factory=list)  # newest photo keys, up to SAMPLES
     aliases: list[str] = field(default_factory=list)  # person ids merged into this one
+    hidden: bool = False  # the user does not want them listed (strangers in the background)
 
     def to_json(self) -> dict:
         return {"id": self.id, "name": self.name, "faces": self.faces, "photos": self.photos,
-                "cover": (self.cover or {}).get("crop"), "samples": self.samples, "aliases": self.aliases}
+                "cover": (self.cover or {}).get("crop"), "samples": self.samples, "aliases": self.aliases,
+                "hidden": self.hidden}
 
 
 def _row_to_dict(item: dict) -> dict:
@@ -157,6 +159,7 @@ def _row_to_dict(item: dict) -> dict:
         "cover": json.loads(s("cover")) if s("cover") else None,
         "samples": json.loads(s("samples")) if s("samples") else [],  # time sks, newest first
         "merged_into": s("merged_into"),
+        "hidden": bool(item["hidden"]["BOOL"]) if "hidden" in item else False,
         # ids the user unmerged this group from: never merged with them automatically again
         "kept_apart": set(item["kept_apart"]["SS"]) if "kept_apart" in item else set(),
     }
@@ -249,16 +252,19 @@ class People:
             faces=sum(row["face_count"] for row in members),
             photos=sum(row["photo_count"] for row in members),
             cover=cover, samples=[sk.split("#", 1)[1] for sk in samples], aliases=group[1:],
+            hidden=bool(rows.get(canonical, {}).get("hidden")),  # the person's own row decides
         )
 
     # ------------------------------------------------------------------ public reads
-    def list_people(self, include_empty: bool = False) -> list[Person]:
+    def list_people(self, include_empty: bool = False, include_hidden: bool = True) -> list[Person]:
         """Canonical people, most photographed first (named before unnamed on ties)."""
         rows = self._rows()
         people = [self._person(rows, pid) for pid, row in rows.items() if not row["merged_into"]
                   or self._canonical(rows, pid) == pid]
         if not include_empty:
             people = [p for p in people if p.faces > 0]
+        if not include_hidden:
+            people = [p for p in people if not p.hidden]
         people.sort(key=lambda p: (-p.photos, p.name is None, (p.name or "").lower(), p.id))
         return people
 
@@ -323,6 +329,18 @@ class People:
         for pid in self._group(rows, canonical)[1:]:
             if rows[pid]["name"] and rows[pid]["name"].lower() == (rows[canonical]["name"] or "").lower():
                 self._update(pid, "REMOVE #n, name_lc", None, {"#n": "name"})
+        return self.get(canonical)
+
+    def hide(self, ref: str, hidden: bool = True) -> Person:
+        """Hide a person from the people list and from suggestions (a stranger in the background, a
+        face on a poster), or show them again. Their photos stay findable, by name too. The flag is on
+        the canonical row: merged into someone else, a hidden group takes that person's visibility."""
+        canonical = self._lookup(self._rows(), ref)
+        if hidden:  # HIDDEN is a DynamoDB reserved word
+            self._update(canonical, "SET #h = :h, updated_at = :t", {":h": {"BOOL": True}, ":t": {"S": _now()}},
+                         {"#h": "hidden"})
+        else:
+            self._update(canonical, "SET updated_at = :t REMOVE #h", {":t": {"S": _now()}}, {"#h": "hidden"})
         return self.get(canonical)
 
     def merge(self, ids: Iterable[str]) -> Person:
@@ -393,7 +411,7 @@ class People:
         """The recognizer's guesses of people who may be one (``Recognizer.similar_people``) folded onto
         the catalog's people, most alike first: each pair of canonical people once, not pairs the user
         merged, kept apart (any member of one from any member of the other), that the catalog does not
-        know (not persisted yet), left with no face, or seen in one photo. Each: {"a": person, "b":
+        know (not persisted yet), left with no face, hidden, or seen in one photo. Each: {"a": person, "b":
         person, "similarity"}."""
         rows = self._rows()
         best: dict[tuple[str, str], float] = {}
@@ -414,6 +432,8 @@ class People:
                 people.setdefault(pid, self._person(rows, pid))
             if people[a].faces <= 0 or people[b].faces <= 0:
                 continue  # a group left with no photo
+            if people[a].hidden or people[b].hidden:
+                continue  # the user does not want to hear about them
             if self._together(rows, people[a], people[b]):
                 continue  # seen in one photo: two people (the recognizer knows only its own groups)
             out.append({"a": people[a].to_json(), "b": people[b].to_json(), "similarity": round(similarity, 3)})

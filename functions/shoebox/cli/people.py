@@ -57,7 +57,8 @@ def list_people(
     ctx: typer.Context,
     as_json: JsonOpt = False,
     stack: StackOpt = None,
-    include_empty: Annotated[bool, typer.Option("--all", help="Also people with no photo left.")] = False,
+    include_all: Annotated[bool, typer.Option("--all", help="Also hidden people and people with no photo left.")] = False,
+    limit: Annotated[Optional[int], typer.Option(help="At most this many (the most photographed).")] = None,
     page: PageOpt = None,
 ) -> None:
     """List people with face and photo counts, cover crop and sample photos (most photographed first)."""
@@ -68,7 +69,8 @@ def list_people(
     with open_backend(stack) as backend:
         people = _people(backend)
         people.ensure_covers()  # a cover that could not be made at processing time is made now
-        found = [p.to_json() for p in people.list_people(include_empty=include_empty)]
+        found = [p.to_json() for p in people.list_people(include_empty=include_all, include_hidden=include_all)]
+        found = found[:limit] if limit else found
         if page:
             written = _write_page(backend, page, found, lambda files: people_html(found, files))
             err.print(f"page: {written}")
@@ -86,6 +88,8 @@ def list_people(
         name = p["name"] or "[dim]unnamed[/dim]"
         if p["aliases"]:
             name += f" [dim](+{len(p['aliases'])} merged)[/dim]"
+        if p["hidden"]:
+            name += " [dim](hidden)[/dim]"
         table.add_row(p["id"], name, str(p["faces"]), str(p["photos"]), p["cover"] or "",
                       "\n".join(p["samples"]))
     out.print(table)
@@ -151,6 +155,43 @@ def apart_cmd(
     """Two people who are not the same person: never merged automatically, no longer suggested."""
     _edit(stack, as_json, lambda people: people.apart(first, second),
           lambda p: f"{p['id']} ({p['name'] or 'unnamed'}) and {second} are kept apart")
+
+
+@people_app.command("hide")
+def hide_cmd(
+    people: Annotated[list[str], typer.Argument(help="Ids or names.")],
+    as_json: JsonOpt = False,
+    stack: StackOpt = None,
+) -> None:
+    """Hide people from the list and from suggestions (strangers, faces on posters). Their photos stay
+    findable; `people --all` still lists them."""
+    _hide(people, True, as_json, stack)
+
+
+@people_app.command("unhide")
+def unhide_cmd(
+    people: Annotated[list[str], typer.Argument(help="Ids or names.")],
+    as_json: JsonOpt = False,
+    stack: StackOpt = None,
+) -> None:
+    """List (and suggest) hidden people again."""
+    _hide(people, False, as_json, stack)
+
+
+def _hide(refs: list[str], hidden: bool, as_json: bool, stack: str | None) -> None:
+    from shoebox.catalog.people import PeopleError
+
+    with open_backend(stack) as backend:
+        rows = _people(backend)
+        try:
+            changed = [rows.hide(ref, hidden).to_json() for ref in refs]
+        except PeopleError as exc:
+            _fail(str(exc))
+    if as_json:
+        print(dumps(changed))
+        return
+    for p in changed:
+        out.print(f"{p['id']} ({p['name'] or 'unnamed'}, {p['photos']} photo(s)) is {'hidden' if hidden else 'listed'}")
 
 
 @people_app.command("suggest")
