@@ -31,8 +31,10 @@ def _img(files: Mapping[str, str], key: str | None, cls: str, alt: str) -> str:
     return f'<img class="{cls}" src="{_e(name)}" alt="{_e(alt)}" loading="lazy">'
 
 
-def _cmd(*words: str) -> str:
-    return f"<code>{_e(shlex.join(('shoebox', 'people', *words)))}</code>"
+def _cmd(command: str, *words: str) -> str:
+    if any(w.startswith("-") for w in words):  # a name like "-Bob" must not be read as an option
+        words = ("--", *words)
+    return f"<code>{_e(shlex.join(('shoebox', 'people', command, *words)))}</code>"
 
 
 def person_card(person: Mapping, files: Mapping[str, str], footer: str = "") -> str:

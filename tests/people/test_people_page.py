@@ -54,3 +54,9 @@ def test_suggestions_put_each_pair_side_by_side_with_both_answers():
     assert "shoebox people merge p-1 p-2" in first and "shoebox people apart p-1 p-2" in first
     assert "p3.jpg" in second and "shoebox people merge p-3 p-4" in second and "p-1" not in second
     assert "No suggestions" in suggestions_html([], {})
+
+
+def test_a_name_that_looks_like_an_option_is_passed_after_a_double_dash():
+    page = people_html([person("p-1", "-Bob")], {})
+    assert "<code>shoebox people name -- p-1 -Bob</code>" in page
+    assert "<code>shoebox people hide p-1</code>" in page  # nothing to guard there

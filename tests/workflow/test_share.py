@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from typer.testing import CliRunner
 
@@ -48,6 +50,46 @@ def test_share_from_the_local_runtime_writes_an_album_folder(home, tmp_path):
     shared = json.loads(result.stdout)
     assert shared["photos"][0]["key"] == key and "X-Amz-Expires=172800" in shared["photos"][0]["view"]
     page = (tmp_path / "album" / "index.html").read_text()
-    assert "grid-originals_2007_07_14_IMG_1.jpg.jpg" in page
-    assert (tmp_path / "album" / "view-originals_2007_07_14_IMG_1.jpg.jpg").read_bytes()[:2] == b"\xff\xd8"
+    (view,) = re.findall(r'<a href="([^"]+)"', page)
+    (grid,) = re.findall(r'<img loading="lazy" src="([^"]+)"', page)
+    assert view.startswith("view-") and grid.startswith("grid-")
+    for name in (view, grid):
+        assert (tmp_path / "album" / name).read_bytes()[:2] == b"\xff\xd8"
     assert runner.invoke(app, ["share", "originals/none.jpg"]).exit_code == 1
+
+
+def test_local_file_names_are_one_per_key_short_and_safe_in_a_link():
+    from shoebox.cli.common import local_name
+
+    flattened_alike = ["thumbnails/Trip_2007/a.jpg.sm.jpg", "thumbnails/Trip/2007_a.jpg.sm.jpg"]
+    assert len({local_name(k) for k in flattened_alike}) == 2
+    for key in ["thumbnails/Scan #3?.jpg", "thumbnails/" + "x" * 1000 + ".jpg", "thumbnails/%41.JPG"]:
+        name = local_name(key, "grid-")
+        assert name == local_name(key, "grid-") and len(name) < 40 and name.startswith("grid-")
+        assert re.fullmatch(r"[a-z0-9.-]+", name), name
+
+
+def test_objects_that_are_gone_or_not_readable_are_left_out_and_other_errors_raised(tmp_path):
+    """A deployed stack answers 403 AccessDenied for a missing key when the caller may not list the
+    bucket: both that and NoSuchKey mean "no image", not a crash; a throttled S3 is an error."""
+    import io
+
+    import boto3
+    from botocore.response import StreamingBody
+    from botocore.stub import Stubber
+
+    from shoebox.cli.common import save_objects
+
+    s3 = boto3.client("s3", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(s3) as stub:
+        stub.add_client_error("get_object", "AccessDenied", http_status_code=403,
+                              expected_params={"Bucket": "b", "Key": "k1"})
+        stub.add_client_error("get_object", "NoSuchKey", http_status_code=404,
+                              expected_params={"Bucket": "b", "Key": "k2"})
+        stub.add_response("get_object", {"Body": StreamingBody(io.BytesIO(b"jpeg"), 4)},
+                          expected_params={"Bucket": "b", "Key": "k3"})
+        assert save_objects(s3, "b", {"k1": "1.jpg", "k2": "2.jpg", "k3": "3.jpg"}, tmp_path) == {"k3": "3.jpg"}
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["3.jpg"]
+        stub.add_client_error("get_object", "SlowDown", http_status_code=503)
+        with pytest.raises(ClientError):
+            save_objects(s3, "b", {"k4": "4.jpg"}, tmp_path)

@@ -37,16 +37,31 @@ def _print_rows(rows: list[dict], as_json: bool, title: str) -> None:
     out.print(table)
 
 
+def local_name(key: str, prefix: str = "") -> str:
+    """A file name for an object copied into a local folder: one-to-one with the key (flattening "/"
+    is not: a/b_c and a_b/c), short whatever the key's length, and safe in a URL (no #, ?, %)."""
+    import hashlib
+
+    suffix = Path(key).suffix.lower()
+    suffix = suffix if suffix.isascii() and suffix[1:].isalnum() else ""
+    return f"{prefix}{hashlib.sha256(key.encode()).hexdigest()[:20]}{suffix}"
+
+
 def save_objects(s3, bucket: str, names: dict[str, str], folder: Path) -> dict[str, str]:
     """Copy objects out of the bucket into ``folder`` (``names``: key -> file name), for pages that must
-    work from a local folder. Returns the keys saved; a key that is gone is left out."""
+    work from a local folder. Returns the keys saved; a key that is gone, or that these credentials may
+    not read (S3 answers 403 for a missing key without s3:ListBucket), is left out."""
+    from botocore.exceptions import ClientError
+
     folder.mkdir(parents=True, exist_ok=True)
     saved: dict[str, str] = {}
     for key, name in names.items():
         try:
             body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        except s3.exceptions.NoSuchKey:
-            continue
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied"):
+                continue
+            raise
         (folder / name).write_bytes(body)
         saved[key] = name
     return saved

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from shoebox.catalog.keys import time_sk
 from shoebox.cli.backends import dumps, open_backend
-from shoebox.cli.common import JsonOpt, StackOpt, err, out, save_objects
+from shoebox.cli.common import JsonOpt, StackOpt, err, local_name, out, save_objects
 
 people_app = typer.Typer(help="People: face groups found in your photos. Name them, merge them.",
                          invoke_without_command=True)
@@ -45,7 +45,7 @@ def _write_page(backend, folder: Path, people: list[dict], render) -> Path:
             grid = ((record.thumbnails if record else {}) or {}).get("grid") or {}
             if grid.get("key"):
                 names[grid["key"]], shown[key] = grid["key"], grid["key"]
-    saved = save_objects(backend.s3, backend.bucket, {k: k.replace("/", "_") for k in names}, folder)
+    saved = save_objects(backend.s3, backend.bucket, {k: local_name(k) for k in names}, folder)
     files = {shown_key: saved[bucket_key] for shown_key, bucket_key in shown.items() if bucket_key in saved}
     page = folder / "index.html"
     page.write_text(render(files), encoding="utf-8")

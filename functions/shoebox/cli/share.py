@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from shoebox.cli.backends import LocalBackend, dumps, open_backend
-from shoebox.cli.common import JsonOpt, StackOpt, err, out, save_objects
+from shoebox.cli.common import JsonOpt, StackOpt, err, local_name, out, save_objects
 from shoebox.sharing import SharedPhoto, album_html, new_share_id, parse_expiry, presign
 
 
@@ -61,10 +61,15 @@ def share(
         if isinstance(backend, LocalBackend):
             # Presigned links of the offline runtime point nowhere: write the album as a folder instead.
             folder = (out_dir or Path(f"shoebox-share-{share_id}")).resolve()
-            save_objects(s3, bucket, {r.thumbnails[kind]["key"]: f"{kind}-{r.key.replace('/', '_')}.jpg"
-                                      for r in records for kind in ("view", "grid")}, folder)
-            local = [SharedPhoto(r.key, r.taken_at, f"view-{r.key.replace('/', '_')}.jpg",
-                                 f"grid-{r.key.replace('/', '_')}.jpg") for r in records]
+            saved = save_objects(s3, bucket, {r.thumbnails[kind]["key"]: local_name(r.thumbnails[kind]["key"], f"{kind}-")
+                                              for r in records for kind in ("view", "grid")}, folder)
+            local = []
+            for r in records:
+                view, grid = (saved.get(r.thumbnails[kind]["key"]) for kind in ("view", "grid"))
+                if view and grid:
+                    local.append(SharedPhoto(r.key, r.taken_at, view, grid))
+                else:
+                    err.print(f"[yellow]left out (its thumbnails are missing; `shoebox retry` remakes them): {r.key}[/yellow]")
             (folder / "index.html").write_text(album_html(title, local, "never (a local folder)"))
             result["album"] = str(folder / "index.html")
         elif len(photos) > 1:

@@ -233,9 +233,15 @@ class FaceIndex:
     def _append(self, events: list[dict]) -> None:
         payload = "".join(json.dumps(ev, separators=(",", ":")) + "\n" for ev in events).encode()
         with open(self.journal, "ab") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
+            start = f.tell()
+            try:
+                f.write(payload)
+                f.flush()
+                os.fsync(f.fileno())
+            except BaseException:
+                # a torn line (disk full) would glue onto the next append and break every reader
+                f.truncate(start)
+                raise
         for ev in events:
             self._apply(ev)
         self._offset += len(payload)
@@ -304,43 +310,45 @@ class FaceIndex:
         re-run step does not count a face twice). Faces of one photo never join each other: two
         people in one picture are two people."""
         with self._locked():
-            # centroids still include this photo's previous faces, so re-indexing a photo keeps its
-            # people's ids even when that photo was a person's only one
-            ids, cents = self._centroids()
-            old = sorted(self._by_photo.get(photo_id, ()))
-            events: list[dict] = []
-            if old:
-                events.append({"op": "remove", "face_ids": old})
-                for fid in old:
-                    self._drop(fid)
-            out: list[IndexedFace] = []
-            taken: set[str] = set()
-            # most confident faces pick first
-            for bbox, conf, emb in sorted(faces, key=lambda t: -t[1]):
-                keep = np.array([p not in taken for p in ids], dtype=bool)
-                person, _ = self._assign(emb, [p for p, k in zip(ids, keep) if k], cents[keep] if len(ids) else cents)
-                taken.add(person)
-                out.append(IndexedFace("f-" + uuid.uuid4().hex, photo_id, person, bbox, conf, emb))
-            # merging needs the new faces in place, so merges are decided before anything is written
-            # (in memory, undone if the write fails); then each face is filed under the id it is reported
-            # with (the survivor of any merge just made), remembering the merged group it joined so that
-            # an unmerge can decide it again
             try:
-                for face in out:
-                    self._put(face)
-                merges = self._merge_close(taken)
-                for face in out:
-                    self._refile(face, self.canonical(face.person_id))
-                    group = self.aliases(face.person_id)
-                    face.joined = [face.person_id, *group] if group else []
-                    events.append(self._add_event(face))
-                self._append(events + merges)
+                return self._add(photo_id, faces)
             except BaseException:
-                self._forget()  # memory ran ahead of the journal: read it again on the next call
+                self._forget()  # memory may have run ahead of the journal: read it again on the next call
                 raise
-            out = [self._faces[face.face_id] for face in out]
-            out.sort(key=lambda f: f.bbox["left"])
-            return out
+
+    def _add(self, photo_id: str, faces: list[tuple[dict, float, np.ndarray]]) -> list[IndexedFace]:
+        # centroids still include this photo's previous faces, so re-indexing a photo keeps its
+        # people's ids even when that photo was a person's only one
+        ids, cents = self._centroids()
+        old = sorted(self._by_photo.get(photo_id, ()))
+        events: list[dict] = []
+        if old:
+            events.append({"op": "remove", "face_ids": old})
+            for fid in old:
+                self._drop(fid)
+        out: list[IndexedFace] = []
+        taken: set[str] = set()
+        # most confident faces pick first
+        for bbox, conf, emb in sorted(faces, key=lambda t: -t[1]):
+            keep = np.array([p not in taken for p in ids], dtype=bool)
+            person, _ = self._assign(emb, [p for p, k in zip(ids, keep) if k], cents[keep] if len(ids) else cents)
+            taken.add(person)
+            out.append(IndexedFace("f-" + uuid.uuid4().hex, photo_id, person, bbox, conf, emb))
+        # merging needs the new faces in place, so merges are decided before anything is written; then
+        # each face is filed under the id it is reported with (the survivor of any merge just made),
+        # remembering the merged group it joined so that an unmerge can decide it again
+        for face in out:
+            self._put(face)
+        merges = self._merge_close(taken)
+        for face in out:
+            self._refile(face, self.canonical(face.person_id))
+            group = self.aliases(face.person_id)
+            face.joined = [face.person_id, *group] if group else []
+            events.append(self._add_event(face))
+        self._append(events + merges)
+        out = [self._faces[face.face_id] for face in out]
+        out.sort(key=lambda f: f.bbox["left"])
+        return out
 
     def _merge_close(self, touched: set[str]) -> list[dict]:
         """Merge events for people whose centroids are ``merge_threshold`` alike and who never share a
