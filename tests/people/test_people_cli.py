@@ -28,6 +28,12 @@ def cli(*args: str) -> str:
     return result.stdout
 
 
+def app_():
+    from shoebox.cli.main import app
+
+    return app
+
+
 def cli_json(*args: str):
     return json.loads(cli(*args, "--json"))
 
@@ -106,6 +112,8 @@ def test_name_then_show_and_search_and_reindex(home):
     assert [(p["id"], p["hidden"]) for p in cli_json("people", "--all")] == [(pid, True)]
     assert sorted(keys_of(cli_json("search", "Eileen Collins"))) == sorted([a1, a2])
     cli("people", "unhide", pid)
+    failed = CliRunner().invoke(app_(), ["people", "hide", pid, "nobody"])  # one unknown: nothing changes
+    assert failed.exit_code == 1 and "nobody" in failed.output and [p["id"] for p in cli_json("people")] == [pid]
     assert [p["id"] for p in cli_json("people", "--limit", "1")] == [pid]
 
     from shoebox.cli.main import app

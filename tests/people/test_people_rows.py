@@ -502,3 +502,16 @@ def test_hidden_people_leave_the_list_and_suggestions_but_stay_findable(photos):
     assert {p.id for p in people.list_people(include_hidden=False)} == {"p-a", "p-b", "p-c"}
     with pytest.raises(PersonNotFound):
         people.hide("nobody")
+
+
+def test_a_recognizer_merge_never_hides_a_listed_person(photos):
+    """The user hid a one-photo group; the recognizer then finds a listed group to be the same person:
+    the merged person is listed (a guess must not make photos of someone the user sees disappear)."""
+    photos.persist("originals/2020/01/01/IMG_1.jpg", [("p-a", BOX)])
+    for i in (2, 3, 4):
+        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [("p-b", BOX)])
+    people = photos.people
+    people.hide("p-a")
+    people.name_person("p-a", "Uncle Bob")  # the named group becomes the canonical one
+    assert people.absorb("p-a", ["p-b"]) == ["p-b"]
+    assert [(p.id, p.aliases, p.hidden) for p in people.list_people(include_hidden=False)] == [("p-a", ["p-b"], False)]

@@ -262,7 +262,7 @@ def test_running_totals_match_the_faces_through_every_kind_of_change(tmp_path, m
         assert_totals_current(other)
 
 
-@pytest.mark.parametrize("where", ["grouping", "merging", "writing"])
+@pytest.mark.parametrize("where", ["grouping", "merging", "writing", "disk full mid-line"])
 def test_a_failed_add_leaves_memory_and_journal_as_they_were(tmp_path, monkeypatch, where):
     """An add that fails (a bad embedding while grouping, an error while deciding merges, a full disk
     while writing) changes nothing: the photo's earlier face, removed in memory to make room for the new
@@ -277,6 +277,18 @@ def test_a_failed_add_leaves_memory_and_journal_as_they_were(tmp_path, monkeypat
         new = np.ones(512, np.float32)  # not a 128-d embedding
     elif where == "merging":
         monkeypatch.setattr(index, "_merge_close", lambda touched: 1 / 0)
+    elif where == "disk full mid-line":
+        real_write = module.os.write
+        room = [10]  # the disk takes 10 more bytes
+
+        def filling(fd, data):
+            if not room[0]:
+                raise OSError(28, "No space left on device")
+            n = real_write(fd, bytes(data[:room[0]]))
+            room[0] -= n
+            return n
+
+        monkeypatch.setattr(module.os, "write", filling)
     else:
         real_fsync = module.os.fsync
 

@@ -93,3 +93,24 @@ def test_objects_that_are_gone_or_not_readable_are_left_out_and_other_errors_rai
         stub.add_client_error("get_object", "SlowDown", http_status_code=503)
         with pytest.raises(ClientError):
             save_objects(s3, "b", {"k4": "4.jpg"}, tmp_path)
+
+
+def test_a_photo_whose_thumbnails_are_gone_is_left_out_of_a_local_album(home, tmp_path):
+    from shoebox.local import LocalRuntime
+
+    runner = CliRunner()
+    keys = []
+    for day in (14, 15):
+        photo = tmp_path / f"IMG_{day}.jpg"
+        photo.write_bytes(jpeg_bytes(when=datetime(2007, 7, day, 10, 0)))
+        keys.append(json.loads(runner.invoke(app, ["ingest", str(photo), "--json"]).stdout)["key"])
+    with LocalRuntime(home) as rt:
+        grid = rt.s3.list_objects_v2(Bucket=rt.bucket, Prefix=keys[0].replace("originals/", "thumbnails/"))
+        for obj in grid["Contents"]:
+            rt.s3.delete_object(Bucket=rt.bucket, Key=obj["Key"])
+    result = runner.invoke(app, ["share", *keys, "--out", str(tmp_path / "album"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert [p["key"] for p in json.loads(result.stdout)["photos"]] == [keys[1]]
+    assert "1 photo(s)" in (tmp_path / "album" / "index.html").read_text()
+    alone = runner.invoke(app, ["share", keys[0], "--out", str(tmp_path / "none")])
+    assert alone.exit_code == 1 and "nothing to share" in alone.output

@@ -454,7 +454,8 @@ class People:
         """The recognizer found ``aliases`` to be the same person as ``person_id``: merge them as
         ``merge`` would, unless the user decided otherwise (a group the user unmerged from one of them,
         or two groups named differently, stay apart). A named alias of an unnamed person keeps the name by becoming
-        the canonical one. Returns the ids merged away now."""
+        the canonical one; merged into a hidden person, a listed one makes them listed. Returns the ids
+        merged away now."""
         done: list[str] = []
         # every later photo of the person repeats its aliases: GetItems decide the usual "already done"
         # case, without reading the whole PEOPLE partition
@@ -480,6 +481,8 @@ class People:
                 continue
             target, other = (b, a) if b["name"] and not a["name"] else (a, b)
             self.merge([target["id"], other["id"]])
+            if target["hidden"] and not other["hidden"]:
+                self.hide(target["id"], hidden=False)  # a guess by the recognizer never hides a listed person
             done.append(other["id"])
             chain_a = None
         return done

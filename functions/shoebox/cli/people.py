@@ -58,7 +58,7 @@ def list_people(
     as_json: JsonOpt = False,
     stack: StackOpt = None,
     include_all: Annotated[bool, typer.Option("--all", help="Also hidden people and people with no photo left.")] = False,
-    limit: Annotated[Optional[int], typer.Option(help="At most this many (the most photographed).")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many (the most photographed).")] = None,
     page: PageOpt = None,
 ) -> None:
     """List people with face and photo counts, cover crop and sample photos (most photographed first)."""
@@ -184,7 +184,8 @@ def _hide(refs: list[str], hidden: bool, as_json: bool, stack: str | None) -> No
     with open_backend(stack) as backend:
         rows = _people(backend)
         try:
-            changed = [rows.hide(ref, hidden).to_json() for ref in refs]
+            ids = [rows.get(ref).id for ref in refs]  # every one known before any is changed
+            changed = [rows.hide(pid, hidden).to_json() for pid in dict.fromkeys(ids)]
         except PeopleError as exc:
             _fail(str(exc))
     if as_json:
@@ -210,7 +211,8 @@ def suggest_cmd(
         people = _people(backend)
         if page:
             people.ensure_covers()  # as the list does: the page shows faces
-        ids = [pid for p in people.list_people() for pid in (p.id, *p.aliases)]
+        # hidden people are never suggested: not asked about (on Rekognition each id is a paid call)
+        ids = [pid for p in people.list_people(include_hidden=False) for pid in (p.id, *p.aliases)]
         try:
             found = people.suggestions(backend.similar_people(ids), limit=limit) if ids else []
         except (RecognitionError, RecognitionThrottled) as exc:

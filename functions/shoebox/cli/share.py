@@ -70,6 +70,12 @@ def share(
                     local.append(SharedPhoto(r.key, r.taken_at, view, grid))
                 else:
                     err.print(f"[yellow]left out (its thumbnails are missing; `shoebox retry` remakes them): {r.key}[/yellow]")
+            if not local:
+                err.print("[red]nothing to share: no photo's thumbnails could be read[/red]")
+                raise typer.Exit(1)
+            included = {p.key for p in local}
+            photos = [p for p in photos if p.key in included]
+            result["photos"] = [row for row in result["photos"] if row["key"] in included]
             (folder / "index.html").write_text(album_html(title, local, "never (a local folder)"))
             result["album"] = str(folder / "index.html")
         elif len(photos) > 1:

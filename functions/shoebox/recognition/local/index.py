@@ -232,16 +232,20 @@ class FaceIndex:
 
     def _append(self, events: list[dict]) -> None:
         payload = "".join(json.dumps(ev, separators=(",", ":")) + "\n" for ev in events).encode()
-        with open(self.journal, "ab") as f:
-            start = f.tell()
+        fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            start = os.lseek(fd, 0, os.SEEK_END)
             try:
-                f.write(payload)
-                f.flush()
-                os.fsync(f.fileno())
+                view = memoryview(payload)
+                while view:  # unbuffered: nothing is left pending for the cut below to flush
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
             except BaseException:
                 # a torn line (disk full) would glue onto the next append and break every reader
-                f.truncate(start)
+                os.ftruncate(fd, start)
                 raise
+        finally:
+            os.close(fd)
         for ev in events:
             self._apply(ev)
         self._offset += len(payload)
