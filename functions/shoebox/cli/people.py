@@ -34,7 +34,8 @@ PageOpt = Annotated[Optional[Path], typer.Option(
 
 def _write_page(backend, folder: Path, people: list[dict], render) -> Path:
     """Copy the people's cover crops and their sample photos' small thumbnails into ``folder`` and write
-    ``render(people-or-pairs, files)`` there as index.html (a local folder: nothing is published)."""
+    ``render(files)`` there as index.html, ``files`` mapping each key the page names (crop key, photo
+    key) to its file there (a local folder: nothing is published)."""
     names: dict[str, str] = {}  # bucket key -> file name
     shown: dict[str, str] = {}  # key the page names (crop key, photo key) -> bucket key
     for person in people:
