@@ -65,3 +65,10 @@ def presign_client(region: str | None = None) -> Any:
                 "s3", region_name=region, config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
             _clients[cache_key] = found
         return found
+
+
+def object_missing(err: Exception) -> bool:
+    """Whether an S3 GET/HEAD error means the object is not there. Without s3:ListBucket on the bucket,
+    S3 answers a missing key with 403, not 404, so both count."""
+    code = getattr(err, "response", {}).get("Error", {}).get("Code")
+    return code in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied")

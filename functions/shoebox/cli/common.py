@@ -53,13 +53,15 @@ def save_objects(s3, bucket: str, names: dict[str, str], folder: Path) -> dict[s
     not read (S3 answers 403 for a missing key without s3:ListBucket), is left out."""
     from botocore.exceptions import ClientError
 
+    from shoebox.aws import object_missing
+
     folder.mkdir(parents=True, exist_ok=True)
     saved: dict[str, str] = {}
     for key, name in names.items():
         try:
             body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied"):
+            if object_missing(exc):
                 continue
             raise
         (folder / name).write_bytes(body)

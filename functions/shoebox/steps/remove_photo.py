@@ -21,7 +21,7 @@ def still_there(bucket: str, key: str) -> bool:
         aws.client("s3").head_object(Bucket=bucket, Key=key)
         return True
     except ClientError as err:
-        if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied"):
+        if aws.object_missing(err):
             return False
         raise
 
