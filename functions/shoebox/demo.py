@@ -54,6 +54,7 @@ def run_demo(home: Path | None = None, as_json: bool = False, console: Console |
 
         searcher = Searcher(backend.catalog)
         searches = {q: searcher.search(q).rows for q in SEARCHES}
+        refs = searcher.vocabulary.people_refs
         failed = backend.catalog.list_failed()
 
     if as_json:
@@ -65,7 +66,7 @@ def run_demo(home: Path | None = None, as_json: bool = False, console: Console |
     if named:
         console.print(f"face grouping found person {named} in {ASTRONAUT}; named it: shoebox people name {named} Eileen")
     for query, rows in searches.items():
-        _print_rows(rows, False, f'search "{query}"')
+        _print_rows(rows, False, f'search "{query}"', refs)
     console.print(f"{len(failed)} failed photo(s) are recorded with their reasons (shoebox executions --failed).")
     console.print(f"State kept in {home / 'state'}: try  SHOEBOX_HOME={home / 'state'} shoebox search 'coffee in Rome'")
     return 0

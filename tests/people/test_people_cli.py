@@ -168,7 +168,15 @@ def test_real_people_named_merged_and_reindexed(home, real_faces):
     mine = [p for p in cli_json("people") if a in (p["id"], *p["aliases"]) or b in (p["id"], *p["aliases"])]
     assert [(p["id"], p["name"], p["aliases"], p["photos"]) for p in mine] == [(a, "Natalie Wood", [b], 4)]
     assert keys_of(cli_json("people", "show", b)) == everything
-    assert sorted(keys_of(cli_json("search", "Natalie Wood"))) == sorted(everything)
+    found = cli_json("search", "Natalie Wood")
+    assert sorted(keys_of(found)) == sorted(everything)
+    # every list shows the merged group's photos as hers: her id and her name, not the id they were filed under
+    for rows in (found, cli_json("people", "show", b), cli_json("rediscover", "--limit", "50"),
+                 cli_json("on-this-day", "--date", "2030-01-01")):
+        mine = [r for r in rows if r["key"] in everything]
+        assert mine and all((r["people"], r["names"]) == ([a], ["Natalie Wood"]) for r in mine), rows
+    table = cli("search", "Natalie Wood")
+    assert table.count("Natalie Wood") >= 1 + len(everything) and b not in table
 
     back = cli_json("people", "unmerge", b)
     assert (back["id"], back["name"], back["photos"]) == (b, "Nat", 2)

@@ -7,8 +7,8 @@ import io
 import pytest
 from PIL import Image
 
-from shoebox.catalog.people import (CROP_SIZE, NameTaken, People, PeopleError, PersonNotFound, crop_key, make_crop,
-                                    names, refile, resolve)
+from shoebox.catalog.people import (CROP_SIZE, NameTaken, People, PeopleError, PersonNotFound, PersonRef,
+                                    canonical_people, crop_key, make_crop, names, refile, resolve)
 
 from people_helpers import BOX, BOX2, view_with_box
 
@@ -167,6 +167,22 @@ def test_merge_folds_photos_faces_and_counts_into_the_first(photos):
     back = photos.people.unmerge("p-c")
     assert (back.id, back.name, back.photos) == ("p-c", "Natalie", 2)  # its two photos, its own name
     assert photos.people.resolve("Nat") == ["p-d", "p-a", "p-b"]
+
+
+def test_a_photos_people_read_as_who_they_are_now(photos):
+    """Photo rows keep the id a face was filed under; lists show the person it is now, named, once."""
+    photos.persist(K1, [("p-a", BOX), ("p-b", BOX2)])
+    photos.persist(K2, [("p-c", BOX)])
+    photos.people.name_person("p-b", "Nat")
+    photos.people.merge(["p-b", "p-a"])
+    refs = photos.people.refs()
+    assert refs == {"p-a": PersonRef("p-b", "Nat"), "p-b": PersonRef("p-b", "Nat"), "p-c": PersonRef("p-c")}
+    # both groups of one person on a photo: once, under the canonical id; an id with no row stands for itself
+    assert canonical_people(["p-a", "p-b", "p-x", "p-c"], refs) == [
+        PersonRef("p-b", "Nat"), PersonRef("p-x"), PersonRef("p-c")]
+    assert [p.label for p in canonical_people(["p-c", "p-a"], refs)] == ["p-c", "Nat"]
+    photos.people.unmerge("p-a")
+    assert photos.people.refs()["p-a"] == PersonRef("p-a")
 
 
 def test_recognizer_merges_are_folded_in_like_a_user_merge(photos):

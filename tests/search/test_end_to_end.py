@@ -93,7 +93,7 @@ def test_ingest_then_search(home, scans):
 
     rows = cli_json("search", "cat in Paris", "--json", "--explain", "--today", TODAY.isoformat())
     assert [r["key"] for r in rows] == [CAT]
-    assert set(rows[0]) == {"key", "taken_at", "labels", "people", "place", "thumbnail"}
+    assert set(rows[0]) == {"key", "taken_at", "labels", "people", "names", "place", "thumbnail"}
     assert [r["key"] for r in cli_json("search", "photos from Rome", "--json", "--limit", "1", "--offset", "1")] == [ROME_JUNE]
     assert [r["key"] for r in cli_json("on-this-day", "--date", "2020-06-21", "--json")] == [ROME_JUNE, CAT]
     never = [r["key"] for r in cli_json("rediscover", "--json", "--limit", "6")]

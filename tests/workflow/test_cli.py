@@ -41,7 +41,7 @@ def test_ingest_20_photos_then_search_in_a_second_process(home, tmp_path):
     assert found.returncode == 0, found.stderr
     rows = json.loads(found.stdout)
     assert len(rows) == 12
-    assert set(rows[0]) == {"key", "taken_at", "labels", "people", "place", "thumbnail"}
+    assert set(rows[0]) == {"key", "taken_at", "labels", "people", "names", "place", "thumbnail"}
     assert [r["taken_at"] for r in rows] == sorted((r["taken_at"] for r in rows), reverse=True)
 
     again = _shoebox("ingest", str(folder), "--json", env=env)

@@ -144,6 +144,28 @@ class Person:
                 "hidden": self.hidden}
 
 
+@dataclass(frozen=True)
+class PersonRef:
+    """Who a person id on a photo is now: its canonical person (merges followed) and that person's name."""
+
+    id: str
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+def canonical_people(ids: Iterable[str], refs: dict[str, PersonRef]) -> list[PersonRef]:
+    """A photo's person ids as the people they are now, each once, in the photo's order (an id the catalog
+    has no row for stands for itself)."""
+    found: dict[str, PersonRef] = {}
+    for pid in ids:
+        ref = refs.get(pid) or PersonRef(pid)
+        found.setdefault(ref.id, ref)
+    return list(found.values())
+
+
 def _row_to_dict(item: dict) -> dict:
     def s(name: str) -> str | None:
         return item[name]["S"] if name in item else None
@@ -272,6 +294,12 @@ class People:
         """One person by id (an alias id gives its canonical person) or by name."""
         rows = self._rows()
         return self._person(rows, self._lookup(rows, ref))
+
+    def refs(self) -> dict[str, PersonRef]:
+        """Every person id, canonical or merged away, → the person it is now, with the name: one Query.
+        Photo rows keep the id their face was filed under; this is how lists show them."""
+        return {pid: PersonRef(person.id, person.name)
+                for person in self.list_people(include_empty=True) for pid in (person.id, *person.aliases)}
 
     def names(self) -> dict[str, str]:
         """{lowercased name: canonical person id}, names of merged-away groups included (search vocabulary)."""
@@ -809,6 +837,11 @@ def persist_photo(catalog: Catalog, record: PhotoRecord, bucket: str | None = No
                 or catalog.get_photo(record.key) or record
     People(catalog, bucket=bucket, keep_apart=keep_apart).record_photo(record)
     return record
+
+
+def refs(catalog: Catalog) -> dict[str, PersonRef]:
+    """Every person id → the person it is now (``People.refs``)."""
+    return People(catalog).refs()
 
 
 def names(catalog: Catalog) -> dict[str, str]:

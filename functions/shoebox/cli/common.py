@@ -18,22 +18,33 @@ StackOpt = Annotated[Optional[str], typer.Option("--stack", help="Deployed stack
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-def _search_row(row: dict) -> dict:
+def _search_row(row: dict, refs: dict | None = None) -> dict:
+    """A photo as lists print it. ``refs`` (``People.refs``): its people as they are now, canonical ids
+    (a merged-away group's id reads as the person it joined) with their names; without it, the ids as
+    filed."""
+    from shoebox.catalog.people import canonical_people
+
+    people = canonical_people(row.get("people", []), refs or {})
     return {"key": row["key"], "taken_at": row.get("taken_at"), "labels": row.get("labels", []),
-            "people": row.get("people", []), "place": row.get("place"), "thumbnail": row.get("thumbnail")}
+            "people": [p.id for p in people], "names": [p.name for p in people if p.name],
+            "place": row.get("place"), "thumbnail": row.get("thumbnail")}
 
 
-def _print_rows(rows: list[dict], as_json: bool, title: str) -> None:
+def _print_rows(rows: list[dict], as_json: bool, title: str, refs: dict | None = None) -> None:
+    from shoebox.catalog.people import canonical_people
+
     if as_json:
-        print(dumps([_search_row(r) for r in rows]))
+        print(dumps([_search_row(r, refs) for r in rows]))
         return
     table = Table(title=f"{title} — {len(rows)} photo(s)")
     for column in ("key", "taken", "labels", "people", "place"):
         table.add_column(column)
     for row in rows:
         place = row.get("place") or {}
+        people = canonical_people(row.get("people", []), refs or {})
         table.add_row(row["key"], (row.get("taken_at") or "")[:10], ", ".join(row.get("labels", [])[:5]),
-                      ", ".join(row.get("people", [])), ", ".join(v for v in (place.get("city"), place.get("country")) if v))
+                      ", ".join(p.label for p in people),
+                      ", ".join(v for v in (place.get("city"), place.get("country")) if v))
     out.print(table)
 
 

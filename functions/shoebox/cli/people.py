@@ -8,9 +8,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from shoebox.catalog.keys import time_sk
 from shoebox.cli.backends import dumps, open_backend
-from shoebox.cli.common import JsonOpt, StackOpt, err, local_name, out, save_objects
+from shoebox.cli.common import JsonOpt, StackOpt, _print_rows, err, local_name, out, save_objects
 
 people_app = typer.Typer(help="People: face groups found in your photos. Name them, merge them.",
                          invoke_without_command=True)
@@ -240,12 +239,6 @@ def suggest_cmd(
     out.print("same person: [bold]shoebox people merge A B[/bold]; not: [bold]shoebox people apart A B[/bold]")
 
 
-def _photo_row(row: dict, canonical: dict[str, str]) -> dict:
-    people = list(dict.fromkeys(canonical.get(pid, pid) for pid in row.get("people", [])))
-    return {"key": row["key"], "taken_at": row.get("taken_at"), "labels": row.get("labels", []),
-            "people": people, "place": row.get("place"), "thumbnail": row.get("thumbnail")}
-
-
 @people_app.command("show")
 def show_cmd(
     person: Annotated[str, typer.Argument(help="Person id or name.")],
@@ -263,21 +256,8 @@ def show_cmd(
             rows = people.photos_of(who.id, limit=limit)
         except PeopleError as exc:
             _fail(str(exc))
-        everyone = {p.id: p for p in people.list_people(include_empty=True)}
-    canonical = {alias: p.id for p in everyone.values() for alias in [p.id, *p.aliases]}
-    photos = [_photo_row(row, canonical) for row in rows]
-    if as_json:
-        print(dumps(photos))
-        return
-    label = {pid: (everyone[pid].name or pid) for pid in everyone}
-    table = Table(title=f"{who.name or who.id} — {len(photos)} photo(s)")
-    for column in ("key", "taken", "people", "labels", "place"):
-        table.add_column(column, overflow="fold")
-    for row in sorted(photos, key=lambda r: time_sk(r["taken_at"], r["key"]), reverse=True):
-        place = row.get("place") or {}
-        table.add_row(row["key"], (row["taken_at"] or "")[:10], ", ".join(label.get(p, p) for p in row["people"]),
-                      ", ".join(row["labels"][:5]), ", ".join(v for v in (place.get("city"), place.get("country")) if v))
-    out.print(table)
+        refs = people.refs()
+    _print_rows(rows, as_json, who.name or who.id, refs)
 
 
 def register(app: typer.Typer) -> None:

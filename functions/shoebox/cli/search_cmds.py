@@ -40,6 +40,12 @@ def _explain(result, as_json: bool) -> None:
               f" (+{report['vocabulary_items_read']} vocabulary)")
 
 
+def people_refs(catalog) -> dict:
+    from shoebox.catalog.people import refs
+
+    return refs(catalog)
+
+
 def find(catalog, query: str, limit: int = 500) -> list[dict]:
     """Search rows for a query (used by `share --query`)."""
     from shoebox.search.execute import Searcher
@@ -61,10 +67,11 @@ def search(
 
     day = _parse_date(today, "--today")
     with open_backend(stack) as backend:
-        result = Searcher(backend.catalog).search(query, today=day, limit=limit, offset=offset)
+        searcher = Searcher(backend.catalog)
+        result = searcher.search(query, today=day, limit=limit, offset=offset)
     if result.unknown:
         err.print(f"[yellow]not understood: {', '.join(result.unknown)}[/yellow]")
-    _print_rows(result.rows, as_json, f'"{query}"')
+    _print_rows(result.rows, as_json, f'"{query}"', searcher.vocabulary.people_refs)
     if explain:
         _explain(result, as_json)
 
@@ -81,7 +88,8 @@ def on_this_day(
     when = _parse_date(day, "--date")
     with open_backend(stack) as backend:
         result = run(backend.catalog, when, limit=limit)
-    _print_rows(result.rows, as_json, f"on this day ({when:%d %B})")
+        refs = people_refs(backend.catalog)
+    _print_rows(result.rows, as_json, f"on this day ({when:%d %B})", refs)
 
 
 def rediscover(
@@ -94,7 +102,8 @@ def rediscover(
 
     with open_backend(stack) as backend:
         result = run(backend.catalog, limit=limit)
-    _print_rows(result.rows, as_json, "rediscover")
+        refs = people_refs(backend.catalog)
+    _print_rows(result.rows, as_json, "rediscover", refs)
 
 
 def register(app: typer.Typer) -> None:

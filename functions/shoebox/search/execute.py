@@ -164,6 +164,7 @@ class CatalogVocabulary:
     people_groups: dict[str, list[str]]  # person id (canonical or alias) → every id of that person
     vocab: Vocabulary
     items_read: int
+    people_refs: dict = field(default_factory=dict)  # person id → PersonRef (who it is now, named)
 
     @property
     def total(self) -> int:
@@ -179,25 +180,28 @@ class CatalogVocabulary:
         return sorted(found, key=lambda pk: (pk[5:].isdigit(), pk), reverse=True)
 
 
-def _people(catalog: Catalog, person_ids: list[str]) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """(name → id, id → the person's ids) from the people module when present; ids alone otherwise."""
+def _people(catalog: Catalog, person_ids: list[str]) -> tuple[dict[str, str], dict[str, list[str]], dict]:
+    """(name → id, id → the person's ids, id → ``PersonRef``) from the people module when present; ids
+    alone otherwise."""
     names: dict[str, str] = {pid: pid for pid in person_ids}
     groups: dict[str, list[str]] = {pid: [pid] for pid in person_ids}
     try:
-        from shoebox.catalog.people import People
+        from shoebox.catalog.people import People, PersonRef
     except ImportError:  # pragma: no cover - people module not installed
-        return names, groups
+        return names, groups, {}
     people = People(catalog)
+    refs: dict[str, PersonRef] = {}
     for person in people.list_people(include_empty=True):
         ids = [person.id, *person.aliases]
         for pid in ids:
             groups[pid] = ids
             names[pid] = person.id
+            refs[pid] = PersonRef(person.id, person.name)
         if person.name:
             names[person.name] = person.id
     for name, pid in people.names().items():
         names.setdefault(name, pid)
-    return names, groups
+    return names, groups, refs
 
 
 def load_vocabulary(catalog: Catalog) -> CatalogVocabulary:
@@ -207,8 +211,8 @@ def load_vocabulary(catalog: Catalog) -> CatalogVocabulary:
     cameras = [v.get("name") or pk.split("#", 1)[1] for pk, v in counts.items()
                if pk.startswith("CAMERA#")]
     person_ids = [pk.split("#", 1)[1] for pk in counts if pk.startswith("PERSON#") and keys.PAIR not in pk]
-    names, groups = _people(catalog, person_ids)
-    return CatalogVocabulary(counts, groups, Vocabulary(people=names, labels=labels, cameras=cameras), read)
+    names, groups, refs = _people(catalog, person_ids)
+    return CatalogVocabulary(counts, groups, Vocabulary(people=names, labels=labels, cameras=cameras), read, refs)
 
 
 # ------------------------------------------------------------------------------------------ planning
