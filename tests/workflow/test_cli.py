@@ -28,8 +28,10 @@ def test_ingest_20_photos_then_search_in_a_second_process(home, tmp_path):
         target.write_bytes(jpeg_bytes(color=(i * 10, 100, 200 - i * 5), when=datetime(year, 1 + i % 12, 1 + i, 10, 0)))
     env = {**os.environ, "SHOEBOX_HOME": str(home), "SHOEBOX_RECOGNIZER_LOCAL": "none"}
 
+    env.pop("SHOEBOX_LOG_LEVEL", None)
     ingest = _shoebox("ingest", str(folder), "--json", env=env)
     assert ingest.returncode == 0, ingest.stderr
+    assert '"level"' not in ingest.stderr  # the steps' INFO log lines stay out of the terminal by default
     lines = [json.loads(line) for line in ingest.stdout.splitlines()]
     assert len(lines) == 20 and {r["status"] for r in lines} == {"processed"}
     assert set(lines[0]) == {"source", "key", "status", "format", "thumbnails", "labels", "people", "taken_at",

@@ -103,6 +103,11 @@ class LocalRuntime:
         if self.retry_sleep_scale is not None:
             env["SHOEBOX_RETRY_SLEEP_SCALE"] = str(self.retry_sleep_scale)
         self._set_env(env)
+        # The step logger reads POWERTOOLS_LOG_LEVEL once, when first imported: the CLI may have imported
+        # it before this, and then every photo's INFO lines would reach the terminal.
+        steps_common = sys.modules.get("shoebox.steps.common")
+        if steps_common is not None:
+            steps_common.logger.setLevel(self.log_level)
 
         # moto logs every failed execution as an error with its internals; our own records say it better.
         logging.getLogger("moto").setLevel(logging.CRITICAL)
