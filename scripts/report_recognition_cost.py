@@ -2,9 +2,10 @@
 """Recognition calls and Rekognition cost per 1,000 photos, from what a run actually did.
 
 Input: JSON-lines files, JSON files, or directories of them (``*.json``, ``*.jsonl``, ``*.ndjson``),
-holding ``shoebox ingest --json`` output or catalog records. Any JSON object with a ``recognition_calls``
-field (``PhotoRecord.recognition_calls``: ``{api: count}``) counts as one photo, wherever it is nested;
-records with the same ``key`` are counted once (the last one read wins).
+holding ``shoebox ingest --json`` output, ``shoebox show --json`` or catalog records. Any JSON object whose
+``recognition_calls`` is an object (``PhotoRecord.recognition_calls``: ``{api: count}``) counts as one photo,
+wherever it is nested; records with the same ``key`` are counted once (the last one read wins). Ingest
+lines of photos the run skipped (already in the archive) carry ``null`` there and are not counted.
 
 Output (stdout, JSON): photos, calls per API in total and per 1,000 photos, and USD per 1,000 photos:
 API calls (one-off) and face / user-vector storage (per month, recurring).

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import datetime
 
+import pytest
 from photo_factory import jpeg_bytes
 from typer.testing import CliRunner
 
@@ -34,8 +35,9 @@ def test_ingest_20_photos_then_search_in_a_second_process(home, tmp_path):
     assert '"level"' not in ingest.stderr  # the steps' INFO log lines stay out of the terminal by default
     lines = [json.loads(line) for line in ingest.stdout.splitlines()]
     assert len(lines) == 20 and {r["status"] for r in lines} == {"processed"}
-    assert set(lines[0]) == {"source", "key", "status", "format", "thumbnails", "labels", "people", "taken_at",
-                             "error", "execution"}
+    assert set(lines[0]) == {"source", "key", "status", "format", "thumbnails", "labels", "people", "faces",
+                             "taken_at", "error", "execution", "recognition_calls"}
+    assert all(r["recognition_calls"] == {} and r["faces"] == [] for r in lines)  # recognizer "none": no calls
     assert all(r["key"].startswith(("originals/2007/", "originals/2008/")) for r in lines)
     assert all(r["thumbnails"]["view"].startswith("thumbnails/") for r in lines)
 
@@ -47,7 +49,44 @@ def test_ingest_20_photos_then_search_in_a_second_process(home, tmp_path):
     assert [r["taken_at"] for r in rows] == sorted((r["taken_at"] for r in rows), reverse=True)
 
     again = _shoebox("ingest", str(folder), "--json", env=env)
-    assert {json.loads(line)["status"] for line in again.stdout.splitlines()} == {"skipped"}
+    assert {(r["status"], r["recognition_calls"]) for r in map(json.loads, again.stdout.splitlines())} == {
+        ("skipped", None)}  # not processed by this run: no calls to count
+
+
+def test_cost_report_reads_an_ingest_run(home, tmp_path, monkeypatch):
+    """`shoebox ingest --json` output is what scripts/report_recognition_cost.py reads: each photo processed
+    by the run with the calls it made, the faces it indexed; photos the run skipped are not counted."""
+    import importlib.resources
+    import importlib.util
+    from pathlib import Path
+
+    pytest.importorskip("cv2")
+    samples = importlib.resources.files("shoebox") / "data" / "samples"
+    for name in ("astronaut.jpg", "coffee.jpg"):  # one face; no face
+        (tmp_path / name).write_bytes((samples / name).read_bytes())
+    monkeypatch.setenv("SHOEBOX_RECOGNIZER_LOCAL", "local")
+    runner = CliRunner()
+    first = runner.invoke(app, ["ingest", str(tmp_path / "astronaut.jpg"), str(tmp_path / "coffee.jpg"), "--json"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["ingest", str(tmp_path / "astronaut.jpg"), "--json"])
+    (run := tmp_path / "runs").mkdir()
+    (run / "first.jsonl").write_text(first.stdout)
+    (run / "again.jsonl").write_text(again.stdout)
+    by_name = {Path(r["source"]).name: r for r in map(json.loads, first.stdout.splitlines())}
+    assert len(by_name["astronaut.jpg"]["faces"]) == 1 and by_name["coffee.jpg"]["faces"] == []
+    shown = json.loads(runner.invoke(app, ["show", by_name["astronaut.jpg"]["key"], "--json"]).stdout)
+    assert shown["recognition_calls"] == by_name["astronaut.jpg"]["recognition_calls"]
+    assert shown["faces"] == by_name["astronaut.jpg"]["faces"]
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "report_recognition_cost.py"
+    spec = importlib.util.spec_from_file_location("report_recognition_cost", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = module.report(module.collect([run]), module.load_prices())
+    assert result["photos"] == 2 and result["photos_by_status"] == {"processed": 2}
+    # the local recognizer reports its calls under the Rekognition names they stand for
+    assert result["calls"]["DetectLabels"] == 2 and result["calls"]["IndexFaces"] == 1
+    assert result["faces_per_1000_photos"] == 500.0
 
 
 def test_failed_photo_is_listed_and_its_error_readable(home, tmp_path):

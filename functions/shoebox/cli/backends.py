@@ -45,24 +45,35 @@ def _head_etag(s3: Any, bucket: str, key: str) -> str | None:
 
 def _result(upload: Upload, record: Any | None, status: str | None = None, error: str | None = None,
             execution: str | None = None) -> dict:
-    """One `shoebox ingest --json` line."""
+    """One `shoebox ingest --json` line. ``recognition_calls`` is what processing this photo in this run
+    called ({api: count}, for scripts/report_recognition_cost.py), null when this run did not process it
+    (skipped: already in the archive)."""
     if record is None:
         return {"source": str(upload.source), "key": upload.key, "status": status or "failed", "format": None,
-                "thumbnails": {"view": None, "grid": None}, "labels": [], "people": [], "taken_at": None,
-                "error": error, "execution": execution}
+                "thumbnails": {"view": None, "grid": None}, "labels": [], "people": [], "faces": [],
+                "taken_at": None, "error": error, "execution": execution, "recognition_calls": None}
+    status = status or record.status
     return {
         "source": str(upload.source),
         "key": record.key,
-        "status": status or record.status,
+        "status": status,
         "format": record.format,
         "thumbnails": {"view": (record.thumbnails.get("view") or {}).get("key"),
                        "grid": (record.thumbnails.get("grid") or {}).get("key")},
         "labels": record.label_names,
         "people": record.people,
+        "faces": face_summaries(record),
         "taken_at": record.taken_at,
         "error": error if error is not None else record.error,
         "execution": execution or record.execution,
+        "recognition_calls": None if status == "skipped" else dict(record.recognition_calls),
     }
+
+
+def face_summaries(record: Any) -> list[dict]:
+    """A photo's faces as outputs give them: id, the person it was filed under, box (ratios of the view)."""
+    return [{"face_id": f.get("face_id"), "person_id": f.get("person_id"), "bbox": f.get("bbox")}
+            for f in record.faces]
 
 
 class BaseBackend:

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from shoebox import executions as views
-from shoebox.cli.backends import Upload, dumps, open_backend, workers_for
+from shoebox.cli.backends import Upload, dumps, face_summaries, open_backend, workers_for
 from shoebox.cli.common import JsonOpt, StackOpt, _print_rows, err, out  # noqa: F401 - re-exported
 from shoebox.ingest.files import discover, original_key
 
@@ -76,9 +76,11 @@ def _show_shape(record) -> dict:
     return {
         "key": record.key, "status": record.status, "format": record.format, "width": record.width,
         "height": record.height, "taken_at": record.taken_at, "camera": record.camera, "gps": record.gps,
-        "place": record.place, "labels": record.label_names, "people": record.people, "error": record.error,
+        "place": record.place, "labels": record.label_names, "people": record.people,
+        "faces": face_summaries(record), "error": record.error,
         "thumbnails": {name: {"key": t.get("key"), "width": t.get("width"), "height": t.get("height")}
                        for name, t in record.thumbnails.items()},
+        "recognition_calls": dict(record.recognition_calls),
     }
 
 
