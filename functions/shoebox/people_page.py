@@ -64,15 +64,22 @@ def _page(title: str, intro: str, body: str) -> str:
 """
 
 
-def people_html(people: list[Mapping], files: Mapping[str, str]) -> str:
-    """Every person as a card, with the commands that name them and hide (or unhide) them."""
+def people_html(people: list[Mapping], files: Mapping[str, str], hidden_only: bool = False) -> str:
+    """Every person as a card, with the commands that name them and hide (or unhide) them.
+    ``hidden_only``: the list is `people --hidden`, so the page says so and how to list them again."""
     cards = "\n".join(person_card(p, files, f'<div>{_cmd("name", p["id"], p.get("name") or "NAME")}<br>'
                                              f'{_cmd("unhide" if p.get("hidden") else "hide", p["id"])}</div>')
                       for p in people)
-    intro = (f"{len(people)} people, most photographed first. Name one: {_cmd('name', 'ID', 'NAME')}; "
-             f"two groups of one person: {_cmd('merge', 'ID', 'ID')}; not someone you know: "
-             f"{_cmd('hide', 'ID')}.")
-    return _page("People", intro, f'<div class="grid">{cards}</div>' if people else "<p>No people found yet.</p>")
+    if hidden_only:
+        title, intro = "Hidden people", (f"{len(people)} hidden people, most photographed first: not in "
+                                         f"<code>shoebox people</code> nor suggested. List one again: "
+                                         f"{_cmd('unhide', 'ID')}.")
+    else:
+        title, intro = "People", (f"{len(people)} people, most photographed first. Name one: "
+                                  f"{_cmd('name', 'ID', 'NAME')}; two groups of one person: "
+                                  f"{_cmd('merge', 'ID', 'ID')}; not someone you know: {_cmd('hide', 'ID')}.")
+    empty = "<p>No hidden people.</p>" if hidden_only else "<p>No people found yet.</p>"
+    return _page(title, intro, f'<div class="grid">{cards}</div>' if people else empty)
 
 
 def suggestions_html(pairs: list[Mapping], files: Mapping[str, str]) -> str:

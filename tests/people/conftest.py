@@ -29,3 +29,20 @@ def stack():
 @pytest.fixture
 def photos(stack):
     return Photos(stack)
+
+
+@pytest.fixture
+def local_photos(home):
+    """Write people straight into the local runtime the CLI opens (under SHOEBOX_HOME), as the persist
+    step would, without the workflow or a recognizer: ``with local_photos() as photos: photos.persist(…)``.
+    The runtime is closed again before the CLI runs (one runtime per home at a time)."""
+    import contextlib
+
+    from shoebox.local import LocalRuntime
+
+    @contextlib.contextmanager
+    def opened():
+        with LocalRuntime(home, recognizer="none", retry_sleep_scale=0, workflows=False) as rt:
+            yield Photos(rt)
+
+    return opened

@@ -58,6 +58,9 @@ def list_people(
     as_json: JsonOpt = False,
     stack: StackOpt = None,
     include_all: Annotated[bool, typer.Option("--all", help="Also hidden people and people with no photo left.")] = False,
+    only_hidden: Annotated[bool, typer.Option(
+        "--hidden", help="Only hidden people (to find one to unhide); with --all, also those with no photo left.",
+    )] = False,
     limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many (the most photographed).")] = None,
     page: PageOpt = None,
 ) -> None:
@@ -69,15 +72,18 @@ def list_people(
     with open_backend(stack) as backend:
         people = _people(backend)
         people.ensure_covers()  # a cover that could not be made at processing time is made now
-        found = [p.to_json() for p in people.list_people(include_empty=include_all, include_hidden=include_all)]
+        # --hidden narrows whatever --all widened: hidden people only, those with no photo left too if --all
+        listed = people.list_people(include_empty=include_all, include_hidden=include_all or only_hidden)
+        found = [p.to_json() for p in listed if p.hidden or not only_hidden]
         found = found[:limit] if limit else found
         if page:
-            written = _write_page(backend, page, found, lambda files: people_html(found, files))
+            written = _write_page(backend, page, found,
+                                  lambda files: people_html(found, files, hidden_only=only_hidden))
             err.print(f"page: {written}")
     if as_json:
         print(dumps(found))
         return
-    table = Table(title=f"people — {len(found)}")
+    table = Table(title=f"{'hidden people' if only_hidden else 'people'} — {len(found)}")
     table.add_column("id", no_wrap=True)
     table.add_column("name", no_wrap=True)
     table.add_column("faces", justify="right")
@@ -164,7 +170,7 @@ def hide_cmd(
     stack: StackOpt = None,
 ) -> None:
     """Hide people from the list and from suggestions (strangers, faces on posters). Their photos stay
-    findable; `people --all` still lists them."""
+    findable; `people --hidden` lists only them, `people --all` everyone."""
     _hide(people, True, as_json, stack)
 
 
