@@ -49,3 +49,25 @@ def test_hidden_lists_only_hidden_people_to_find_one_to_unhide(local_photos, hom
 
     run("people", "unhide", "p-b")
     assert [p["id"] for p in run_json("people", "--hidden")] == ["p-c"]
+
+
+def test_a_name_held_by_a_hidden_person_says_who_and_how_to_see_them(local_photos):
+    with local_photos() as photos:
+        for i, pid in enumerate(("p-a", "p-b", "p-c"), start=1):
+            photos.persist(key(i), [(pid, BOX)])
+        photos.people.name_person("p-b", "Bob")
+        photos.people.name_person("p-c", "Carl")
+        photos.people.hide("p-b")
+    failed = run("people", "name", "p-a", "bob", code=1)
+    said = " ".join(failed.output.split())  # the console wraps long lines
+    assert "'bob' is already p-b, who is hidden" in said
+    assert "`shoebox people --hidden`" in said and "`shoebox people unhide p-b`" in said
+    # into the listed one: merging into p-b would hide p-a's photos with it
+    assert "`shoebox people merge p-a p-b`" in said
+    # held by a listed person, the message is as before
+    said = " ".join(run("people", "name", "p-a", "Carl", code=1).output.split())
+    assert "hidden" not in said and "`shoebox people merge p-c p-a`" in said
+    # the advice works: one listed person, with the name
+    merged = run_json("people", "merge", "p-a", "p-b")
+    assert (merged["id"], merged["name"], merged["hidden"]) == ("p-a", "Bob", False)
+    assert [p["id"] for p in run_json("people", "--hidden")] == []

@@ -101,6 +101,18 @@ def clean_name(name: str) -> str:
     return " ".join((name or "").split())
 
 
+def _name_taken(name: str, holder: str, wanted_by: str, hidden: bool) -> str:
+    """Why ``name`` cannot go to ``wanted_by``, and what to do. A hidden holder is not in `shoebox
+    people`, so the user would not find who has the name: say so and how to see them again. The merge
+    then goes into ``wanted_by``: a merged person takes the visibility of the one merged into, and the
+    user is naming someone they want to see."""
+    if not hidden:
+        return f"{name!r} is already {holder}; merge the two with `shoebox people merge {holder} {wanted_by}`"
+    return (f"{name!r} is already {holder}, who is hidden (not listed by `shoebox people`): "
+            f"`shoebox people --hidden` lists hidden people, `shoebox people unhide {holder}` lists them again; "
+            f"if the two are one person, merge them with `shoebox people merge {wanted_by} {holder}`")
+
+
 # ---------------------------------------------------------------------------------------------- crops
 def make_crop(view_jpeg: bytes, bbox: dict, size: int = CROP_SIZE) -> bytes:
     """A square JPEG of ``size`` px around the face (bbox as ratios of the view image), kept inside the
@@ -348,8 +360,7 @@ class People:
         canonical = self._lookup(rows, ref)
         holder = self._names(rows).get(name.lower())
         if holder and holder != canonical:
-            raise NameTaken(f"{name!r} is already {holder}; merge the two with `shoebox people merge {holder} "
-                            f"{canonical}`")
+            raise NameTaken(_name_taken(name, holder, canonical, hidden=bool(rows[holder]["hidden"])))
         self._update(canonical, "SET #n = :n, name_lc = :lc, updated_at = :t",
                      {":n": {"S": name}, ":lc": {"S": name.lower()}, ":t": {"S": _now()}}, {"#n": "name"})
         # the name now lives on the canonical row only: aliases keep theirs as extra ways to find it, but a
