@@ -71,4 +71,10 @@ def object_missing(err: Exception) -> bool:
     """Whether an S3 GET/HEAD error means the object is not there. Without s3:ListBucket on the bucket,
     S3 answers a missing key with 403, not 404, so both count."""
     code = getattr(err, "response", {}).get("Error", {}).get("Code")
-    return code in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied")
+    return code in ("404", "NoSuchKey", "NotFound") or access_denied(err)
+
+
+def access_denied(err: Exception) -> bool:
+    """Whether S3 answered 403: no permission to read the object, or (without s3:ListBucket) no such
+    object; S3 does not say which."""
+    return getattr(err, "response", {}).get("Error", {}).get("Code") in ("403", "AccessDenied")

@@ -71,3 +71,75 @@ def test_a_name_held_by_a_hidden_person_says_who_and_how_to_see_them(local_photo
     merged = run_json("people", "merge", "p-a", "p-b")
     assert (merged["id"], merged["name"], merged["hidden"]) == ("p-a", "Bob", False)
     assert [p["id"] for p in run_json("people", "--hidden")] == []
+
+
+class Refusing:
+    """The bucket as CLI credentials without s3:GetObject under ``prefix`` see it: 403 on those GETs
+    (S3's answer to a missing key too, without s3:ListBucket)."""
+
+    def __init__(self, s3, prefix: str):
+        self.s3, self.prefix = s3, prefix
+
+    def get_object(self, **kwargs):
+        from botocore.exceptions import ClientError
+
+        if kwargs["Key"].startswith(self.prefix):
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"},
+                               "ResponseMetadata": {"HTTPStatusCode": 403}}, "GetObject")
+        return self.s3.get_object(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.s3, name)
+
+
+def warnings_in(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+
+
+def test_a_page_missing_images_says_how_many_and_why_and_is_still_written(local_photos, home, monkeypatch):
+    from shoebox import aws
+    from shoebox.cli.backends import LocalBackend
+    from shoebox.recognition.base import PeopleMatch
+
+    with local_photos() as photos:
+        photos.persist(key(1), [("p-a", BOX)])
+        photos.persist(key(2), [("p-a", BOX)])
+        record = photos.persist(key(3), [("p-b", BOX)])
+        # the helper writes no small thumbnails: give one sample its own, the other two stay missing
+        grid = record.thumbnails["grid"]["key"]
+        photos.rt.s3.copy_object(Bucket=photos.rt.bucket, Key=grid,
+                                 CopySource={"Bucket": photos.rt.bucket, "Key": record.thumbnails["view"]["key"]})
+
+    listed = run("people", "--json", "--page", str(home / "page"))
+    assert warnings_in(listed) == ["warning: 2 image(s) could not be copied (missing from the bucket); "
+                                   "the page is written without them"]
+    assert [p["id"] for p in json.loads(listed.stdout)] == ["p-a", "p-b"]
+    page = (home / "page" / "index.html").read_text()
+    assert page.count('<img class="cover"') == 2 and page.count('<img class="sample"') == 1
+
+    # a deployed stack whose CLI credentials may not read the covers: S3 says 403, which may also mean
+    # "missing" (without s3:ListBucket), so the warning names the permission as a possible cause
+    with monkeypatch.context() as patched:
+        patched.setattr(LocalBackend, "s3", property(lambda self: Refusing(aws.client("s3"), "thumbnails/people/")))
+        denied = run("people", "--page", str(home / "denied"))
+        assert warnings_in(denied) == ["warning: 4 image(s) could not be copied (missing, or no s3:GetObject "
+                                       "permission: the CLI's credentials need s3:GetObject on thumbnails/*); "
+                                       "the page is written without them"]
+        page = (home / "denied" / "index.html").read_text()
+        assert '<img class="cover"' not in page and page.count('<div class="cover" title="no image">') == 2
+
+        # the suggestions page says the same
+        patched.setattr(LocalBackend, "similar_people", lambda self, ids: [PeopleMatch("p-a", "p-b", 0.4)])
+        suggested = run("people", "suggest", "--page", str(home / "suggest"))
+        assert len(warnings_in(suggested)) == 1 and "4 image(s)" in warnings_in(suggested)[0]
+        assert 'class="pair"' in (home / "suggest" / "index.html").read_text()
+
+    # readable again, and every small thumbnail there: no warning
+    with local_photos() as photos:
+        for i in (1, 2):
+            small = photos.catalog.get_photo(key(i)).thumbnails["grid"]["key"]
+            photos.rt.s3.copy_object(Bucket=photos.rt.bucket, Key=small,
+                                     CopySource={"Bucket": photos.rt.bucket, "Key": grid})
+    complete = run("people", "--page", str(home / "complete"))
+    assert warnings_in(complete) == []
+    assert (home / "complete" / "index.html").read_text().count('<img class="sample"') == 3

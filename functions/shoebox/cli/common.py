@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -58,23 +59,49 @@ def local_name(key: str, prefix: str = "") -> str:
     return f"{prefix}{hashlib.sha256(key.encode()).hexdigest()[:20]}{suffix}"
 
 
-def save_objects(s3, bucket: str, names: dict[str, str], folder: Path) -> dict[str, str]:
+@dataclass
+class Copied:
+    """What ``copy_objects`` did: the keys saved (key -> file name) and the keys it could not read."""
+
+    saved: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)  # 404: not in the bucket
+    denied: list[str] = field(default_factory=list)  # 403: not readable with these credentials, or missing
+
+
+def copy_objects(s3, bucket: str, names: dict[str, str], folder: Path) -> Copied:
     """Copy objects out of the bucket into ``folder`` (``names``: key -> file name), for pages that must
-    work from a local folder. Returns the keys saved; a key that is gone, or that these credentials may
-    not read (S3 answers 403 for a missing key without s3:ListBucket), is left out."""
+    work from a local folder. A key that is gone, or that these credentials may not read (S3 answers 403
+    for a missing key without s3:ListBucket), is left out and reported; other S3 errors raise."""
     from botocore.exceptions import ClientError
 
-    from shoebox.aws import object_missing
+    from shoebox.aws import access_denied, object_missing
 
     folder.mkdir(parents=True, exist_ok=True)
-    saved: dict[str, str] = {}
+    copied = Copied()
     for key, name in names.items():
         try:
             body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         except ClientError as exc:
             if object_missing(exc):
+                (copied.denied if access_denied(exc) else copied.missing).append(key)
                 continue
             raise
         (folder / name).write_bytes(body)
-        saved[key] = name
-    return saved
+        copied.saved[key] = name
+    return copied
+
+
+def save_objects(s3, bucket: str, names: dict[str, str], folder: Path) -> dict[str, str]:
+    """``copy_objects``, for callers that only need the keys saved."""
+    return copy_objects(s3, bucket, names, folder).saved
+
+
+def not_copied_warning(copied: Copied, prefix: str = "thumbnails/*") -> str | None:
+    """One line saying how many images a page lacks, or None. A 403 cannot be told apart from a missing
+    key (without s3:ListBucket), so the permission is named as a possible cause, not as the cause."""
+    count = len(copied.missing) + len(copied.denied)
+    if not count:
+        return None
+    why = (f"missing, or no s3:GetObject permission: the CLI's credentials need s3:GetObject on {prefix}"
+           if copied.denied else "missing from the bucket")
+    return f"{count} image(s) could not be copied ({why}); the page is written without them"

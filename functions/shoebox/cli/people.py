@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from shoebox.cli.backends import dumps, open_backend
-from shoebox.cli.common import JsonOpt, StackOpt, _print_rows, err, local_name, out, save_objects
+from shoebox.cli.common import (JsonOpt, StackOpt, _print_rows, copy_objects, err, local_name, not_copied_warning,
+                                 out)
 
 people_app = typer.Typer(help="People: face groups found in your photos. Name them, merge them.",
                          invoke_without_command=True)
@@ -34,7 +35,8 @@ PageOpt = Annotated[Optional[Path], typer.Option(
 def _write_page(backend, folder: Path, people: list[dict], render) -> Path:
     """Copy the people's cover crops and their sample photos' small thumbnails into ``folder`` and write
     ``render(files)`` there as index.html, ``files`` mapping each key the page names (crop key, photo
-    key) to its file there (a local folder: nothing is published)."""
+    key) to its file there (a local folder: nothing is published). Images that could not be copied are
+    left out, with one warning line on stderr."""
     names: dict[str, str] = {}  # bucket key -> file name
     shown: dict[str, str] = {}  # key the page names (crop key, photo key) -> bucket key
     for person in people:
@@ -45,10 +47,14 @@ def _write_page(backend, folder: Path, people: list[dict], render) -> Path:
             grid = ((record.thumbnails if record else {}) or {}).get("grid") or {}
             if grid.get("key"):
                 names[grid["key"]], shown[key] = grid["key"], grid["key"]
-    saved = save_objects(backend.s3, backend.bucket, {k: local_name(k) for k in names}, folder)
-    files = {shown_key: saved[bucket_key] for shown_key, bucket_key in shown.items() if bucket_key in saved}
+    copied = copy_objects(backend.s3, backend.bucket, {k: local_name(k) for k in names}, folder)
+    files = {shown_key: copied.saved[bucket_key] for shown_key, bucket_key in shown.items()
+             if bucket_key in copied.saved}
     page = folder / "index.html"
     page.write_text(render(files), encoding="utf-8")
+    warning = not_copied_warning(copied)
+    if warning:  # else a page of empty boxes (a deployed stack, no permission) would go unexplained
+        err.print(f"[yellow]warning: {warning}[/yellow]", soft_wrap=True)
     return page
 
 
