@@ -37,15 +37,16 @@ def _cmd(command: str, *words: str) -> str:
     return f"<code>{_e(shlex.join(('shoebox', 'people', command, *words)))}</code>"
 
 
-def person_card(person: Mapping, files: Mapping[str, str], footer: str = "") -> str:
+def person_card(person: Mapping, files: Mapping[str, str], footer: str = "", id_prefix: str = "") -> str:
     """One person (the ``Person.to_json()`` shape): cover crop, name, counts, sample photos, then
-    ``footer`` (HTML)."""
+    ``footer`` (HTML). The card's HTML id is ``id_prefix`` + the person id: a page that shows a person
+    more than once gives each card its own prefix, since an id must be unique in a page."""
     pid = person["id"]
     name = person.get("name")
     merged = person.get("aliases") or []
     samples = "".join(_img(files, key, "sample", key.rsplit("/", 1)[-1]) for key in person.get("samples") or []
                       if files.get(key))
-    return (f'<section class="person" id="{_e(pid)}">{_img(files, person.get("cover"), "cover", name or pid)}'
+    return (f'<section class="person" id="{_e(id_prefix + pid)}">{_img(files, person.get("cover"), "cover", name or pid)}'
             f'<div><b>{_e(name) if name else "<span class=dim>unnamed</span>"}</b> '
             f'<span class="dim">{_e(pid)}</span><br>{int(person.get("photos") or 0)} photo(s), '
             f'{int(person.get("faces") or 0)} face(s)'
@@ -84,14 +85,15 @@ def people_html(people: list[Mapping], files: Mapping[str, str], hidden_only: bo
 
 def suggestions_html(pairs: list[Mapping], files: Mapping[str, str]) -> str:
     """Each pair `people suggest` found (``{"a", "b", "similarity"}``), most alike first: the two people
-    side by side and the two answers as commands."""
+    side by side and the two answers as commands. A person can be in several pairs, so ids are per pair
+    (``pair-N``, its cards ``pair-N-<person id>``)."""
     rows = "\n".join(
-        f'<div class="pair">{person_card(pair["a"], files)}'
+        f'<div class="pair" id="pair-{n}">{person_card(pair["a"], files, id_prefix=f"pair-{n}-")}'
         f'<div class="score">{float(pair["similarity"]):.2f}<br><span class="dim">alike</span></div>'
-        f'{person_card(pair["b"], files)}'
+        f'{person_card(pair["b"], files, id_prefix=f"pair-{n}-")}'
         f'<div class="answer">same person: {_cmd("merge", pair["a"]["id"], pair["b"]["id"])} · '
         f'not: {_cmd("apart", pair["a"]["id"], pair["b"]["id"])}</div></div>'
-        for pair in pairs)
+        for n, pair in enumerate(pairs, start=1))
     intro = (f"{len(pairs)} pair(s) that may be one person, most alike first (e.g. someone's face groups from "
              "years apart). Answer each with one of the commands under it.")
     return _page("Maybe the same person", intro, rows or "<p>No suggestions: no two people look alike enough to ask.</p>")

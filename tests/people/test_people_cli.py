@@ -70,7 +70,8 @@ def assert_page_shows(folder, people: list[dict], commands: list[str]) -> None:
     for kind, name in images:
         Image.open(folder / html.unescape(name)).verify()
     for person in people:
-        card = page[page.index(f'id="{person["id"]}"'):].split("</section>", 1)[0]
+        # the person's first card: its id is the person id, on the suggestions page after a pair prefix
+        card = page[re.search(rf'id="(pair-\d+-)?{re.escape(person["id"])}"', page).start():].split("</section>", 1)[0]
         srcs = re.findall(r'<img class="(\w+)" src="([^"]+)"', card)
         assert [kind for kind, _ in srcs] == ["cover"] + ["sample"] * len(person["samples"]), card
         assert Image.open(folder / srcs[0][1]).size == (160, 160)

@@ -4,6 +4,7 @@ answer commands (quoted so they can be pasted into a shell)."""
 from __future__ import annotations
 
 import html
+import re
 import shlex
 
 from shoebox.people_page import people_html, suggestions_html
@@ -49,7 +50,7 @@ def test_suggestions_put_each_pair_side_by_side_with_both_answers():
              {"a": person("p-3"), "b": person("p-4"), "similarity": 0.31}]
     files = {f"thumbnails/people/p-{i}.jpg": f"p{i}.jpg" for i in range(1, 5)}
     page = suggestions_html(pairs, files)
-    first, second = page.split('<div class="pair">')[1:]
+    first, second = re.split(r'<div class="pair" id="pair-\d+">', page)[1:]
     assert first.index('src="p1.jpg"') < first.index("0.41") < first.index('src="p2.jpg"')
     assert "shoebox people merge p-1 p-2" in first and "shoebox people apart p-1 p-2" in first
     assert "p3.jpg" in second and "shoebox people merge p-3 p-4" in second and "p-1" not in second
@@ -60,3 +61,18 @@ def test_a_name_that_looks_like_an_option_is_passed_after_a_double_dash():
     page = people_html([person("p-1", "-Bob")], {})
     assert "<code>shoebox people name -- p-1 -Bob</code>" in page
     assert "<code>shoebox people hide p-1</code>" in page  # nothing to guard there
+
+
+def test_a_person_in_several_pairs_has_a_unique_id_on_each_card():
+    """One face group can be alike to several others: each of its cards needs its own HTML id, and
+    every in-page link must still land somewhere."""
+    pairs = [{"a": person("p-1"), "b": person("p-2"), "similarity": 0.41},
+             {"a": person("p-1"), "b": person("p-3"), "similarity": 0.38},
+             {"a": person("p-2"), "b": person("p-3"), "similarity": 0.33}]
+    page = suggestions_html(pairs, {})
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)) == 3 + 6  # a pair, its two cards
+    assert ids[:3] == ["pair-1", "pair-1-p-1", "pair-1-p-2"]
+    assert set(re.findall(r'href="#([^"]*)"', page)) <= set(ids)
+    # the people page shows each person once: the card's id is the person id (index.html#p-1)
+    assert re.findall(r'\sid="([^"]+)"', people_html([person("p-1"), person("p-2")], {})) == ["p-1", "p-2"]
