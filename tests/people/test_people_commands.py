@@ -143,3 +143,33 @@ def test_a_page_missing_images_says_how_many_and_why_and_is_still_written(local_
     complete = run("people", "--page", str(home / "complete"))
     assert warnings_in(complete) == []
     assert (home / "complete" / "index.html").read_text().count('<img class="sample"') == 3
+
+
+def test_hiding_several_people_reads_the_people_list_once(local_photos, monkeypatch):
+    """`people hide A B C`: one Query on the PEOPLE partition whatever the number of refs (it was three
+    per ref: look up, hide, report), and still every ref is checked before any is changed."""
+    from botocore.client import BaseClient
+
+    with local_photos() as photos:
+        for i, pid in enumerate(("p-a", "p-b", "p-c"), start=1):
+            photos.persist(key(i), [(pid, BOX)])
+        photos.people.name_person("p-c", "Carl")
+    real = BaseClient._make_api_call
+    people_reads: list[dict] = []
+
+    def counting(client, operation, params):
+        if operation == "Query" and params.get("ExpressionAttributeValues", {}).get(":pk") == {"S": "PEOPLE"}:
+            people_reads.append(params)
+        return real(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counting)
+    hidden = run_json("people", "hide", "p-a", "p-b", "carl", "p-a")  # by id and name; p-a twice
+    assert [(p["id"], p["name"], p["hidden"]) for p in hidden] == [("p-a", None, True), ("p-b", None, True),
+                                                                   ("p-c", "Carl", True)]
+    assert len(people_reads) == 1
+    people_reads.clear()
+    failed = run("people", "unhide", "p-a", "nobody", code=1)  # one unknown: nothing changes
+    assert "nobody" in failed.output and len(people_reads) == 1
+    assert sorted(p["id"] for p in run_json("people", "--hidden")) == ["p-a", "p-b", "p-c"]
+    assert [p["id"] for p in run_json("people", "unhide", "p-b")] == ["p-b"]
+    assert sorted(p["id"] for p in run_json("people")) == ["p-b"]

@@ -374,13 +374,22 @@ class People:
         """Hide a person from the people list and from suggestions (a stranger in the background, a
         face on a poster), or show them again. Their photos stay findable, by name too. The flag is on
         the canonical row: merged into someone else, a hidden group takes that person's visibility."""
-        canonical = self._lookup(self._rows(), ref)
-        if hidden:  # HIDDEN is a DynamoDB reserved word
-            self._update(canonical, "SET #h = :h, updated_at = :t", {":h": {"BOOL": True}, ":t": {"S": _now()}},
-                         {"#h": "hidden"})
-        else:
-            self._update(canonical, "SET updated_at = :t REMOVE #h", {":t": {"S": _now()}}, {"#h": "hidden"})
-        return self.get(canonical)
+        return self.hide_many([ref], hidden)[0]
+
+    def hide_many(self, refs: Iterable[str], hidden: bool = True) -> list[Person]:
+        """``hide`` for several people (ids or names), each once, in the order given. One read of the
+        PEOPLE partition for all of them, and every ref is looked up before any row changes, so an
+        unknown one changes nothing."""
+        rows = self._rows()
+        canonical = list(dict.fromkeys([self._lookup(rows, ref) for ref in refs]))
+        for pid in canonical:
+            if hidden:  # HIDDEN is a DynamoDB reserved word
+                self._update(pid, "SET #h = :h, updated_at = :t", {":h": {"BOOL": True}, ":t": {"S": _now()}},
+                             {"#h": "hidden"})
+            else:
+                self._update(pid, "SET updated_at = :t REMOVE #h", {":t": {"S": _now()}}, {"#h": "hidden"})
+            rows[pid] = {**rows[pid], "hidden": hidden}  # what was written: reported without reading again
+        return [self._person(rows, pid) for pid in canonical]
 
     def merge(self, ids: Iterable[str]) -> Person:
         """Merge every other person into the first: their rows point to it (``merged_into``), so their

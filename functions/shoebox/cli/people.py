@@ -194,10 +194,8 @@ def _hide(refs: list[str], hidden: bool, as_json: bool, stack: str | None) -> No
     from shoebox.catalog.people import PeopleError
 
     with open_backend(stack) as backend:
-        rows = _people(backend)
-        try:
-            ids = [rows.get(ref).id for ref in refs]  # every one known before any is changed
-            changed = [rows.hide(pid, hidden).to_json() for pid in dict.fromkeys(ids)]
+        try:  # every ref is known before any is changed (hide_many)
+            changed = [p.to_json() for p in _people(backend).hide_many(refs, hidden)]
         except PeopleError as exc:
             _fail(str(exc))
     if as_json:
