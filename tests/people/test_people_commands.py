@@ -173,3 +173,19 @@ def test_hiding_several_people_reads_the_people_list_once(local_photos, monkeypa
     assert sorted(p["id"] for p in run_json("people", "--hidden")) == ["p-a", "p-b", "p-c"]
     assert [p["id"] for p in run_json("people", "unhide", "p-b")] == ["p-b"]
     assert sorted(p["id"] for p in run_json("people")) == ["p-b"]
+
+
+def test_names_and_queries_with_brackets_print_as_typed(local_photos):
+    """Rich reads "[...]" as markup: a name like "Bob [work]" lost its bracket part, and "[/x]" crashed the
+    command that printed it. User text is printed as typed, in tables and messages alike."""
+    with local_photos() as photos:
+        for i, pid in enumerate(("p-a", "p-b"), start=1):
+            photos.persist(key(i), [(pid, BOX)])
+    assert "p-a is now Bob [work] (1 photo(s))" in run("people", "name", "p-a", "Bob [work]").stdout
+    run("people", "name", "p-b", "[/x] [bold]")
+    listed = run("people").stdout
+    assert "Bob [work]" in listed and "[/x] [bold]" in listed
+    assert "Bob [work]" in run("search", "Bob [work]").stdout  # the people column shows the name
+    assert '"[/x] cats"' in run("search", "[/x] cats").stdout  # the query, as the table's title
+    taken = run("people", "name", "p-b", "bob [WORK]", code=1)
+    assert "'bob [WORK]' is already p-a" in taken.stderr

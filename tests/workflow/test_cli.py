@@ -120,3 +120,11 @@ def test_failed_photo_is_listed_and_its_error_readable(home, tmp_path):
 def test_usage_errors_exit_1(home, tmp_path):
     result = CliRunner().invoke(app, ["ingest", str(tmp_path / "missing")])
     assert result.exit_code == 1
+
+
+def test_file_names_with_brackets_print_as_they_are(home, tmp_path):
+    """Rich reads "[...]" as markup: "IMG [edited].jpg" showed as "IMG .jpg" in the ingest table."""
+    (tmp_path / "IMG [edited].jpg").write_bytes(jpeg_bytes((64, 48)))
+    result = CliRunner().invoke(app, ["ingest", str(tmp_path)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "IMG [edited].jpg" in result.stdout

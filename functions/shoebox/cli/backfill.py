@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape as esc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -90,7 +91,7 @@ def register(app: typer.Typer) -> None:
         try:
             prefix_n = normalise_prefix(prefix)
         except BackfillError as exc:
-            err.print(f"[red]{exc}[/red]")
+            err.print(f"[red]{esc(str(exc))}[/red]")
             raise typer.Exit(1)
         if plan_only:
             if photos is not None and gigabytes is not None:
@@ -129,7 +130,7 @@ def register(app: typer.Typer) -> None:
             try:
                 summary = run_status(target, run)
             except BackfillError as exc:
-                err.print(f"[red]{exc}[/red]")
+                err.print(f"[red]{esc(str(exc))}[/red]")
                 raise typer.Exit(1)
         if as_json:
             print(_dumps(result_json(summary)))
@@ -156,10 +157,10 @@ def _run_with_progress(target: Target, prefix: str, concurrency: int | None, ret
 
 def _print_summary(s: dict) -> None:
     colour = "green" if s.get("status") in ("SUCCEEDED", "EMPTY") else "yellow" if s.get("status") == "RUNNING" else "red"
-    out.print(f"[bold]{s['run']}[/bold] [{colour}]{s.get('status')}[/] — {s.get('processed')} processed · "
+    out.print(f"[bold]{esc(str(s['run']))}[/bold] [{colour}]{s.get('status')}[/] — {s.get('processed')} processed · "
               f"{s.get('skipped')} skipped · {s.get('failed')} failed · {s.get('duration_s')} s")
     if s.get("message") or s.get("error"):
-        out.print(s.get("message") or f"[red]{s['error']}[/red]")
+        out.print(esc(s["message"]) if s.get("message") else f"[red]{esc(str(s['error']))}[/red]")
     if s.get("skips"):
         out.print("skipped: " + ", ".join(f"{n} {reason}" for reason, n in s["skips"].items()))
     if s.get("failures"):
@@ -167,7 +168,7 @@ def _print_summary(s: dict) -> None:
         table.add_column("key", overflow="fold")
         table.add_column("error", overflow="fold")
         for f in s["failures"][:20]:
-            table.add_row(f["key"], f["error"] or "")
+            table.add_row(esc(f["key"]), esc(f["error"] or ""))
         out.print(table)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape as esc  # user text (names, keys, queries) must not be read as markup
 from rich.table import Table
 
 from shoebox.cli.backends import dumps
@@ -37,15 +38,15 @@ def _print_rows(rows: list[dict], as_json: bool, title: str, refs: dict | None =
     if as_json:
         print(dumps([_search_row(r, refs) for r in rows]))
         return
-    table = Table(title=f"{title} — {len(rows)} photo(s)")
+    table = Table(title=f"{esc(title)} — {len(rows)} photo(s)")
     for column in ("key", "taken", "labels", "people", "place"):
         table.add_column(column)
     for row in rows:
         place = row.get("place") or {}
         people = canonical_people(row.get("people", []), refs or {})
-        table.add_row(row["key"], (row.get("taken_at") or "")[:10], ", ".join(row.get("labels", [])[:5]),
-                      ", ".join(p.label for p in people),
-                      ", ".join(v for v in (place.get("city"), place.get("country")) if v))
+        table.add_row(esc(row["key"]), (row.get("taken_at") or "")[:10], esc(", ".join(row.get("labels", [])[:5])),
+                      esc(", ".join(p.label for p in people)),
+                      esc(", ".join(v for v in (place.get("city"), place.get("country")) if v)))
     out.print(table)
 
 

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from shoebox import executions as views
 from shoebox.cli.backends import Upload, dumps, face_summaries, open_backend, workers_for
-from shoebox.cli.common import JsonOpt, StackOpt, _print_rows, err, out  # noqa: F401 - re-exported
+from shoebox.cli.common import JsonOpt, StackOpt, _print_rows, err, esc, out  # noqa: F401 - re-exported
 from shoebox.ingest.files import discover, original_key
 
 app = typer.Typer(help="Shoebox: a serverless photo archive, also runnable offline.", no_args_is_help=True,
@@ -31,7 +31,7 @@ def ingest(
     try:
         files = list(discover(paths))
     except FileNotFoundError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{esc(str(exc))}[/red]")
         raise typer.Exit(1)
     if not files:
         err.print("[red]nothing to ingest[/red]")
@@ -46,7 +46,7 @@ def ingest(
             results = backend.ingest(uploads, emit, force=force)
         else:
             progress = Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                TextColumn("{task.description}"), console=err)
+                                TextColumn("{task.description}", markup=False), console=err)
             with progress:
                 task = progress.add_task("", total=len(uploads))
 
@@ -65,8 +65,9 @@ def _print_ingest_table(results: list[dict]) -> None:
         table.add_column(column, overflow="fold")
     colours = {"processed": "green", "skipped": "yellow", "failed": "red"}
     for r in results:
-        table.add_row(Path(r["source"]).name, f"[{colours.get(r['status'], 'white')}]{r['status']}[/]", r["format"] or "",
-                      (r["taken_at"] or "")[:10], ", ".join(r["labels"][:4]), ", ".join(r["people"]), r["error"] or "")
+        table.add_row(esc(Path(r["source"]).name), f"[{colours.get(r['status'], 'white')}]{r['status']}[/]",
+                      r["format"] or "", (r["taken_at"] or "")[:10], esc(", ".join(r["labels"][:4])),
+                      esc(", ".join(r["people"])), esc(r["error"] or ""))
     out.print(table)
     counts = {s: sum(1 for r in results if r["status"] == s) for s in ("processed", "skipped", "failed")}
     out.print(" · ".join(f"{n} {s}" for s, n in counts.items()))
@@ -90,16 +91,16 @@ def show(key: str, as_json: JsonOpt = False, stack: StackOpt = None) -> None:
     with open_backend(stack) as backend:
         record = backend.catalog.get_photo(key)
         if record is None:
-            err.print(f"[red]no photo {key}[/red]")
+            err.print(f"[red]no photo {esc(key)}[/red]")
             raise typer.Exit(1)
         backend.catalog.mark_viewed(key)
     shape = _show_shape(record)
     if as_json:
         print(dumps(shape))
         return
-    table = Table(show_header=False, title=key)
+    table = Table(show_header=False, title=esc(key))
     for field, value in shape.items():
-        table.add_row(field, value if isinstance(value, str) else json.dumps(value, default=str))
+        table.add_row(field, esc(value if isinstance(value, str) else json.dumps(value, default=str)))
     out.print(table)
 
 
@@ -114,10 +115,10 @@ def get(key: str, output: Annotated[Optional[Path], typer.Option("-o", "--output
         try:
             body = backend.s3.get_object(Bucket=backend.bucket, Key=key)["Body"].read()
         except ClientError:
-            err.print(f"[red]no object {key}[/red]")
+            err.print(f"[red]no object {esc(key)}[/red]")
             raise typer.Exit(1)
     target.write_bytes(body)
-    err.print(f"wrote {target} ({len(body)} bytes)")
+    err.print(f"wrote {esc(str(target))} ({len(body)} bytes)")
 
 
 @app.command("executions")
@@ -137,8 +138,8 @@ def executions_cmd(
     for column in ("key", "status", "start", "ms", "failed state", "error"):
         table.add_column(column, overflow="fold")
     for r in rows:
-        table.add_row(r["key"] or "", r["status"], (r["start"] or "")[:19], str(r["duration_ms"] or ""),
-                      r["failed_state"] or "", r["error"] or "")
+        table.add_row(esc(r["key"] or ""), r["status"], (r["start"] or "")[:19], str(r["duration_ms"] or ""),
+                      esc(r["failed_state"] or ""), esc(r["error"] or ""))
     out.print(table)
 
 
@@ -153,21 +154,21 @@ def execution_show(ref: Annotated[str, typer.Argument(help="Execution ARN, name,
     with open_backend(stack) as backend:
         record = backend.execution_record(ref)
     if record is None:
-        err.print(f"[red]no execution for {ref}[/red]")
+        err.print(f"[red]no execution for {esc(ref)}[/red]")
         raise typer.Exit(1)
     detail = views.detail(record)
     if as_json:
         print(dumps(detail))
         return
-    table = Table(title=f"{detail['execution'].rsplit(':', 1)[-1]} — {detail['status']}")
+    table = Table(title=f"{esc(detail['execution'].rsplit(':', 1)[-1])} — {detail['status']}")
     for column in ("state", "status", "ms", "retries", "error"):
         table.add_column(column, overflow="fold")
     for s in detail["states"]:
-        table.add_row(s["name"], s["status"], str(s["duration_ms"] if s["duration_ms"] is not None else ""),
-                      str(s["retries"]), s["error"] or "")
+        table.add_row(esc(s["name"]), s["status"], str(s["duration_ms"] if s["duration_ms"] is not None else ""),
+                      str(s["retries"]), esc(s["error"] or ""))
     out.print(table)
     if detail["error"]:
-        out.print(f"[red]{detail['error']}[/red]")
+        out.print(f"[red]{esc(str(detail['error']))}[/red]")
 
 
 @app.command()

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from shoebox.cli.backends import dumps, open_backend
-from shoebox.cli.common import JsonOpt, StackOpt, err, out
+from shoebox.cli.common import JsonOpt, StackOpt, err, esc, out
 
 
 def retry(
@@ -36,7 +36,7 @@ def retry(
         print(dumps(results))
     else:
         for r in results:
-            out.print(f"{r['key']}: {r['status']}" + (f" — {r['error']}" if r["error"] else ""))
+            out.print(esc(f"{r['key']}: {r['status']}" + (f" — {r['error']}" if r["error"] else "")))
     if any(r["status"] == "failed" for r in results):
         raise typer.Exit(2)
 
@@ -52,7 +52,7 @@ def validate(root: Annotated[Optional[Path], typer.Option(help="Project folder."
         for name, problems in results.items():
             out.print(f"[{'green' if not problems else 'red'}]{'ok  ' if not problems else 'FAIL'}[/] {name}")
             for problem in problems:
-                out.print(f"      {problem}")
+                out.print(f"      {esc(str(problem))}")
     if any(results.values()):
         raise typer.Exit(1)
 

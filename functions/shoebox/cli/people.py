@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from shoebox.cli.backends import dumps, open_backend
 from shoebox.cli.common import (JsonOpt, StackOpt, _print_rows, copy_objects, err, local_name, not_copied_warning,
@@ -24,7 +25,7 @@ def _people(backend):
 
 
 def _fail(message: str) -> None:
-    err.print(f"[red]{message}[/red]")
+    err.print(message, style="red", markup=False)  # messages hold names: "Bob [work]" is not markup
     raise typer.Exit(1)
 
 
@@ -85,26 +86,34 @@ def list_people(
         if page:
             written = _write_page(backend, page, found,
                                   lambda files: people_html(found, files, hidden_only=only_hidden))
-            err.print(f"page: {written}")
+            err.print(f"page: {written}", markup=False)
     if as_json:
         print(dumps(found))
         return
     table = Table(title=f"{'hidden people' if only_hidden else 'people'} — {len(found)}")
-    table.add_column("id", no_wrap=True)
-    table.add_column("name", no_wrap=True)
-    table.add_column("faces", justify="right")
-    table.add_column("photos", justify="right")
-    for column in ("cover", "samples"):
-        table.add_column(column, overflow="fold")
+    names = []
     for p in found:
-        name = p["name"] or "[dim]unnamed[/dim]"
+        name = Text(p["name"]) if p["name"] else Text("unnamed", style="dim")
         if p["aliases"]:
-            name += f" [dim](+{len(p['aliases'])} merged)[/dim]"
+            name.append(f" (+{len(p['aliases'])} merged)", style="dim")
         if p["hidden"]:
-            name += " [dim](hidden)[/dim]"
-        table.add_row(p["id"], name, str(p["faces"]), str(p["photos"]), p["cover"] or "",
-                      "\n".join(p["samples"]))
+            name.append(" (hidden)", style="dim")
+        names.append(name)
+    # one line a person, so 50 people fit a screen: the newest photos by file name (keys, cover: --json),
+    # cut to whatever width the other columns leave (16: borders and padding)
+    name_width = min(max((len(n.plain) for n in names), default=4), 32)
+    table.add_column("id", no_wrap=True, min_width=14)
+    table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=32)
+    table.add_column("faces", justify="right", no_wrap=True, min_width=5)
+    table.add_column("photos", justify="right", no_wrap=True, min_width=6)
+    table.add_column("recent photos", no_wrap=True, overflow="ellipsis",
+                     max_width=max(16, out.width - 14 - name_width - 5 - 6 - 16))
+    for p, name in zip(found, names):
+        table.add_row(p["id"], name, str(p["faces"]), str(p["photos"]),
+                      Text(", ".join(key.rsplit("/", 1)[-1] for key in p["samples"])))
     out.print(table)
+    if found and not page:
+        err.print("their faces and photos, to look at: shoebox people --page FOLDER", style="dim")
 
 
 def _edit(stack: str | None, as_json: bool, change, describe) -> None:
@@ -119,7 +128,7 @@ def _edit(stack: str | None, as_json: bool, change, describe) -> None:
     if as_json:
         print(dumps(found))
     else:
-        out.print(describe(found))
+        out.print(describe(found), markup=False)
 
 
 @people_app.command("name")
@@ -131,7 +140,7 @@ def name_cmd(
 ) -> None:
     """Name (or rename) a person. Names survive re-indexing."""
     _edit(stack, as_json, lambda people: people.name_person(person, name),
-          lambda p: f"{p['id']} is now [bold]{p['name']}[/bold] ({p['photos']} photo(s))")
+          lambda p: f"{p['id']} is now {p['name']} ({p['photos']} photo(s))")
 
 
 @people_app.command("merge")
@@ -202,7 +211,8 @@ def _hide(refs: list[str], hidden: bool, as_json: bool, stack: str | None) -> No
         print(dumps(changed))
         return
     for p in changed:
-        out.print(f"{p['id']} ({p['name'] or 'unnamed'}, {p['photos']} photo(s)) is {'hidden' if hidden else 'listed'}")
+        out.print(f"{p['id']} ({p['name'] or 'unnamed'}, {p['photos']} photo(s)) is {'hidden' if hidden else 'listed'}",
+                  markup=False)
 
 
 @people_app.command("suggest")
@@ -230,7 +240,7 @@ def suggest_cmd(
         if page:
             written = _write_page(backend, page, [p for pair in found for p in (pair["a"], pair["b"])],
                                   lambda files: suggestions_html(found, files))
-            err.print(f"page: {written}")
+            err.print(f"page: {written}", markup=False)
     if as_json:
         print(dumps(found))
         return
@@ -238,15 +248,17 @@ def suggest_cmd(
         out.print("no suggestions: no two people look alike enough to ask")
         return
     table = Table(title=f"maybe the same person — {len(found)}")
-    for column in ("similarity", "a", "b", "covers"):
+    table.add_column("alike", justify="right")
+    for column in ("a", "b"):
         table.add_column(column, overflow="fold")
     for pair in found:
         a, b = pair["a"], pair["b"]
-        table.add_row(f"{pair['similarity']:.2f}", f"{a['id']} {a['name'] or ''} ({a['photos']} photo(s))",
-                      f"{b['id']} {b['name'] or ''} ({b['photos']} photo(s))",
-                      "\n".join(c for c in (a["cover"], b["cover"]) if c))
+        table.add_row(f"{pair['similarity']:.2f}", *(Text(f"{p['id']} {p['name'] or ''} ({p['photos']} photo(s))")
+                                                       for p in (a, b)))
     out.print(table)
     out.print("same person: [bold]shoebox people merge A B[/bold]; not: [bold]shoebox people apart A B[/bold]")
+    if not page:
+        err.print("both faces side by side: shoebox people suggest --page FOLDER", style="dim")
 
 
 @people_app.command("show")

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from shoebox.cli.backends import open_backend
-from shoebox.cli.common import JsonOpt, StackOpt, _print_rows, err, out
+from shoebox.cli.common import JsonOpt, StackOpt, _print_rows, err, esc, out
 
 LimitOpt = Annotated[int, typer.Option(help="At most this many results.", min=1)]
 
@@ -20,7 +20,7 @@ def _parse_date(value: str | None, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        err.print(f"[red]{option} wants YYYY-MM-DD, got {value!r}[/red]")
+        err.print(f"[red]{option} wants YYYY-MM-DD, got {esc(repr(value))}[/red]")
         raise typer.Exit(1)
 
 
@@ -31,11 +31,11 @@ def _explain(result, as_json: bool) -> None:
         return
     out.print("[bold]parsed[/bold]")
     out.print_json(json.dumps(report["parsed"], default=str))
-    out.print(f"[bold]plan[/bold] {report['plan'].get('path')}  estimate={report['plan'].get('estimate')}  "
-              f"filters={report['plan'].get('filters', [])}")
+    out.print("[bold]plan[/bold] " + esc(f"{report['plan'].get('path')}  estimate={report['plan'].get('estimate')}  "
+                                         f"filters={report['plan'].get('filters', [])}"))
     for q in report["queries"]:
-        out.print(f"  Query pk={q['partition']!r} sk∈[{q['sk_from'] or ''} .. {(q['sk_to'] or '').rstrip(chr(0xffff))}]"
-                  f"  pages={q['pages']}  items read={q['items_read']}")
+        out.print(esc(f"  Query pk={q['partition']!r} sk∈[{q['sk_from'] or ''} .. {(q['sk_to'] or '').rstrip(chr(0xffff))}]"
+                      f"  pages={q['pages']}  items read={q['items_read']}"))
     out.print(f"items read {report['items_read']} for {report['returned']} returned"
               f" (+{report['vocabulary_items_read']} vocabulary)")
 
@@ -70,7 +70,7 @@ def search(
         searcher = Searcher(backend.catalog)
         result = searcher.search(query, today=day, limit=limit, offset=offset)
     if result.unknown:
-        err.print(f"[yellow]not understood: {', '.join(result.unknown)}[/yellow]")
+        err.print(f"[yellow]not understood: {esc(', '.join(result.unknown))}[/yellow]")
     _print_rows(result.rows, as_json, f'"{query}"', searcher.vocabulary.people_refs)
     if explain:
         _explain(result, as_json)

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from shoebox.cli.backends import LocalBackend, dumps, open_backend
-from shoebox.cli.common import JsonOpt, StackOpt, err, local_name, out, save_objects
+from shoebox.cli.common import JsonOpt, StackOpt, err, esc, local_name, out, save_objects
 from shoebox.sharing import SharedPhoto, album_html, new_share_id, parse_expiry, presign
 
 
@@ -28,7 +28,7 @@ def share(
     try:
         seconds = parse_expiry(expires)
     except ValueError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{esc(str(exc))}[/red]")
         raise typer.Exit(1)
     expires_at = (datetime.now(timezone.utc) + timedelta(seconds=seconds)).isoformat(timespec="minutes")
     with open_backend(stack) as backend:
@@ -44,7 +44,7 @@ def share(
         for key in dict.fromkeys(selected):
             record = backend.catalog.get_photo(key)
             if record is None or record.status != "processed":
-                err.print(f"[red]not shareable (no processed photo): {key}[/red]")
+                err.print(f"[red]not shareable (no processed photo): {esc(key)}[/red]")
                 raise typer.Exit(1)
             records.append(record)
 
@@ -69,7 +69,7 @@ def share(
                 if view and grid:
                     local.append(SharedPhoto(r.key, r.taken_at, view, grid))
                 else:
-                    err.print(f"[yellow]left out (its thumbnails are missing; `shoebox retry` remakes them): {r.key}[/yellow]")
+                    err.print(f"[yellow]left out (its thumbnails are missing; `shoebox retry` remakes them): {esc(r.key)}[/yellow]")
             if not local:
                 err.print("[red]nothing to share: no photo's thumbnails could be read[/red]")
                 raise typer.Exit(1)
@@ -87,9 +87,9 @@ def share(
         print(dumps(result))
         return
     if "album" in result:
-        out.print(f"album ({len(photos)} photos, until {expires_at}):\n{result['album']}")
+        out.print(f"album ({len(photos)} photos, until {expires_at}):\n{esc(result['album'])}")
     else:
-        out.print(f"until {expires_at}:\n{photos[0].view_url}")
+        out.print(f"until {expires_at}:\n{esc(photos[0].view_url)}")
 
 
 def register(app: typer.Typer) -> None:
