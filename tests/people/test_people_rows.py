@@ -169,27 +169,6 @@ def test_merge_folds_photos_faces_and_counts_into_the_first(photos):
     assert photos.people.resolve("Nat") == ["p-d", "p-a", "p-b"]
 
 
-def test_unmerging_the_group_that_lent_its_name_takes_the_name_back(photos):
-    """merge A B with A unnamed gives A B's name; unmerge B must not leave two people called Nat."""
-    photos.persist(K1, [("p-a", BOX)])
-    photos.persist(K2, [("p-b", BOX)])
-    photos.people.name_person("p-b", "Nat")
-    assert photos.people.merge(["p-a", "p-b"]).name == "Nat"
-    assert photos.people.unmerge("p-b").name == "Nat"
-    assert photos.people.get("p-a").name is None  # as before the merge
-    assert photos.people.names() == {"nat": "p-b"}
-    # a name the user gave after the merge is theirs: it stays
-    photos.people.merge(["p-a", "p-b"])
-    photos.people.name_person("p-a", "Natalie")
-    assert photos.people.unmerge("p-b").name is None  # its old name went with the rename
-    assert photos.people.get("p-a").name == "Natalie"
-    # a merge into a person with a name of its own lends nothing
-    photos.people.name_person("p-b", "Nat")
-    photos.people.merge(["p-a", "p-b"])
-    photos.people.unmerge("p-b")
-    assert (photos.people.get("p-a").name, photos.people.get("p-b").name) == ("Natalie", "Nat")
-
-
 def test_a_photos_people_read_as_who_they_are_now(photos):
     """Photo rows keep the id a face was filed under; lists show the person it is now, named, once."""
     photos.persist(K1, [("p-a", BOX), ("p-b", BOX2)])

@@ -193,7 +193,6 @@ def _row_to_dict(item: dict) -> dict:
         "cover": json.loads(s("cover")) if s("cover") else None,
         "samples": json.loads(s("samples")) if s("samples") else [],  # time sks, newest first
         "merged_into": s("merged_into"),
-        "name_from": s("name_from"),  # the merged-in group that lent this person its name (merge)
         "hidden": bool(item["hidden"]["BOOL"]) if "hidden" in item else False,
         # ids the user unmerged this group from: never merged with them automatically again
         "kept_apart": set(item["kept_apart"]["SS"]) if "kept_apart" in item else set(),
@@ -362,7 +361,7 @@ class People:
         holder = self._names(rows).get(name.lower())
         if holder and holder != canonical:
             raise NameTaken(_name_taken(name, holder, canonical, hidden=bool(rows[holder]["hidden"])))
-        self._update(canonical, "SET #n = :n, name_lc = :lc, updated_at = :t REMOVE name_from",
+        self._update(canonical, "SET #n = :n, name_lc = :lc, updated_at = :t",
                      {":n": {"S": name}, ":lc": {"S": name.lower()}, ":t": {"S": _now()}}, {"#n": "name"})
         # the name now lives on the canonical row only: aliases keep theirs as extra ways to find it, but a
         # rename must not leave an alias answering to the old name of the same person
@@ -409,12 +408,10 @@ class People:
         if not others:
             return self._person(rows, target)
         if not rows[target]["name"]:
-            lender = next((pid for pid in others if rows[pid]["name"]), None)
-            if lender:  # remembered, so that unmerging the lender takes its name back (no two people named alike)
-                named = rows[lender]["name"]
-                self._update(target, "SET #n = :n, name_lc = :lc, name_from = :f, updated_at = :t",
-                             {":n": {"S": named}, ":lc": {"S": named.lower()}, ":f": {"S": lender},
-                              ":t": {"S": _now()}}, {"#n": "name"})
+            named = next((rows[pid]["name"] for pid in others if rows[pid]["name"]), None)
+            if named:
+                self._update(target, "SET #n = :n, name_lc = :lc, updated_at = :t",
+                             {":n": {"S": named}, ":lc": {"S": named.lower()}, ":t": {"S": _now()}}, {"#n": "name"})
         now = {":t": {"S": _now()}}
         for pid in others:
             self._update(pid, "SET merged_into = :m, updated_at = :t", {":m": {"S": target}, **now})
@@ -436,11 +433,6 @@ class People:
             self._update(person_id, "REMOVE merged_into SET updated_at = :t ADD kept_apart :k",
                          {":k": {"SS": [former]}, ":t": {"S": _now()}})
             self._separate([person_id, former], check_filing=True)
-            lent, own = rows[former], rows[person_id]
-            if lent["name_from"] == person_id and lent["name"] and (own["name"] or "").lower() == lent["name"].lower():
-                # the name came with this group (merge): it leaves with it, as before the merge
-                self._update(former, "REMOVE #n, name_lc, name_from SET updated_at = :t", {":t": {"S": _now()}},
-                             {"#n": "name"})
         else:
             # the split is stored on the id that was unmerged; either side's id finishes it
             apart = rows[person_id]["kept_apart"] | {pid for pid, row in rows.items() if person_id in row["kept_apart"]}
