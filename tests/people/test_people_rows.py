@@ -169,6 +169,68 @@ def test_merge_folds_photos_faces_and_counts_into_the_first(photos):
     assert photos.people.resolve("Nat") == ["p-d", "p-a", "p-b"]
 
 
+def listed(people: People) -> list[tuple]:
+    return sorted((p.id, p.name, p.aliases) for p in people.list_people(include_empty=True))
+
+
+def test_an_unmerge_never_leaves_two_people_with_one_name(photos):
+    """A merge copies no name (each stays on the row it was given to): unmerged, a group takes its name
+    along, through chains of merges too."""
+    for i, pid in enumerate(("p-a", "p-b", "p-c", "p-z"), start=1):
+        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    P = photos.people
+    P.name_person("p-b", "Nat")
+    assert P.merge(["p-a", "p-b"]).name == "Nat"  # the unnamed first person is called by the merged name
+    assert P.unmerge("p-b").name == "Nat" and P.get("p-a").name is None
+    assert P.names() == {"nat": "p-b"}
+    # a chain: C named, C into B, B into A; either group leaving takes the name only if it has it
+    P.name_person("p-c", "Carl")
+    P.merge(["p-b", "p-c"])
+    P.merge(["p-a", "p-b"])
+    assert listed(P) == [("p-a", "Nat", ["p-b", "p-c"]), ("p-z", None, [])]
+    P.unmerge("p-c")
+    assert listed(P) == [("p-a", "Nat", ["p-b"]), ("p-c", "Carl", []), ("p-z", None, [])]
+    P.merge(["p-a", "p-c"])
+    P.unmerge("p-b")
+    assert listed(P) == [("p-a", "Carl", ["p-c"]), ("p-b", "Nat", []), ("p-z", None, [])]
+    # merged on into a third person, then the named group leaves: nobody else keeps its name
+    P.merge(["p-z", "p-a"])
+    assert P.get("p-z").name == "Carl"
+    P.unmerge("p-c")
+    assert listed(P) == [("p-b", "Nat", []), ("p-c", "Carl", []), ("p-z", None, ["p-a"])]
+    assert P.names() == {"nat": "p-b", "carl": "p-c"}
+
+
+def test_a_rename_after_a_merge_is_the_persons_own(photos):
+    for i, pid in enumerate(("p-a", "p-b"), start=1):
+        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    P = photos.people
+    P.name_person("p-b", "Nat")
+    P.merge(["p-a", "p-b"])
+    assert P.name_person("p-a", "Natalie").name == "Natalie"
+    assert P.names() == {"natalie": "p-a"}  # the old name no longer answers for her
+    P.unmerge("p-b")
+    assert (P.get("p-a").name, P.get("p-b").name) == ("Natalie", None)
+
+
+def test_the_recognizer_never_merges_people_the_user_named_differently_whichever_row_holds_the_name(photos):
+    """The names to compare are the groups' (on any of their rows), not the canonical rows' own."""
+    for i, pid in enumerate(("p-a", "p-b", "p-c", "p-d"), start=1):
+        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    P = photos.people
+    P.name_person("p-b", "Bob")
+    P.name_person("p-c", "Carl")
+    P.name_person("p-d", "Dave")
+    P.merge(["p-a", "p-b", "p-c"])
+    P.unmerge("p-b")
+    assert P.get("p-a").name == "Carl"  # by the merged-in C's name; A's own row has none
+    assert P.absorb("p-d", ["p-a"]) == []
+    assert listed(P) == [("p-a", "Carl", ["p-c"]), ("p-b", "Bob", []), ("p-d", "Dave", [])]
+    # an unnamed group the recognizer finds to be Dave's is merged, and Dave keeps his id
+    photos.persist("originals/2020/01/05/IMG_5.jpg", [("p-e", BOX)])
+    assert P.absorb("p-e", ["p-d"]) == ["p-e"] and P.get("p-e").id == "p-d"
+
+
 def test_a_photos_people_read_as_who_they_are_now(photos):
     """Photo rows keep the id a face was filed under; lists show the person it is now, named, once."""
     photos.persist(K1, [("p-a", BOX), ("p-b", BOX2)])

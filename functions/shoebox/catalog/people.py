@@ -271,6 +271,12 @@ class People:
                 out[row["name"].lower()] = self._canonical(rows, row["id"])
         return out
 
+    def _group_name(self, rows: dict[str, dict], canonical: str) -> str | None:
+        """The person's name: the canonical row's own, else the first merged-in group's that has one (by
+        id). A merge copies no name: each stays on the row it was given to, so an unmerge takes it along."""
+        return next((rows[pid]["name"] for pid in self._group(rows, canonical) if pid in rows and rows[pid]["name"]),
+                    None)
+
     def _group(self, rows: dict[str, dict], canonical: str) -> list[str]:
         aliases = sorted(pid for pid in rows if pid != canonical and self._canonical(rows, pid) == canonical)
         return [canonical, *aliases]
@@ -280,7 +286,7 @@ class People:
         members = [rows[pid] for pid in group if pid in rows]
         samples = sorted({sk for row in members for sk in row["samples"]}, reverse=True)[:SAMPLES]
         cover = next((row["cover"] for row in members if row["cover"]), None)
-        name = next((row["name"] for row in members if row["name"]), None)
+        name = self._group_name(rows, canonical)
         return Person(
             id=canonical, name=name,
             faces=sum(row["face_count"] for row in members),
@@ -359,6 +365,7 @@ class People:
         rows = self._rows()
         canonical = self._lookup(rows, ref)
         holder = self._names(rows).get(name.lower())
+        old = self._group_name(rows, canonical)
         if holder and holder != canonical:
             raise NameTaken(_name_taken(name, holder, canonical, hidden=bool(rows[holder]["hidden"])))
         self._update(canonical, "SET #n = :n, name_lc = :lc, updated_at = :t",
@@ -366,7 +373,7 @@ class People:
         # the name now lives on the canonical row only: aliases keep theirs as extra ways to find it, but a
         # rename must not leave an alias answering to the old name of the same person
         for pid in self._group(rows, canonical)[1:]:
-            if rows[pid]["name"] and rows[pid]["name"].lower() == (rows[canonical]["name"] or "").lower():
+            if rows[pid]["name"] and rows[pid]["name"].lower() == (old or "").lower():
                 self._update(pid, "REMOVE #n, name_lc", None, {"#n": "name"})
         return self.get(canonical)
 
@@ -393,8 +400,9 @@ class People:
 
     def merge(self, ids: Iterable[str]) -> Person:
         """Merge every other person into the first: their rows point to it (``merged_into``), so their
-        photos and faces are found under it. The first person's name wins; if it has none, the first named
-        of the others gives it one. Ids or names are accepted; aliases are followed to their canonical id."""
+        photos and faces are found under it. The first person's name wins; if it has none, the person is
+        called by a merged-in group's name (``_group_name``). Ids or names are accepted; aliases are
+        followed to their canonical id."""
         refs = list(ids)
         if len(refs) < 2:
             raise PeopleError("merge needs at least two people")
@@ -407,11 +415,6 @@ class People:
                 others.append(pid)
         if not others:
             return self._person(rows, target)
-        if not rows[target]["name"]:
-            named = next((rows[pid]["name"] for pid in others if rows[pid]["name"]), None)
-            if named:
-                self._update(target, "SET #n = :n, name_lc = :lc, updated_at = :t",
-                             {":n": {"S": named}, ":lc": {"S": named.lower()}, ":t": {"S": _now()}}, {"#n": "name"})
         now = {":t": {"S": _now()}}
         for pid in others:
             self._update(pid, "SET merged_into = :m, updated_at = :t", {":m": {"S": target}, **now})
@@ -516,18 +519,19 @@ class People:
             a, b = chain_a[-1], chain_b[-1]
             if a["id"] == b["id"]:
                 continue  # the usual case: folded in already
-            if a["name"] and b["name"] and a["name"].lower() != b["name"].lower():
+            # a merge is due (rare): now read the groups whole, since the user may have unmerged any
+            # member of one from any member of the other, and a group's name may be on any of its rows
+            rows = self._rows()
+            name_a, name_b = self._group_name(rows, a["id"]), self._group_name(rows, b["id"])
+            if name_a and name_b and name_a.lower() != name_b.lower():
                 self._separate([person_id, alias])  # the user's names say two people: the recognizer must agree
                 chain_a = None  # re-filing may have changed the rows
                 continue
-            # a merge is due (rare): now read the groups whole, since the user may have unmerged any
-            # member of one from any member of the other
-            rows = self._rows()
             group_a, group_b = set(self._group(rows, a["id"])), set(self._group(rows, b["id"]))
             if any(rows[x]["kept_apart"] & group_b for x in group_a) \
                     or any(rows[x]["kept_apart"] & group_a for x in group_b):
                 continue
-            target, other = (b, a) if b["name"] and not a["name"] else (a, b)
+            target, other = (b, a) if name_b and not name_a else (a, b)  # the named one keeps its id
             self.merge([target["id"], other["id"]])
             if target["hidden"] and not other["hidden"]:
                 self.hide(target["id"], hidden=False)  # a guess by the recognizer never hides a listed person
