@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape as esc
 
 from shoebox.cli.backends import LocalBackend, Upload, dumps
 from shoebox.config import shoebox_home
@@ -35,7 +36,7 @@ def run_demo(home: Path | None = None, as_json: bool = False, console: Console |
     marker = home / ".shoebox-demo"
     if home.exists() and any(home.iterdir()):
         if not marker.exists():
-            console.print(f"[red]{home} is not empty and is not a demo folder: refusing to replace it[/red]")
+            console.print(f"[red]{esc(str(home))} is not empty and is not a demo folder: refusing to replace it[/red]")
             return 1
         shutil.rmtree(home)  # a fresh stack each run, but only ever a folder the demo made
     home.mkdir(parents=True, exist_ok=True)
@@ -46,7 +47,7 @@ def run_demo(home: Path | None = None, as_json: bool = False, console: Console |
     with LocalRuntime(home / "state") as runtime:
         backend = LocalBackend(runtime)
         if not as_json:
-            console.print(f"[bold]Shoebox demo[/bold] — local stack in {home}, recognizer: {runtime.recognizer}")
+            console.print(f"[bold]Shoebox demo[/bold] — local stack in {esc(str(home))}, recognizer: {runtime.recognizer}")
             console.print(f"ingesting {len(files)} sample photos through statemachine/process_photo.asl.json …")
         results = backend.ingest(uploads, lambda r: print(dumps(r)) if as_json else None)
         named = _name_the_astronaut(backend, results)
@@ -68,5 +69,6 @@ def run_demo(home: Path | None = None, as_json: bool = False, console: Console |
     for query, rows in searches.items():
         _print_rows(rows, False, f'search "{query}"', refs)
     console.print(f"{len(failed)} failed photo(s) are recorded with their reasons (shoebox executions --failed).")
-    console.print(f"State kept in {home / 'state'}: try  SHOEBOX_HOME={home / 'state'} shoebox search 'coffee in Rome'")
+    state = esc(str(home / "state"))  # a user's --home: not markup
+    console.print(f"State kept in {state}: try  SHOEBOX_HOME={state} shoebox search 'coffee in Rome'")
     return 0
