@@ -185,7 +185,9 @@ def test_names_and_queries_with_brackets_print_as_typed(local_photos):
     run("people", "name", "p-b", "[/x] [bold]")
     listed = run("people").stdout
     assert "Bob [work]" in listed and "[/x] [bold]" in listed
-    assert "Bob [work]" in run("search", "Bob [work]").stdout  # the people column shows the name
+    found = run("search", "Bob [work]").stdout
+    assert "│ Bob [work]" in found  # the people cell shows the name as typed (not only the title, the query)
+    assert [r["names"] for r in run_json("search", "Bob [work]")] == [["Bob [work]"]]
     assert '"[/x] cats"' in run("search", "[/x] cats").stdout  # the query, as the table's title
     taken = run("people", "name", "p-b", "bob [WORK]", code=1)
     assert "'bob [WORK]' is already p-a" in taken.stderr

@@ -22,13 +22,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 
 def _search_row(row: dict, refs: dict | None = None) -> dict:
     """A photo as lists print it. ``refs`` (``People.refs``): its people as they are now, canonical ids
-    (a merged-away group's id reads as the person it joined) with their names; without it, the ids as
-    filed."""
+    (a merged-away group's id reads as the person it joined) and ``names`` beside them (``names[i]`` is
+    ``people[i]``'s, null when unnamed); without it, the ids as filed."""
     from shoebox.catalog.people import canonical_people
 
     people = canonical_people(row.get("people", []), refs or {})
     return {"key": row["key"], "taken_at": row.get("taken_at"), "labels": row.get("labels", []),
-            "people": [p.id for p in people], "names": [p.name for p in people if p.name],
+            "people": [p.id for p in people], "names": [p.name for p in people],
             "place": row.get("place"), "thumbnail": row.get("thumbnail")}
 
 
