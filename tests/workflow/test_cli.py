@@ -128,3 +128,19 @@ def test_file_names_with_brackets_print_as_they_are(home, tmp_path):
     result = CliRunner().invoke(app, ["ingest", str(tmp_path)])
     assert result.exit_code == 0, (result.output, result.exception)
     assert "IMG [edited].jpg" in result.stdout
+
+
+def test_an_ingest_line_counts_only_this_runs_calls():
+    """A run whose execution failed before writing a record finds the earlier run's record: its calls were
+    that run's, so the line carries none (the cost report does not count them twice)."""
+    from pathlib import Path
+
+    from shoebox.cli.backends import Upload, _result
+    from shoebox.models import PhotoRecord
+
+    old = PhotoRecord(key="originals/a.jpg", status="processed", execution="arn:old",
+                      recognition_calls={"DetectLabels": 1})
+    upload = Upload(Path("a.jpg"), "originals/a.jpg")
+    assert _result(upload, old, execution="arn:old")["recognition_calls"] == {"DetectLabels": 1}
+    assert _result(upload, old, execution="arn:new", status="failed")["recognition_calls"] is None
+    assert _result(upload, old, status="skipped")["recognition_calls"] is None

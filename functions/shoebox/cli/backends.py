@@ -47,12 +47,15 @@ def _result(upload: Upload, record: Any | None, status: str | None = None, error
             execution: str | None = None) -> dict:
     """One `shoebox ingest --json` line. ``recognition_calls`` is what processing this photo in this run
     called ({api: count}, for scripts/report_recognition_cost.py), null when this run did not process it
-    (skipped: already in the archive)."""
+    (skipped: already in the archive) or the record is an earlier run's."""
     if record is None:
         return {"source": str(upload.source), "key": upload.key, "status": status or "failed", "format": None,
                 "thumbnails": {"view": None, "grid": None}, "labels": [], "people": [], "faces": [],
                 "taken_at": None, "error": error, "execution": execution, "recognition_calls": None}
     status = status or record.status
+    # the record may be an earlier run's (this run's execution failed before writing one): its calls
+    # were counted then
+    this_run = status != "skipped" and (execution is None or record.execution in (None, execution))
     return {
         "source": str(upload.source),
         "key": record.key,
@@ -66,7 +69,7 @@ def _result(upload: Upload, record: Any | None, status: str | None = None, error
         "taken_at": record.taken_at,
         "error": error if error is not None else record.error,
         "execution": execution or record.execution,
-        "recognition_calls": None if status == "skipped" else dict(record.recognition_calls),
+        "recognition_calls": dict(record.recognition_calls) if this_run else None,
     }
 
 
