@@ -178,6 +178,11 @@ def canonical_people(ids: Iterable[str], refs: dict[str, PersonRef]) -> list[Per
     return list(found.values())
 
 
+def _name_of(rows: dict[str, dict], group: list[str]) -> str | None:
+    """A group's name (canonical first, then aliases): see ``People._group_name``."""
+    return next((rows[pid]["name"] for pid in group if pid in rows and rows[pid]["name"]), None)
+
+
 def _row_to_dict(item: dict) -> dict:
     def s(name: str) -> str | None:
         return item[name]["S"] if name in item else None
@@ -274,21 +279,30 @@ class People:
     def _group_name(self, rows: dict[str, dict], canonical: str) -> str | None:
         """The person's name: the canonical row's own, else the first merged-in group's that has one (by
         id). A merge copies no name: each stays on the row it was given to, so an unmerge takes it along."""
-        return next((rows[pid]["name"] for pid in self._group(rows, canonical) if pid in rows and rows[pid]["name"]),
-                    None)
+        return _name_of(rows, self._group(rows, canonical))
 
     def _group(self, rows: dict[str, dict], canonical: str) -> list[str]:
         aliases = sorted(pid for pid in rows if pid != canonical and self._canonical(rows, pid) == canonical)
         return [canonical, *aliases]
 
-    def _person(self, rows: dict[str, dict], canonical: str) -> Person:
-        group = self._group(rows, canonical)
+    def _groups(self, rows: dict[str, dict]) -> dict[str, list[str]]:
+        """Every canonical person's group (``_group``) in one pass over the rows: listing n people must not
+        cost n passes (3,000 rows took a second that way)."""
+        groups: dict[str, list[str]] = {}
+        for pid in rows:
+            canonical = self._canonical(rows, pid)
+            groups.setdefault(canonical, [canonical])
+            if pid != canonical:
+                groups[canonical].append(pid)
+        return {canonical: [canonical, *sorted(group[1:])] for canonical, group in groups.items()}
+
+    def _person(self, rows: dict[str, dict], canonical: str, group: list[str] | None = None) -> Person:
+        group = group or self._group(rows, canonical)
         members = [rows[pid] for pid in group if pid in rows]
         samples = sorted({sk for row in members for sk in row["samples"]}, reverse=True)[:SAMPLES]
         cover = next((row["cover"] for row in members if row["cover"]), None)
-        name = self._group_name(rows, canonical)
         return Person(
-            id=canonical, name=name,
+            id=canonical, name=_name_of(rows, group),
             faces=sum(row["face_count"] for row in members),
             photos=sum(row["photo_count"] for row in members),
             cover=cover, samples=[sk.split("#", 1)[1] for sk in samples], aliases=group[1:],
@@ -299,8 +313,7 @@ class People:
     def list_people(self, include_empty: bool = False, include_hidden: bool = True) -> list[Person]:
         """Canonical people, most photographed first (named before unnamed on ties)."""
         rows = self._rows()
-        people = [self._person(rows, pid) for pid, row in rows.items() if not row["merged_into"]
-                  or self._canonical(rows, pid) == pid]
+        people = [self._person(rows, canonical, group) for canonical, group in self._groups(rows).items()]
         if not include_empty:
             people = [p for p in people if p.faces > 0]
         if not include_hidden:
