@@ -231,6 +231,63 @@ def test_the_recognizer_never_merges_people_the_user_named_differently_whichever
     assert P.absorb("p-e", ["p-d"]) == ["p-e"] and P.get("p-e").id == "p-d"
 
 
+def test_the_first_persons_name_wins_also_when_it_is_a_merged_in_groups(photos):
+    for i, pid in enumerate(("p-a", "p-x", "p-c"), start=1):
+        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    P = photos.people
+    P.name_person("p-x", "Xena")
+    assert P.merge(["p-a", "p-x"]).name == "Xena"
+    P.name_person("p-c", "Carl")
+    assert P.merge(["p-a", "p-c"]).name == "Xena"  # not the merged-in name that sorts first
+    P.unmerge("p-x")
+    assert (P.get("p-a").name, P.get("p-x").name) == ("Carl", "Xena")  # Xena's name left with her group
+
+
+def test_renaming_to_a_merged_in_groups_name_leaves_no_twin_after_an_unmerge(photos):
+    for i, pid in enumerate(("p-a", "p-b"), start=1):
+        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    P = photos.people
+    P.name_person("p-a", "Ann")
+    P.name_person("p-b", "Bob")
+    P.merge(["p-a", "p-b"])
+    P.name_person("p-a", "Bob")
+    P.unmerge("p-b")
+    assert listed(P) == [("p-a", "Bob", []), ("p-b", None, [])] and P.names() == {"bob": "p-a"}
+
+
+def test_a_name_an_older_shoebox_copied_on_merge_leaves_with_its_group(photos):
+    """Rows as merges left them before names stayed on their rows: the name copied onto the person."""
+    for i, pid in enumerate(("p-a", "p-b"), start=1):
+        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    P = photos.people
+    P.name_person("p-b", "Nat")
+    P.merge(["p-a", "p-b"])
+    P._update("p-a", "SET #n = :n, name_lc = :lc", {":n": {"S": "Nat"}, ":lc": {"S": "nat"}}, {"#n": "name"})
+    P.unmerge("p-b")
+    assert listed(P) == [("p-a", None, []), ("p-b", "Nat", [])] and P.resolve("Nat") == ["p-b"]
+
+
+def test_merges_that_raced_into_a_cycle_still_list_each_face_once(photos):
+    for i, pid in enumerate(("p-a", "p-b", "p-c", "p-d", "p-e"), start=1):
+        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    P = photos.people
+    for pid, into in (("p-a", "p-b"), ("p-b", "p-a"), ("p-c", "p-d"), ("p-d", "p-e"), ("p-e", "p-c")):
+        P._update(pid, "SET merged_into = :m", {":m": {"S": into}})
+    assert listed(P) == [("p-a", None, ["p-b"]), ("p-c", None, ["p-d", "p-e"])]
+    assert sum(p.faces for p in P.list_people()) == 5 and P.get("p-e").id == "p-c"
+
+
+def test_a_name_held_through_a_merged_in_group_says_whose_it_is(photos):
+    for i, pid in enumerate(("p-a", "p-b", "p-x"), start=1):
+        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    P = photos.people
+    P.name_person("p-a", "Ann")
+    P.name_person("p-b", "Bob")
+    P.merge(["p-a", "p-b"])
+    with pytest.raises(NameTaken, match=r"'Bob' is already p-a \(Ann, through merged-in p-b\)"):
+        P.name_person("p-x", "Bob")
+
+
 def test_a_photos_people_read_as_who_they_are_now(photos):
     """Photo rows keep the id a face was filed under; lists show the person it is now, named, once."""
     photos.persist(K1, [("p-a", BOX), ("p-b", BOX2)])

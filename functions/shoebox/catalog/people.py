@@ -101,11 +101,21 @@ def clean_name(name: str) -> str:
     return " ".join((name or "").split())
 
 
-def _name_taken(name: str, holder: str, wanted_by: str, hidden: bool) -> str:
+def _name_taken(name: str, holder: str, wanted_by: str, hidden: bool, shown: str | None = None,
+                via: str | None = None) -> str:
     """Why ``name`` cannot go to ``wanted_by``, and what to do. A hidden holder is not in `shoebox
     people`, so the user would not find who has the name: say so and how to see them again. The merge
     then goes into ``wanted_by``: a merged person takes the visibility of the one merged into, and the
-    user is naming someone they want to see."""
+    user is naming someone they want to see. ``shown``/``via``: the name the holder is listed by and the
+    merged-in group that holds ``name``, when that is not the holder's own."""
+    if via and via != holder:
+        holder_text = f"{holder} ({shown or 'unnamed'}, through merged-in {via})"
+        name = f"{name!r}"
+        if not hidden:
+            return f"{name} is already {holder_text}; merge the two with `shoebox people merge {holder} {wanted_by}`"
+        return (f"{name} is already {holder_text}, who is hidden (not listed by `shoebox people`): "
+                f"`shoebox people --hidden` lists hidden people, `shoebox people unhide {holder}` lists them "
+                f"again; if the two are one person, merge them with `shoebox people merge {wanted_by} {holder}`")
     if not hidden:
         return f"{name!r} is already {holder}; merge the two with `shoebox people merge {holder} {wanted_by}`"
     return (f"{name!r} is already {holder}, who is hidden (not listed by `shoebox people`): "
@@ -178,9 +188,22 @@ def canonical_people(ids: Iterable[str], refs: dict[str, PersonRef]) -> list[Per
     return list(found.values())
 
 
+def _name_holder(rows: dict[str, dict], group: list[str]) -> str | None:
+    """Which row of a group (canonical first) holds the name it goes by: the canonical row's own; else the
+    merged-in group it was called by when merges happened (``name_from``, while still in the group); else
+    the first merged-in group by id that has one."""
+    own = rows.get(group[0]) or {}
+    if own.get("name"):
+        return group[0]
+    lender = own.get("name_from")
+    if lender in group[1:] and (rows.get(lender) or {}).get("name"):
+        return lender
+    return next((pid for pid in group[1:] if pid in rows and rows[pid]["name"]), None)
+
+
 def _name_of(rows: dict[str, dict], group: list[str]) -> str | None:
-    """A group's name (canonical first, then aliases): see ``People._group_name``."""
-    return next((rows[pid]["name"] for pid in group if pid in rows and rows[pid]["name"]), None)
+    holder = _name_holder(rows, group)
+    return rows[holder]["name"] if holder else None
 
 
 def _row_to_dict(item: dict) -> dict:
@@ -198,6 +221,7 @@ def _row_to_dict(item: dict) -> dict:
         "cover": json.loads(s("cover")) if s("cover") else None,
         "samples": json.loads(s("samples")) if s("samples") else [],  # time sks, newest first
         "merged_into": s("merged_into"),
+        "name_from": s("name_from"),  # unnamed itself: the merged-in group whose name it goes by
         "hidden": bool(item["hidden"]["BOOL"]) if "hidden" in item else False,
         # ids the user unmerged this group from: never merged with them automatically again
         "kept_apart": set(item["kept_apart"]["SS"]) if "kept_apart" in item else set(),
@@ -248,14 +272,14 @@ class People:
 
     @staticmethod
     def _canonical(rows: dict[str, dict], person_id: str) -> str:
-        seen = {person_id}
-        current = person_id
+        path = [person_id]
         while True:
-            target = (rows.get(current) or {}).get("merged_into")
-            if not target or target in seen or target not in rows:
-                return current
-            seen.add(target)
-            current = target
+            target = (rows.get(path[-1]) or {}).get("merged_into")
+            if not target or target not in rows:
+                return path[-1]
+            if target in path:  # a cycle (two merges raced): one fixed member stands for all of it
+                return min(path[path.index(target):])
+            path.append(target)
 
     def _lookup(self, rows: dict[str, dict], ref: str) -> str:
         """Canonical id for a person id or a name (case-insensitive)."""
@@ -277,8 +301,8 @@ class People:
         return out
 
     def _group_name(self, rows: dict[str, dict], canonical: str) -> str | None:
-        """The person's name: the canonical row's own, else the first merged-in group's that has one (by
-        id). A merge copies no name: each stays on the row it was given to, so an unmerge takes it along."""
+        """The person's name (``_name_holder`` says whose). A merge copies no name: each stays on the row
+        it was given to, so an unmerge takes it along."""
         return _name_of(rows, self._group(rows, canonical))
 
     def _group(self, rows: dict[str, dict], canonical: str) -> list[str]:
@@ -380,13 +404,17 @@ class People:
         holder = self._names(rows).get(name.lower())
         old = self._group_name(rows, canonical)
         if holder and holder != canonical:
-            raise NameTaken(_name_taken(name, holder, canonical, hidden=bool(rows[holder]["hidden"])))
+            via = next((pid for pid in self._group(rows, holder) if (rows[pid]["name"] or "").lower() == name.lower()),
+                       holder)
+            raise NameTaken(_name_taken(name, holder, canonical, hidden=bool(rows[holder]["hidden"]),
+                                        shown=self._group_name(rows, holder), via=via))
         self._update(canonical, "SET #n = :n, name_lc = :lc, updated_at = :t",
                      {":n": {"S": name}, ":lc": {"S": name.lower()}, ":t": {"S": _now()}}, {"#n": "name"})
         # the name now lives on the canonical row only: aliases keep theirs as extra ways to find it, but a
-        # rename must not leave an alias answering to the old name of the same person
+        # rename must not leave an alias answering to the old name, nor holding the new one (an unmerge
+        # would then leave two people with it)
         for pid in self._group(rows, canonical)[1:]:
-            if rows[pid]["name"] and rows[pid]["name"].lower() == (old or "").lower():
+            if rows[pid]["name"] and rows[pid]["name"].lower() in {(old or "").lower(), name.lower()}:
                 self._update(pid, "REMOVE #n, name_lc", None, {"#n": "name"})
         return self.get(canonical)
 
@@ -413,9 +441,10 @@ class People:
 
     def merge(self, ids: Iterable[str]) -> Person:
         """Merge every other person into the first: their rows point to it (``merged_into``), so their
-        photos and faces are found under it. The first person's name wins; if it has none, the person is
-        called by a merged-in group's name (``_group_name``). Ids or names are accepted; aliases are
-        followed to their canonical id."""
+        photos and faces are found under it. The first person's name wins (its own, or the one it goes by
+        through a merged-in group); if it has none, the first named of the others gives it one, by
+        reference (``name_from``): no name is copied, so an unmerge takes a group's name along. Ids or
+        names are accepted; aliases are followed to their canonical id."""
         refs = list(ids)
         if len(refs) < 2:
             raise PeopleError("merge needs at least two people")
@@ -429,6 +458,13 @@ class People:
         if not others:
             return self._person(rows, target)
         now = {":t": {"S": _now()}}
+        if not rows[target]["name"]:
+            # "the first person's name wins" also for a name it goes by through a merged-in group: keep
+            # pointing at that group, else at the first named of the others (nothing is copied)
+            lender = _name_holder(rows, self._group(rows, target)) or next(
+                (h for h in (_name_holder(rows, self._group(rows, pid)) for pid in others) if h), None)
+            if lender and lender != rows[target]["name_from"]:
+                self._update(target, "SET name_from = :f, updated_at = :t", {":f": {"S": lender}, **now})
         for pid in others:
             self._update(pid, "SET merged_into = :m, updated_at = :t", {":m": {"S": target}, **now})
         # flatten: whatever pointed at a merged-away person now points straight at the target
@@ -449,6 +485,13 @@ class People:
             self._update(person_id, "REMOVE merged_into SET updated_at = :t ADD kept_apart :k",
                          {":k": {"SS": [former]}, ":t": {"S": _now()}})
             self._separate([person_id, former], check_filing=True)
+            own, kept = rows[person_id]["name"], rows[former]["name"]
+            if own and kept and own.lower() == kept.lower():
+                # an older Shoebox copied a merged-in name onto the person it joined: the name leaves with
+                # its group (unless the person was renamed meanwhile: the condition)
+                self._update(former, "REMOVE #n, name_lc SET updated_at = :t",
+                             {":t": {"S": _now()}, ":lc": {"S": kept.lower()}}, {"#n": "name"},
+                             condition="name_lc = :lc", unmet_ok=True)
         else:
             # the split is stored on the id that was unmerged; either side's id finishes it
             apart = rows[person_id]["kept_apart"] | {pid for pid, row in rows.items() if person_id in row["kept_apart"]}
@@ -612,9 +655,12 @@ class People:
             row = self._row(row["merged_into"]) if row["merged_into"] else None
         return chain
 
-    def _update(self, person_id: str, expression: str, values: dict | None, names: dict | None = None) -> None:
-        kwargs: dict[str, Any] = {"TableName": self.table, "Key": self._key(person_id),
-                                  "UpdateExpression": expression, "ConditionExpression": "attribute_exists(pk)"}
+    def _update(self, person_id: str, expression: str, values: dict | None, names: dict | None = None,
+                condition: str | None = None, unmet_ok: bool = False) -> None:
+        """Update a person row that must exist (and meet ``condition``); ``unmet_ok``: a failed condition
+        is not an error, the update is just not made."""
+        kwargs: dict[str, Any] = {"TableName": self.table, "Key": self._key(person_id), "UpdateExpression": expression,
+                                  "ConditionExpression": "attribute_exists(pk)" + (f" AND {condition}" if condition else "")}
         if values:
             kwargs["ExpressionAttributeValues"] = values
         if names:
@@ -623,6 +669,8 @@ class People:
             self.client.update_item(**kwargs)
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                if unmet_ok:
+                    return
                 raise PersonNotFound(f"no person with id {person_id!r}") from err
             raise
 
