@@ -108,17 +108,10 @@ def _name_taken(name: str, holder: str, wanted_by: str, hidden: bool, shown: str
     then goes into ``wanted_by``: a merged person takes the visibility of the one merged into, and the
     user is naming someone they want to see. ``shown``/``via``: the name the holder is listed by and the
     merged-in group that holds ``name``, when that is not the holder's own."""
-    if via and via != holder:
-        holder_text = f"{holder} ({shown or 'unnamed'}, through merged-in {via})"
-        name = f"{name!r}"
-        if not hidden:
-            return f"{name} is already {holder_text}; merge the two with `shoebox people merge {holder} {wanted_by}`"
-        return (f"{name} is already {holder_text}, who is hidden (not listed by `shoebox people`): "
-                f"`shoebox people --hidden` lists hidden people, `shoebox people unhide {holder}` lists them "
-                f"again; if the two are one person, merge them with `shoebox people merge {wanted_by} {holder}`")
+    who = f"{holder} ({shown or 'unnamed'}, through merged-in {via})" if via and via != holder else holder
     if not hidden:
-        return f"{name!r} is already {holder}; merge the two with `shoebox people merge {holder} {wanted_by}`"
-    return (f"{name!r} is already {holder}, who is hidden (not listed by `shoebox people`): "
+        return f"{name!r} is already {who}; merge the two with `shoebox people merge {holder} {wanted_by}`"
+    return (f"{name!r} is already {who}, who is hidden (not listed by `shoebox people`): "
             f"`shoebox people --hidden` lists hidden people, `shoebox people unhide {holder}` lists them again; "
             f"if the two are one person, merge them with `shoebox people merge {wanted_by} {holder}`")
 
