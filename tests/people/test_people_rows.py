@@ -277,6 +277,58 @@ def test_merges_that_raced_into_a_cycle_still_list_each_face_once(photos):
     assert sum(p.faces for p in P.list_people()) == 5 and P.get("p-e").id == "p-c"
 
 
+def test_a_cycle_left_by_racing_merges_is_broken_by_the_next_merge_or_unmerge_and_loses_no_name(photos):
+    for i, pid in enumerate(("p-a", "p-b", "p-c"), start=1):
+        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    P = photos.people
+    P.name_person("p-a", "Ann")
+    P.name_person("p-b", "Bob")
+    P._update("p-a", "SET merged_into = :m", {":m": {"S": "p-b"}})
+    P._update("p-b", "SET merged_into = :m", {":m": {"S": "p-a"}})
+    assert listed(P) == [("p-a", "Ann", ["p-b"]), ("p-c", None, [])]
+    P.unmerge("p-a")  # p-a is the person every read saw: now for real, with Bob merged in
+    assert listed(P) == [("p-a", "Ann", ["p-b"]), ("p-c", None, [])] and P._rows()["p-a"]["merged_into"] is None
+    P.unmerge("p-b")
+    assert listed(P) == [("p-a", "Ann", []), ("p-b", "Bob", []), ("p-c", None, [])]
+    # a merge breaks a cycle too, then merges
+    P._update("p-a", "SET merged_into = :m", {":m": {"S": "p-b"}})
+    P._update("p-b", "SET merged_into = :m", {":m": {"S": "p-a"}})
+    assert P.merge(["p-c", "p-b"]).aliases == ["p-a", "p-b"]
+
+
+def test_a_merge_into_someone_merged_away_meanwhile_is_refused_not_made_a_cycle(photos, monkeypatch):
+    for i, pid in enumerate(("p-a", "p-b"), start=1):
+        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    P = photos.people
+    before = P._rows()
+    P.merge(["p-b", "p-a"])  # one user merges A into B…
+    monkeypatch.setattr(P, "_rows", lambda: before)  # …while another, who read before that, merges B into A
+    with pytest.raises(PeopleError, match="merged by someone else meanwhile"):
+        P.merge(["p-a", "p-b"])
+    monkeypatch.undo()
+    assert listed(P) == [("p-b", None, ["p-a"])]
+
+
+def test_names_an_older_merge_copied_along_a_chain_leave_with_their_group(photos):
+    for i, pid in enumerate(("p-a", "p-b", "p-c"), start=1):
+        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    P = photos.people
+    P.name_person("p-c", "Cy")
+    P.merge(["p-b", "p-c"])
+    P.merge(["p-a", "p-b"])
+    for pid in ("p-a", "p-b"):  # as the old merge left them: copies all along the chain
+        P._update(pid, "SET #n = :n, name_lc = :lc", {":n": {"S": "Cy"}, ":lc": {"S": "cy"}}, {"#n": "name"})
+    P.unmerge("p-b")
+    assert listed(P) == [("p-a", None, ["p-c"]), ("p-b", "Cy", [])] and P.names() == {"cy": "p-b"}
+
+
+def test_a_name_cannot_be_a_person_id(photos):
+    for i, pid in enumerate(("p-a", "p-b"), start=1):
+        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    with pytest.raises(PeopleError, match="is a person id"):
+        photos.people.name_person("p-a", "p-b")
+
+
 def test_a_name_held_through_a_merged_in_group_says_whose_it_is(photos):
     for i, pid in enumerate(("p-a", "p-b", "p-x"), start=1):
         photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])

@@ -394,6 +394,8 @@ class People:
             raise PeopleError("a name cannot be empty")
         rows = self._rows()
         canonical = self._lookup(rows, ref)
+        if name in rows:  # ids are looked up before names: this name would find that person, not this one
+            raise PeopleError(f"{name!r} is a person id; choose another name")
         holder = self._names(rows).get(name.lower())
         old = self._group_name(rows, canonical)
         if holder and holder != canonical:
@@ -442,6 +444,8 @@ class People:
         if len(refs) < 2:
             raise PeopleError("merge needs at least two people")
         rows = self._rows()
+        if any([self._break_cycle(rows, self._lookup(rows, ref)) for ref in refs]):
+            rows = self._rows()
         target = self._lookup(rows, refs[0])
         others: list[str] = []
         for ref in refs[1:]:
@@ -459,7 +463,22 @@ class People:
             if lender and lender != rows[target]["name_from"]:
                 self._update(target, "SET name_from = :f, updated_at = :t", {":f": {"S": lender}, **now})
         for pid in others:
-            self._update(pid, "SET merged_into = :m, updated_at = :t", {":m": {"S": target}, **now})
+            # only a person who is canonical now, into one still canonical: two merges racing the other
+            # way round must not leave the two pointing at each other
+            try:
+                self.client.transact_write_items(TransactItems=[
+                    {"Update": {"TableName": self.table, "Key": self._key(pid),
+                                "UpdateExpression": "SET merged_into = :m, updated_at = :t",
+                                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(merged_into)",
+                                "ExpressionAttributeValues": {":m": {"S": target}, **now}}},
+                    {"ConditionCheck": {"TableName": self.table, "Key": self._key(target),
+                                        "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(merged_into)"}},
+                ])
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                    raise PeopleError(f"{pid} or {target} was merged by someone else meanwhile: look again "
+                                      f"(`shoebox people`) and merge again if still needed") from err
+                raise
         # flatten: whatever pointed at a merged-away person now points straight at the target
         for pid, row in rows.items():
             if row["merged_into"] in others:
@@ -473,18 +492,21 @@ class People:
         rows = self._rows()
         if person_id not in rows:
             raise PersonNotFound(f"no person with id {person_id!r}")
+        if self._break_cycle(rows, person_id):
+            rows = self._rows()
         if rows[person_id]["merged_into"]:
             former = self._canonical(rows, person_id)
             self._update(person_id, "REMOVE merged_into SET updated_at = :t ADD kept_apart :k",
                          {":k": {"SS": [former]}, ":t": {"S": _now()}})
             self._separate([person_id, former], check_filing=True)
-            own, kept = rows[person_id]["name"], rows[former]["name"]
-            if own and kept and own.lower() == kept.lower():
-                # an older Shoebox copied a merged-in name onto the person it joined: the name leaves with
-                # its group (unless the person was renamed meanwhile: the condition)
-                self._update(former, "REMOVE #n, name_lc SET updated_at = :t",
-                             {":t": {"S": _now()}, ":lc": {"S": kept.lower()}}, {"#n": "name"},
-                             condition="name_lc = :lc", unmet_ok=True)
+            own = (rows[person_id]["name"] or "").lower()
+            for pid in (self._group(rows, former) if own else []):
+                if pid != person_id and (rows[pid]["name"] or "").lower() == own:
+                    # an older Shoebox copied a merged-in name onto the person it joined (and on along
+                    # chains): the name leaves with its group, unless renamed meanwhile (the condition)
+                    self._update(pid, "REMOVE #n, name_lc SET updated_at = :t",
+                                 {":t": {"S": _now()}, ":lc": {"S": own}}, {"#n": "name"},
+                                 condition="name_lc = :lc", unmet_ok=True)
         else:
             # the split is stored on the id that was unmerged; either side's id finishes it
             apart = rows[person_id]["kept_apart"] | {pid for pid, row in rows.items() if person_id in row["kept_apart"]}
@@ -493,6 +515,20 @@ class People:
                 if other in rows and self._canonical(rows, other) != self._canonical(rows, person_id):
                     self._separate([person_id, other], check_filing=True)
         return self.get(person_id)
+
+    def _break_cycle(self, rows: dict[str, dict], person_id: str) -> bool:
+        """If ``person_id``'s ``merged_into`` chain loops (two merges raced), make the cycle's smallest id,
+        which every read already treats as its person, canonical for real. True if a row was changed."""
+        path = [person_id]
+        while (target := (rows.get(path[-1]) or {}).get("merged_into")) and target in rows:
+            if target in path:
+                head = min(path[path.index(target):])
+                self._update(head, "REMOVE merged_into SET updated_at = :t",
+                             {":t": {"S": _now()}, ":m": {"S": rows[head]["merged_into"]}},
+                             condition="merged_into = :m", unmet_ok=True)
+                return True
+            path.append(target)
+        return False
 
     def apart(self, first: str, second: str) -> Person:
         """The user says two people (ids or names) who were never merged are different people: they are
