@@ -309,6 +309,19 @@ def test_a_merge_into_someone_merged_away_meanwhile_is_refused_not_made_a_cycle(
     assert listed(P) == [("p-b", None, ["p-a"])]
 
 
+def test_a_recognizer_merge_that_loses_a_race_is_skipped_not_a_failed_photo(photos, monkeypatch):
+    from shoebox.catalog.people import MergeRaced
+
+    for i, pid in enumerate(("p-a", "p-b"), start=1):
+        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+
+    def raced(ids):
+        raise MergeRaced("someone merged one of them meanwhile")
+
+    monkeypatch.setattr(photos.people, "merge", raced)
+    assert photos.people.absorb("p-a", ["p-b"]) == []  # the next photo of the person reports it again
+
+
 def test_names_an_older_merge_copied_along_a_chain_leave_with_their_group(photos):
     for i, pid in enumerate(("p-a", "p-b", "p-c"), start=1):
         photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])

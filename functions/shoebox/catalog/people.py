@@ -77,6 +77,10 @@ class NameTaken(PeopleError):
     pass
 
 
+class MergeRaced(PeopleError):
+    """Another merge changed one of the people between this one's read and its write."""
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -476,7 +480,7 @@ class People:
                 ])
             except ClientError as err:
                 if err.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-                    raise PeopleError(f"{pid} or {target} was merged by someone else meanwhile: look again "
+                    raise MergeRaced(f"{pid} or {target} was merged by someone else meanwhile: look again "
                                       f"(`shoebox people`) and merge again if still needed") from err
                 raise
         # flatten: whatever pointed at a merged-away person now points straight at the target
@@ -617,7 +621,11 @@ class People:
                     or any(rows[x]["kept_apart"] & group_a for x in group_b):
                 continue
             target, other = (b, a) if name_b and not name_a else (a, b)  # the named one keeps its id
-            self.merge([target["id"], other["id"]])
+            try:
+                self.merge([target["id"], other["id"]])
+            except MergeRaced:
+                chain_a = None
+                continue  # someone merged one of them meanwhile: the next photo of this person reports it again
             if target["hidden"] and not other["hidden"]:
                 self.hide(target["id"], hidden=False)  # a guess by the recognizer never hides a listed person
             done.append(other["id"])
