@@ -97,6 +97,21 @@ def test_step_roles_are_least_privilege(cfn):
     assert "rekognition:DetectLabels" in labels and "IndexFaces" not in labels and "dynamodb" not in labels
 
 
+def test_roles_that_write_the_catalog_may_make_its_condition_checks(cfn):
+    """Catalog writes are TransactWriteItems with a ConditionCheck (the photo's version; a merge's people):
+    IAM asks dynamodb:ConditionCheckItem for that item, which moto does not enforce."""
+    writers = []
+    for name, resource in cfn["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Role" or name.endswith("StateMachineRole"):
+            continue
+        actions = {a for statement in _statements(cfn, name)
+                   for a in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])}
+        if "dynamodb:UpdateItem" in actions:
+            writers.append(name)
+            assert "dynamodb:ConditionCheckItem" in actions, name
+    assert {"PersistFunctionRole", "RecordFailureFunctionRole", "RemovePhotoFunctionRole"} <= set(writers)
+
+
 def test_bucket_is_private_encrypted_tls_only_and_versioned(sam):
     bucket = sam["Resources"]["PhotoBucket"]["Properties"]
     assert all(bucket["PublicAccessBlockConfiguration"].values())
