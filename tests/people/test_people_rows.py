@@ -169,6 +169,12 @@ def test_merge_folds_photos_faces_and_counts_into_the_first(photos):
     assert photos.people.resolve("Nat") == ["p-d", "p-a", "p-b"]
 
 
+def one_photo_each(photos, *person_ids: str) -> None:
+    """A photo with one face for each person, IMG_1 for the first, IMG_2 for the next, …"""
+    for i, pid in enumerate(person_ids, start=1):
+        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+
+
 def listed(people: People) -> list[tuple]:
     return sorted((p.id, p.name, p.aliases) for p in people.list_people(include_empty=True))
 
@@ -176,8 +182,7 @@ def listed(people: People) -> list[tuple]:
 def test_an_unmerge_never_leaves_two_people_with_one_name(photos):
     """A merge copies no name (each stays on the row it was given to): unmerged, a group takes its name
     along, through chains of merges too."""
-    for i, pid in enumerate(("p-a", "p-b", "p-c", "p-z"), start=1):
-        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    one_photo_each(photos, "p-a", "p-b", "p-c", "p-z")
     P = photos.people
     P.name_person("p-b", "Nat")
     assert P.merge(["p-a", "p-b"]).name == "Nat"  # the unnamed first person is called by the merged name
@@ -202,8 +207,7 @@ def test_an_unmerge_never_leaves_two_people_with_one_name(photos):
 
 
 def test_a_rename_after_a_merge_is_the_persons_own(photos):
-    for i, pid in enumerate(("p-a", "p-b"), start=1):
-        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    one_photo_each(photos, "p-a", "p-b")
     P = photos.people
     P.name_person("p-b", "Nat")
     P.merge(["p-a", "p-b"])
@@ -215,8 +219,7 @@ def test_a_rename_after_a_merge_is_the_persons_own(photos):
 
 def test_the_recognizer_never_merges_people_the_user_named_differently_whichever_row_holds_the_name(photos):
     """The names to compare are the groups' (on any of their rows), not the canonical rows' own."""
-    for i, pid in enumerate(("p-a", "p-b", "p-c", "p-d"), start=1):
-        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    one_photo_each(photos, "p-a", "p-b", "p-c", "p-d")
     P = photos.people
     P.name_person("p-b", "Bob")
     P.name_person("p-c", "Carl")
@@ -232,8 +235,7 @@ def test_the_recognizer_never_merges_people_the_user_named_differently_whichever
 
 
 def test_the_first_persons_name_wins_also_when_it_is_a_merged_in_groups(photos):
-    for i, pid in enumerate(("p-a", "p-x", "p-c"), start=1):
-        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    one_photo_each(photos, "p-a", "p-x", "p-c")
     P = photos.people
     P.name_person("p-x", "Xena")
     assert P.merge(["p-a", "p-x"]).name == "Xena"
@@ -244,8 +246,7 @@ def test_the_first_persons_name_wins_also_when_it_is_a_merged_in_groups(photos):
 
 
 def test_renaming_to_a_merged_in_groups_name_leaves_no_twin_after_an_unmerge(photos):
-    for i, pid in enumerate(("p-a", "p-b"), start=1):
-        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    one_photo_each(photos, "p-a", "p-b")
     P = photos.people
     P.name_person("p-a", "Ann")
     P.name_person("p-b", "Bob")
@@ -257,8 +258,7 @@ def test_renaming_to_a_merged_in_groups_name_leaves_no_twin_after_an_unmerge(pho
 
 def test_a_name_an_older_shoebox_copied_on_merge_leaves_with_its_group(photos):
     """Rows as merges left them before names stayed on their rows: the name copied onto the person."""
-    for i, pid in enumerate(("p-a", "p-b"), start=1):
-        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    one_photo_each(photos, "p-a", "p-b")
     P = photos.people
     P.name_person("p-b", "Nat")
     P.merge(["p-a", "p-b"])
@@ -268,8 +268,7 @@ def test_a_name_an_older_shoebox_copied_on_merge_leaves_with_its_group(photos):
 
 
 def test_merges_that_raced_into_a_cycle_still_list_each_face_once(photos):
-    for i, pid in enumerate(("p-a", "p-b", "p-c", "p-d", "p-e"), start=1):
-        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    one_photo_each(photos, "p-a", "p-b", "p-c", "p-d", "p-e")
     P = photos.people
     for pid, into in (("p-a", "p-b"), ("p-b", "p-a"), ("p-c", "p-d"), ("p-d", "p-e"), ("p-e", "p-c")):
         P._update(pid, "SET merged_into = :m", {":m": {"S": into}})
@@ -278,8 +277,7 @@ def test_merges_that_raced_into_a_cycle_still_list_each_face_once(photos):
 
 
 def test_a_cycle_left_by_racing_merges_is_broken_by_the_next_merge_or_unmerge_and_loses_no_name(photos):
-    for i, pid in enumerate(("p-a", "p-b", "p-c"), start=1):
-        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    one_photo_each(photos, "p-a", "p-b", "p-c")
     P = photos.people
     P.name_person("p-a", "Ann")
     P.name_person("p-b", "Bob")
@@ -297,8 +295,7 @@ def test_a_cycle_left_by_racing_merges_is_broken_by_the_next_merge_or_unmerge_an
 
 
 def test_a_merge_into_someone_merged_away_meanwhile_is_refused_not_made_a_cycle(photos, monkeypatch):
-    for i, pid in enumerate(("p-a", "p-b"), start=1):
-        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    one_photo_each(photos, "p-a", "p-b")
     P = photos.people
     before = P._rows()
     P.merge(["p-b", "p-a"])  # one user merges A into B…
@@ -312,8 +309,7 @@ def test_a_merge_into_someone_merged_away_meanwhile_is_refused_not_made_a_cycle(
 def test_a_recognizer_merge_that_loses_a_race_is_skipped_not_a_failed_photo(photos, monkeypatch):
     from shoebox.catalog.people import MergeRaced
 
-    for i, pid in enumerate(("p-a", "p-b"), start=1):
-        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    one_photo_each(photos, "p-a", "p-b")
 
     def raced(ids):
         raise MergeRaced("someone merged one of them meanwhile")
@@ -323,8 +319,7 @@ def test_a_recognizer_merge_that_loses_a_race_is_skipped_not_a_failed_photo(phot
 
 
 def test_names_an_older_merge_copied_along_a_chain_leave_with_their_group(photos):
-    for i, pid in enumerate(("p-a", "p-b", "p-c"), start=1):
-        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    one_photo_each(photos, "p-a", "p-b", "p-c")
     P = photos.people
     P.name_person("p-c", "Cy")
     P.merge(["p-b", "p-c"])
@@ -336,15 +331,13 @@ def test_names_an_older_merge_copied_along_a_chain_leave_with_their_group(photos
 
 
 def test_a_name_cannot_be_a_person_id(photos):
-    for i, pid in enumerate(("p-a", "p-b"), start=1):
-        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    one_photo_each(photos, "p-a", "p-b")
     with pytest.raises(PeopleError, match="is a person id"):
         photos.people.name_person("p-a", "p-b")
 
 
 def test_a_name_held_through_a_merged_in_group_says_whose_it_is(photos):
-    for i, pid in enumerate(("p-a", "p-b", "p-x"), start=1):
-        photos.persist(f"originals/2020/01/0{i}/IMG_{i}.jpg", [(pid, BOX)])
+    one_photo_each(photos, "p-a", "p-b", "p-x")
     P = photos.people
     P.name_person("p-a", "Ann")
     P.name_person("p-b", "Bob")
