@@ -135,6 +135,18 @@ def test_rule_matches_only_originals_and_has_a_dead_letter_queue(cfn):
     assert "DeadLetterConfig" in rule["Properties"]["Targets"][0]
 
 
+def test_every_rules_dead_letter_queue_lets_that_rule_send(cfn):
+    """SAM writes one AWS::SQS::QueuePolicy per rule, each allowing only its own rule; a queue's policy is
+    replaced, not merged, so two rules on one queue would leave one of them unable to dead-letter."""
+    rules = {name: r for name, r in cfn["Resources"].items() if r["Type"] == "AWS::Events::Rule"}
+    assert len(rules) >= 2
+    queues = [json.dumps(r["Properties"]["Targets"][0]["DeadLetterConfig"]["Arn"]) for r in rules.values()]
+    assert len(set(queues)) == len(queues), queues
+    policies = [r["Properties"] for r in cfn["Resources"].values() if r["Type"] == "AWS::SQS::QueuePolicy"]
+    targets = [json.dumps(q) for p in policies for q in p["Queues"]]
+    assert len(set(targets)) == len(targets) == len(rules), targets
+
+
 def test_table_is_on_demand_with_point_in_time_recovery(sam):
     table = sam["Resources"]["CatalogTable"]["Properties"]
     assert table["BillingMode"] == "PAY_PER_REQUEST"
