@@ -34,3 +34,27 @@ def test_metrics_are_emitted_in_lambda_and_not_locally(monkeypatch, capsys):
 def test_thumbnail_keys_mirror_the_original_under_thumbnails():
     assert thumbnail_keys("originals/2006/10/04/IMG_00001.NEF") == (
         "thumbnails/2006/10/04/IMG_00001.NEF.jpg", "thumbnails/2006/10/04/IMG_00001.NEF.sm.jpg")
+
+
+def test_removal_takes_only_a_404_for_a_deleted_original(monkeypatch):
+    """A 403 on the original (a deny, an unreadable key) must not pass for "deleted": the removal would
+    wipe the photo's rows, faces and thumbnails. The role may list the bucket, so a missing key is 404."""
+    import boto3
+    import pytest
+    from botocore.exceptions import ClientError
+    from botocore.stub import Stubber
+
+    from shoebox import aws
+    from shoebox.steps.remove_photo import still_there
+
+    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    monkeypatch.setattr(aws, "client", lambda name, **kw: s3)
+    request = {"Bucket": "b", "Key": "originals/a.jpg"}
+    with Stubber(s3) as stub:
+        stub.add_client_error("head_object", "404", http_status_code=404, expected_params=request)
+        stub.add_client_error("head_object", "403", http_status_code=403, expected_params=request)
+        stub.add_response("head_object", {"ContentLength": 1}, request)
+        assert still_there("b", "originals/a.jpg") is False
+        with pytest.raises(ClientError):
+            still_there("b", "originals/a.jpg")
+        assert still_there("b", "originals/a.jpg") is True

@@ -93,6 +93,9 @@ def test_step_roles_are_least_privilege(cfn):
                 assert "/thumbnails/" in target or "/backfill/" in target, (name, target)
     for role in ("ClassifyFunctionRole", "DetectLabelsFunctionRole", "IndexFacesFunctionRole"):
         assert "s3:PutObject" not in json.dumps(_statements(cfn, role)), role
+    remove = _statements(cfn, "RemovePhotoFunctionRole")
+    assert any(s["Action"] == "s3:ListBucket" for s in remove)  # a deleted original answers 404, not 403
+    assert "SearchFaces" not in json.dumps(_statements(cfn, "IndexFacesFunctionRole"))  # SearchUsers is used
     labels = json.dumps(_statements(cfn, "DetectLabelsFunctionRole"))
     assert "rekognition:DetectLabels" in labels and "IndexFaces" not in labels and "dynamodb" not in labels
 

@@ -16,12 +16,14 @@ from shoebox.steps.common import logger, step, thumbnail_keys
 
 
 def still_there(bucket: str, key: str) -> bool:
-    """Re-uploaded since the delete? (Without s3:ListBucket a missing key answers 403, not 404.)"""
+    """Re-uploaded since the delete? Only a 404 says it is gone (this function may list the bucket, so S3
+    answers a missing key with 404): a 403 (a deny, a key it cannot read) must not wipe the photo's rows,
+    faces and thumbnails, so it raises, and the workflow's retry and catch record it."""
     try:
         aws.client("s3").head_object(Bucket=bucket, Key=key)
         return True
     except ClientError as err:
-        if aws.object_missing(err):
+        if aws.object_missing(err) and not aws.access_denied(err):
             return False
         raise
 
