@@ -4,6 +4,7 @@ counts and covers, indexed faces, thumbnails. The original itself is the user's 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 
@@ -28,14 +29,23 @@ def still_there(bucket: str, key: str) -> bool:
         raise
 
 
+def cataloged_key(catalog: Catalog, key: str) -> str:
+    """The key as the catalog has it. EventBridge may hand over a URL-encoded key ("my+photo.jpg" for
+    "my photo.jpg", as Classify knows): the original is gone, so the catalog tells which one it was."""
+    decoded = unquote_plus(key)
+    if decoded != key and catalog.get_photo(key) is None and catalog.get_photo(decoded) is not None:
+        return decoded
+    return key
+
+
 @step("remove_photo")
 def handler(event: dict, context: Any) -> dict:
     settings = Settings.from_env()
-    bucket, key = event["bucket"], event["key"]
+    catalog = Catalog(settings.table)
+    bucket, key = event["bucket"], cataloged_key(catalog, event["key"])
     if still_there(bucket, key):
         logger.info("original exists again; nothing to remove")
         return {"key": key, "status": "kept"}
-    catalog = Catalog(settings.table)
     record = catalog.get_photo(key)
     faces = [face["face_id"] for face in (record.faces if record else [])]
     if faces:
