@@ -185,6 +185,11 @@ def canonical_people(ids: Iterable[str], refs: dict[str, PersonRef]) -> list[Per
     return list(found.values())
 
 
+def person_refs(people: Iterable[Person]) -> dict[str, PersonRef]:
+    """Every id of these people (canonical and merged away) → the person it is now, with the name."""
+    return {pid: PersonRef(person.id, person.name) for person in people for pid in (person.id, *person.aliases)}
+
+
 def _name_holder(rows: dict[str, dict], group: list[str]) -> str | None:
     """Which row of a group (canonical first) holds the name it goes by: the canonical row's own; else the
     merged-in group it was called by when merges happened (``name_from``, while still in the group); else
@@ -333,7 +338,15 @@ class People:
     # ------------------------------------------------------------------ public reads
     def list_people(self, include_empty: bool = False, include_hidden: bool = True) -> list[Person]:
         """Canonical people, most photographed first (named before unnamed on ties)."""
+        return self._listed(self._rows(), include_empty, include_hidden)
+
+    def people_and_names(self) -> tuple[list[Person], dict[str, str]]:
+        """``list_people(include_empty=True)`` and ``names()`` from one read of the rows (the search
+        vocabulary needs both)."""
         rows = self._rows()
+        return self._listed(rows, include_empty=True, include_hidden=True), self._names(rows)
+
+    def _listed(self, rows: dict[str, dict], include_empty: bool, include_hidden: bool) -> list[Person]:
         people = [self._person(rows, canonical, group) for canonical, group in self._groups(rows).items()]
         if not include_empty:
             people = [p for p in people if p.faces > 0]
@@ -350,8 +363,7 @@ class People:
     def refs(self) -> dict[str, PersonRef]:
         """Every person id, canonical or merged away, → the person it is now, with the name: one Query.
         Photo rows keep the id their face was filed under; this is how lists show them."""
-        return {pid: PersonRef(person.id, person.name)
-                for person in self.list_people(include_empty=True) for pid in (person.id, *person.aliases)}
+        return person_refs(self.list_people(include_empty=True))
 
     def names(self) -> dict[str, str]:
         """{lowercased name: canonical person id}, names of merged-away groups included (search vocabulary)."""

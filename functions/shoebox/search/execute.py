@@ -186,22 +186,20 @@ def _people(catalog: Catalog, person_ids: list[str]) -> tuple[dict[str, str], di
     names: dict[str, str] = {pid: pid for pid in person_ids}
     groups: dict[str, list[str]] = {pid: [pid] for pid in person_ids}
     try:
-        from shoebox.catalog.people import People, PersonRef
+        from shoebox.catalog.people import People, person_refs
     except ImportError:  # pragma: no cover - people module not installed
         return names, groups, {}
-    people = People(catalog)
-    refs: dict[str, PersonRef] = {}
-    for person in people.list_people(include_empty=True):
+    everyone, by_name = People(catalog).people_and_names()  # one Query on PEOPLE
+    for person in everyone:
         ids = [person.id, *person.aliases]
         for pid in ids:
             groups[pid] = ids
             names[pid] = person.id
-            refs[pid] = PersonRef(person.id, person.name)
         if person.name:
             names[person.name] = person.id
-    for name, pid in people.names().items():
+    for name, pid in by_name.items():
         names.setdefault(name, pid)
-    return names, groups, refs
+    return names, groups, person_refs(everyone)
 
 
 def load_vocabulary(catalog: Catalog) -> CatalogVocabulary:
