@@ -16,7 +16,63 @@ def home(tmp_path, monkeypatch):
     monkeypatch.setenv("SHOEBOX_HOME", str(path))
     monkeypatch.setenv("SHOEBOX_RETRY_SLEEP_SCALE", "0")
     monkeypatch.setenv("SHOEBOX_RECOGNIZER_LOCAL", "none")
+    # a CLI command with no service running fails instead of starting one in a subprocess: tests start
+    # theirs (the service fixtures), or say so (SHOEBOX_SERVICE_AUTOSTART=1 in a subprocess's env)
+    monkeypatch.setenv("SHOEBOX_SERVICE_AUTOSTART", "0")
     return path
+
+
+@pytest.fixture
+def service_factory(home):
+    """Start the local service for ``home`` inside the test process (a thread: no subprocess to pay for);
+    the CLI finds it by its service.json as it would find a background one. ``service.runtime`` is the
+    LocalRuntime inside it, for seeding photos through the real workflow."""
+    from shoebox.local.service import LocalService
+
+    started = []
+
+    def start(recognizer: str = "none") -> LocalService:
+        svc = LocalService(home, recognizer=recognizer, retry_sleep_scale=0, pool=False).start()
+        started.append(svc)
+        return svc
+
+    yield start
+    for svc in started:
+        svc.stop()
+
+
+@pytest.fixture
+def service(service_factory):
+    return service_factory()
+
+
+@pytest.fixture(autouse=True)
+def _no_service_left_running(request):
+    """A test whose CLI started a background service (a subprocess) for a home in its folders stops it
+    afterwards (killed if it will not stop): no test leaves a process behind."""
+    yield
+    from pathlib import Path
+
+    from shoebox.local import client
+
+    roots = [request.node.funcargs.get(name) for name in ("home", "tmp_path")]
+    roots = [str(r) for r in roots if r is not None]
+    if not roots:
+        return
+    left = []
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"shoebox.local.service" in argv and b"--home" in argv:
+            home = argv[argv.index(b"--home") + 1].decode()
+            if any(home.startswith(root) for root in roots):
+                client.stop(Path(home))
+                left.append(home)
+    home = request.node.funcargs.get("home")
+    if home is not None and str(home) not in left:
+        client.stop(home)
 
 
 @pytest.fixture

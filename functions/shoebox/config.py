@@ -49,5 +49,12 @@ class Settings:
 
 
 def shoebox_home() -> Path:
-    """Where the local runtime keeps its state (`SHOEBOX_HOME`, default ./.shoebox)."""
-    return Path(os.environ.get("SHOEBOX_HOME") or ".shoebox").resolve()
+    """Where the local runtime keeps its state: `SHOEBOX_HOME`, else the platform's place for user data
+    (~/.local/share/shoebox on Linux, ~/Library/Application Support/shoebox on macOS), so a command
+    finds the same archive from any folder."""
+    env = os.environ.get("SHOEBOX_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("shoebox", appauthor=False)).resolve()

@@ -6,8 +6,16 @@ The same shapes come from AWS and from the local runtime, so one reader serves b
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from datetime import datetime
 from typing import Any
+
+
+def execution_name(key: str) -> str:
+    """A readable, unique execution name (<= 80 chars of [A-Za-z0-9-_]) for a photo's key."""
+    tail = re.sub(r"[^A-Za-z0-9_-]", "-", key.rsplit("/", 1)[-1])[:50]
+    return f"{tail}-{uuid.uuid4().hex[:12]}"
 
 
 def _ts(value: Any) -> datetime | None:

@@ -149,12 +149,10 @@ def test_a_listing_longer_than_one_page_is_one_run(runtime):
     assert result["skipped"] == 1000
 
 
-def test_cli_json_shapes(home, monkeypatch):
+def test_cli_json_shapes(home, service):
     from shoebox.cli.main import app
-    from shoebox.local import LocalRuntime
 
-    with LocalRuntime(home, recognizer="none", retry_sleep_scale=0) as rt:
-        seed(rt, {**photos(6), "originals/2019/03/notes.jpg": BAD["originals/2019/03/notes.jpg"]})
+    seed(service.runtime, {**photos(6), "originals/2019/03/notes.jpg": BAD["originals/2019/03/notes.jpg"]})
     cli = CliRunner()
     done = cli.invoke(app, ["backfill", "--json"])
     result = json.loads(done.stdout.strip().splitlines()[-1])

@@ -32,17 +32,13 @@ def photos(stack):
 
 
 @pytest.fixture
-def local_photos(home):
-    """Write people straight into the local runtime the CLI opens (under SHOEBOX_HOME), as the persist
-    step would, without the workflow or a recognizer: ``with local_photos() as photos: photos.persist(…)``.
-    The runtime is closed again before the CLI runs (one runtime per home at a time)."""
+def local_photos(service):
+    """Write people straight into the local service the CLI talks to (its runtime, in this process), as
+    the persist step would, without the workflow or a recognizer: ``with local_photos() as photos: …``."""
     import contextlib
-
-    from shoebox.local import LocalRuntime
 
     @contextlib.contextmanager
     def opened():
-        with LocalRuntime(home, recognizer="none", retry_sleep_scale=0, workflows=False) as rt:
-            yield Photos(rt)
+        yield Photos(service.runtime)
 
     return opened

@@ -38,19 +38,18 @@ def cli_json(*args: str):
     return json.loads(cli(*args, "--json"))
 
 
-def ingest(home, items: dict[str, bytes]) -> tuple[dict, dict[str, bytes]]:
-    """Upload each (key → bytes) through S3 → EventBridge → the process-photo state machine, one at a time
-    (so which photo introduces a person is deterministic). Returns the records and the cover crops."""
-    from shoebox.local import LocalRuntime
-
-    with LocalRuntime(home, recognizer="local", retry_sleep_scale=0) as rt:
-        for key, data in items.items():
-            arn = rt.upload(data, key)
-            assert rt.wait([arn])[arn] == "SUCCEEDED"
-        catalog = Catalog(rt.table)
-        listed = rt.s3.list_objects_v2(Bucket=rt.bucket, Prefix="thumbnails/people/").get("Contents", [])
-        crops = {o["Key"]: rt.s3.get_object(Bucket=rt.bucket, Key=o["Key"])["Body"].read() for o in listed}
-        return {key: catalog.get_photo(key) for key in items}, crops
+def ingest(service, items: dict[str, bytes]) -> tuple[dict, dict[str, bytes]]:
+    """Upload each (key → bytes) through S3 → EventBridge → the process-photo state machine of the local
+    service the CLI talks to, one at a time (so which photo introduces a person is deterministic).
+    Returns the records and the cover crops."""
+    rt = service.runtime
+    for key, data in items.items():
+        arn = rt.upload(data, key)
+        assert rt.wait([arn])[arn] == "SUCCEEDED"
+    catalog = Catalog(rt.table)
+    listed = rt.s3.list_objects_v2(Bucket=rt.bucket, Prefix="thumbnails/people/").get("Contents", [])
+    crops = {o["Key"]: rt.s3.get_object(Bucket=rt.bucket, Key=o["Key"])["Body"].read() for o in listed}
+    return {key: catalog.get_photo(key) for key in items}, crops
 
 
 def keys_of(rows: list[dict]) -> list[str]:
@@ -79,11 +78,12 @@ def assert_page_shows(folder, people: list[dict], commands: list[str]) -> None:
         assert html.escape(command) in page, command
 
 
-def test_name_then_show_and_search_and_reindex(home):
+def test_name_then_show_and_search_and_reindex(home, service_factory):
     """The bundled astronaut (public domain, one face) at two keys, plus a photo without a face."""
+    svc = service_factory("local")
     a1, a2 = "originals/2007/05/02/astronaut.jpg", "originals/2008/01/01/astronaut-again.jpg"
     face = (SAMPLES / "astronaut.jpg").read_bytes()
-    records, crops = ingest(home, {a1: face, a2: face,
+    records, crops = ingest(svc, {a1: face, a2: face,
                                    "originals/2020/01/01/coffee.jpg": (SAMPLES / "coffee.jpg").read_bytes()})
     (pid,) = records[a1].people
     assert records[a2].people == [pid]
@@ -101,7 +101,7 @@ def test_name_then_show_and_search_and_reindex(home):
     assert keys_of(cli_json("people", "show", "eileen collins")) == newest_first
 
     # re-process both photos (same bytes again → a new execution each, new face ids): same person, named
-    again, _ = ingest(home, {a1: face, a2: face})
+    again, _ = ingest(svc, {a1: face, a2: face})
     assert again[a1].people == [pid] and again[a1].faces[0]["face_id"] != records[a1].faces[0]["face_id"]
     assert "Eileen Collins" in cli("people")  # the human table
     assert keys_of(cli_json("people", "show", "Eileen Collins")) == newest_first
@@ -137,12 +137,13 @@ def two_people_with_two_solo_photos(faces_dir, people=("barack_obama", "jason_st
     return chosen
 
 
-def test_real_people_named_merged_and_reindexed(home, real_faces):
+def test_real_people_named_merged_and_reindexed(home, real_faces, service_factory):
+    svc = service_factory("local")
     FACES = real_faces  # fetched from pinned PyPI sdists on first use (tests/conftest.py)
     (name_a, files_a), (name_b, files_b) = two_people_with_two_solo_photos(FACES)
     files = files_a + files_b
     keys = {f: f"originals/20{10 + i}/01/01/{f}" for i, f in enumerate(files)}
-    records, _ = ingest(home, {keys[f]: (FACES / f).read_bytes() for f in files})
+    records, _ = ingest(svc, {keys[f]: (FACES / f).read_bytes() for f in files})
 
     def newest_first(*names):
         return sorted((keys[n] for n in names), key=lambda k: time_sk(records[k].taken_at, k), reverse=True)
@@ -164,7 +165,7 @@ def test_real_people_named_merged_and_reindexed(home, real_faces):
     assert keys_of(cli_json("people", "show", "Nat")) == everything
 
     # re-index one photo of each group: the name and the merge hold
-    again, _ = ingest(home, {keys[f]: (FACES / f).read_bytes() for f in (files_a[0], files_b[0])})
+    again, _ = ingest(svc, {keys[f]: (FACES / f).read_bytes() for f in (files_a[0], files_b[0])})
     assert again[keys[files_a[0]]].people == [a] and again[keys[files_b[0]]].people == [b]
     mine = [p for p in cli_json("people") if a in (p["id"], *p["aliases"]) or b in (p["id"], *p["aliases"])]
     assert [(p["id"], p["name"], p["aliases"], p["photos"]) for p in mine] == [(a, "Natalie Wood", [b], 4)]
@@ -183,10 +184,11 @@ def test_real_people_named_merged_and_reindexed(home, real_faces):
     assert (back["id"], back["name"], back["photos"]) == (b, "Nat", 2)
 
 
-def test_a_named_person_split_by_age_is_mended_by_the_recognizer(home, real_faces, monkeypatch):
+def test_a_named_person_split_by_age_is_mended_by_the_recognizer(home, real_faces, service_factory):
     """Jesper (kphotoalbum's demo album) at 18 and at 35: the first photos make two groups; the user names
     the adult one; a later photo bridges them, the recognizer merges the groups, and the catalog folds
     them under the name, so `search Jesper` finds his photos from both ages."""
+    svc = service_factory("local")
     young = {"originals/1989/01/01/album_new_wave_1.jpg": "album_new_wave_1.jpg"}
     adult = {"originals/2005/12/21/album_jesper_2.jpg": "album_jesper_2.jpg"}
     later = {"originals/2006/02/10/album_bar55_2.jpg": "album_bar55_2.jpg"}
@@ -195,11 +197,10 @@ def test_a_named_person_split_by_age_is_mended_by_the_recognizer(home, real_face
     def load(batch):
         return {key: (real_faces / name).read_bytes() for key, name in batch.items()}
 
-    records, _ = ingest(home, {**load(young), **load(adult)})
+    records, _ = ingest(svc, {**load(young), **load(adult)})
     (young_id,) = set(records[next(iter(young))].people)
     (adult_id,) = records[next(iter(adult))].people
     assert young_id != adult_id  # two groups so far
-    monkeypatch.setenv("SHOEBOX_RECOGNIZER_LOCAL", "local")  # the CLI's recognizer (tests default to none)
     # …which `people suggest` offers as maybe one person (the human table names the commands to answer)
     (pair,) = cli_json("people", "suggest")
     assert {pair["a"]["id"], pair["b"]["id"]} == {young_id, adult_id} and 0.30 <= pair["similarity"] < 0.45
@@ -213,7 +214,7 @@ def test_a_named_person_split_by_age_is_mended_by_the_recognizer(home, real_face
     listed = cli_json("people", "--page", str(home / "people-page"))
     assert_page_shows(home / "people-page", listed, [f"shoebox people name {adult_id} Jesper"])
 
-    records, _ = ingest(home, load(later))
+    records, _ = ingest(svc, load(later))
     (bar,) = later
     assert {f["person"] for f in truth[later[bar]]} == {"anne_helene", "jesper"}
     jesper = cli_json("people", "show", "Jesper")
@@ -226,7 +227,7 @@ def test_a_named_person_split_by_age_is_mended_by_the_recognizer(home, real_face
     # more photos of him arrive while the groups are merged: filed under the merged group
     more = {"originals/1989/02/01/album_new_wave_2.jpg": "album_new_wave_2.jpg",
             "originals/2002/03/01/album_pool_2.jpg": "album_pool_2.jpg"}
-    records, _ = ingest(home, load(more))
+    records, _ = ingest(svc, load(more))
     assert adult_id in records["originals/1989/02/01/album_new_wave_2.jpg"].people
 
     # the user disagrees: unmerge. The catalog and the local recognizer's index both split them again

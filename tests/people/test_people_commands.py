@@ -98,7 +98,7 @@ def warnings_in(result) -> list[str]:
 
 def test_a_page_missing_images_says_how_many_and_why_and_is_still_written(local_photos, home, monkeypatch):
     from shoebox import aws
-    from shoebox.cli.backends import LocalBackend
+    from shoebox.cli.backends import Backend
     from shoebox.recognition.base import PeopleMatch
 
     with local_photos() as photos:
@@ -120,7 +120,7 @@ def test_a_page_missing_images_says_how_many_and_why_and_is_still_written(local_
     # a deployed stack whose CLI credentials may not read the covers: S3 says 403, which may also mean
     # "missing" (without s3:ListBucket), so the warning names the permission as a possible cause
     with monkeypatch.context() as patched:
-        patched.setattr(LocalBackend, "s3", property(lambda self: Refusing(aws.client("s3"), "thumbnails/people/")))
+        patched.setattr(Backend, "s3", property(lambda self: Refusing(aws.client("s3"), "thumbnails/people/")))
         denied = run("people", "--page", str(home / "denied"))
         assert warnings_in(denied) == ["warning: 4 image(s) could not be copied (missing, or no s3:GetObject "
                                        "permission: the CLI's credentials need s3:GetObject on thumbnails/*); "
@@ -129,7 +129,7 @@ def test_a_page_missing_images_says_how_many_and_why_and_is_still_written(local_
         assert '<img class="cover"' not in page and page.count('<div class="cover" title="no image">') == 2
 
         # the suggestions page says the same
-        patched.setattr(LocalBackend, "similar_people", lambda self, ids: [PeopleMatch("p-a", "p-b", 0.4)])
+        patched.setattr(Backend, "similar_people", lambda self, ids: [PeopleMatch("p-a", "p-b", 0.4)])
         suggested = run("people", "suggest", "--page", str(home / "suggest"))
         assert len(warnings_in(suggested)) == 1 and "4 image(s)" in warnings_in(suggested)[0]
         assert 'class="pair"' in (home / "suggest" / "index.html").read_text()

@@ -38,7 +38,7 @@ def scans(monkeypatch):
     return seen
 
 
-def test_ingest_then_search(home, scans):
+def test_ingest_then_search(home, scans, service_factory):
     from shoebox.catalog import Catalog
     from shoebox.cli.main import app
     from shoebox.local import LocalRuntime
@@ -84,6 +84,7 @@ def test_ingest_then_search(home, scans):
         assert keys("on this day") == [ROME_JUNE, CAT]                       # 06-21, any year
         assert [r["key"] for r in on_this_day(catalog, date(2024, 3, 11)).rows] == [COFFEE]
 
+    service_factory("local")  # the CLI's endpoint: it restores what the runtime above wrote
     runner = CliRunner()
 
     def cli_json(*args):

@@ -16,8 +16,9 @@ from shoebox.cli.main import app
 
 
 def _shoebox(*args: str, env: dict) -> subprocess.CompletedProcess:
+    """The CLI as a user runs it: a new process, which starts the home's service in the background."""
     return subprocess.run([sys.executable, "-m", "shoebox", *args], capture_output=True, text=True,
-                          env=env, timeout=300)
+                          env={**env, "SHOEBOX_SERVICE_AUTOSTART": "1"}, timeout=300)
 
 
 def test_ingest_20_photos_then_search_in_a_second_process(home, tmp_path):
@@ -53,7 +54,7 @@ def test_ingest_20_photos_then_search_in_a_second_process(home, tmp_path):
         ("skipped", None)}  # not processed by this run: no calls to count
 
 
-def test_cost_report_reads_an_ingest_run(home, tmp_path, monkeypatch):
+def test_cost_report_reads_an_ingest_run(home, tmp_path, service_factory):
     """`shoebox ingest --json` output is what scripts/report_recognition_cost.py reads: each photo processed
     by the run with the calls it made, the faces it indexed; photos the run skipped are not counted."""
     import importlib.resources
@@ -64,7 +65,7 @@ def test_cost_report_reads_an_ingest_run(home, tmp_path, monkeypatch):
     samples = importlib.resources.files("shoebox") / "data" / "samples"
     for name in ("astronaut.jpg", "coffee.jpg"):  # one face; no face
         (tmp_path / name).write_bytes((samples / name).read_bytes())
-    monkeypatch.setenv("SHOEBOX_RECOGNIZER_LOCAL", "local")
+    service_factory("local")
     runner = CliRunner()
     first = runner.invoke(app, ["ingest", str(tmp_path / "astronaut.jpg"), str(tmp_path / "coffee.jpg"), "--json"])
     assert first.exit_code == 0, first.output
@@ -89,7 +90,7 @@ def test_cost_report_reads_an_ingest_run(home, tmp_path, monkeypatch):
     assert result["faces_per_1000_photos"] == 500.0
 
 
-def test_failed_photo_is_listed_and_its_error_readable(home, tmp_path):
+def test_failed_photo_is_listed_and_its_error_readable(home, tmp_path, service):
     good = jpeg_bytes((900, 700))
     (tmp_path / "broken.jpg").write_bytes(good[: len(good) // 2])
     (tmp_path / "fine.jpg").write_bytes(good)
@@ -122,7 +123,7 @@ def test_usage_errors_exit_1(home, tmp_path):
     assert result.exit_code == 1
 
 
-def test_file_names_with_brackets_print_as_they_are(home, tmp_path):
+def test_file_names_with_brackets_print_as_they_are(home, tmp_path, service):
     """Rich reads "[...]" as markup: "IMG [edited].jpg" showed as "IMG .jpg" in the ingest table."""
     (tmp_path / "IMG [edited].jpg").write_bytes(jpeg_bytes((64, 48)))
     result = CliRunner().invoke(app, ["ingest", str(tmp_path)])

@@ -13,7 +13,12 @@ def test_demo_processes_the_samples_and_its_searches_find_them(tmp_path, monkeyp
     monkeypatch.setenv("SHOEBOX_RETRY_SLEEP_SCALE", "0")
     monkeypatch.delenv("SHOEBOX_RECOGNIZER_LOCAL", raising=False)  # the real offline recognizer
     home = tmp_path / "demo"
-    result = CliRunner().invoke(app, ["demo", "--home", str(home), "--json"])
+    try:
+        result = CliRunner().invoke(app, ["demo", "--home", str(home), "--json"])
+    finally:
+        from shoebox.local import client
+
+        client.stop(home / "state")  # the demo leaves its service running for the user's next commands
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     photos, summary = lines[:-1], lines[-1]

@@ -40,7 +40,7 @@ def test_album_page_escapes_names_and_links_every_photo():
     assert "Holiday &lt;2007&gt;" in page and "&lt;b&gt;.jpg" in page and "https://v?a=1&amp;b=2" in page
 
 
-def test_share_from_the_local_runtime_writes_an_album_folder(home, tmp_path):
+def test_share_from_the_local_runtime_writes_an_album_folder(home, tmp_path, service):
     photo = tmp_path / "IMG_1.jpg"
     photo.write_bytes(jpeg_bytes(when=datetime(2007, 7, 14, 10, 0)))
     runner = CliRunner()
@@ -95,19 +95,17 @@ def test_objects_that_are_gone_or_not_readable_are_left_out_and_other_errors_rai
             save_objects(s3, "b", {"k4": "4.jpg"}, tmp_path)
 
 
-def test_a_photo_whose_thumbnails_are_gone_is_left_out_of_a_local_album(home, tmp_path):
-    from shoebox.local import LocalRuntime
-
+def test_a_photo_whose_thumbnails_are_gone_is_left_out_of_a_local_album(home, tmp_path, service):
     runner = CliRunner()
     keys = []
     for day in (14, 15):
         photo = tmp_path / f"IMG_{day}.jpg"
         photo.write_bytes(jpeg_bytes(when=datetime(2007, 7, day, 10, 0)))
         keys.append(json.loads(runner.invoke(app, ["ingest", str(photo), "--json"]).stdout)["key"])
-    with LocalRuntime(home) as rt:
-        grid = rt.s3.list_objects_v2(Bucket=rt.bucket, Prefix=keys[0].replace("originals/", "thumbnails/"))
-        for obj in grid["Contents"]:
-            rt.s3.delete_object(Bucket=rt.bucket, Key=obj["Key"])
+    rt = service.runtime
+    grid = rt.s3.list_objects_v2(Bucket=rt.bucket, Prefix=keys[0].replace("originals/", "thumbnails/"))
+    for obj in grid["Contents"]:
+        rt.s3.delete_object(Bucket=rt.bucket, Key=obj["Key"])
     result = runner.invoke(app, ["share", *keys, "--out", str(tmp_path / "album"), "--json"])
     assert result.exit_code == 0, result.output
     assert [p["key"] for p in json.loads(result.stdout)["photos"]] == [keys[1]]

@@ -24,7 +24,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from shoebox.catalog import keys as catalog_keys
-from shoebox.steps.check_done import decide
 
 ORIGINALS = "originals/"
 SUMMARY_PREFIX = "backfill/"  # s3://bucket/backfill/<run>/summary.json; the bucket expires backfill/ after 30 days
@@ -92,8 +91,22 @@ def normalise_prefix(prefix: str | None) -> str:
     return ORIGINALS + prefix
 
 
+def backend_target(backend: Any) -> Target:
+    """A :class:`Target` on an open Backend (the local service or a deployed stack)."""
+    from shoebox import aws
+
+    if not backend.backfill_arn:
+        raise BackfillError(f"stack {backend.stack} has no BackfillStateMachineArn output: deploy the current template")
+
+    def wait(arn: str, timeout: float) -> str | None:
+        return backend.wait([arn], timeout=timeout).get(arn)
+
+    return Target(sfn=backend.sfn, s3=backend.s3, ddb=aws.client("dynamodb"), bucket=backend.bucket,
+                  table=backend.table, state_machine_arn=backend.backfill_arn, local=backend.local, wait=wait)
+
+
 def local_target(rt: Any) -> Target:
-    """A :class:`Target` on an open LocalRuntime."""
+    """A :class:`Target` on an in-process LocalRuntime (tests, benchmarks)."""
     from shoebox import aws
 
     def wait(arn: str, timeout: float) -> str | None:
@@ -104,19 +117,6 @@ def local_target(rt: Any) -> Target:
 
     return Target(sfn=rt.sfn, s3=rt.s3, ddb=aws.client("dynamodb"), bucket=rt.bucket, table=rt.table,
                   state_machine_arn=rt.state_machine_arn("BackfillStateMachine"), local=True, wait=wait)
-
-
-def stack_target(stack: str) -> Target:
-    """A :class:`Target` on a deployed stack, found by its CloudFormation outputs."""
-    from shoebox import aws
-
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in
-               aws.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])}
-    if "BackfillStateMachineArn" not in outputs:
-        raise BackfillError(f"stack {stack} has no BackfillStateMachineArn output: deploy the current template")
-    return Target(sfn=aws.client("stepfunctions"), s3=aws.client("s3"), ddb=aws.client("dynamodb"),
-                  bucket=outputs["BucketName"], table=outputs["TableName"],
-                  state_machine_arn=outputs["BackfillStateMachineArn"])
 
 
 def list_objects(s3: Any, bucket: str, prefix: str) -> list[Listed]:
@@ -157,6 +157,8 @@ def _rows(ddb: Any, table: str, keys: Iterable[str]) -> dict[str, dict]:
 
 def pre_scan(target: Target, objects: list[Listed], retry_failed: bool = False) -> int:
     """How many of ``objects`` the item processor will skip as already done (the same rule, in Python)."""
+    from shoebox.steps.check_done import decide  # the step module loads Powertools: not at CLI start
+
     rows = _rows(target.ddb, target.table, [o.key for o in objects if not o.key.endswith("/")])
     skipped = 0
     for obj in objects:
@@ -169,6 +171,8 @@ def pre_scan(target: Target, objects: list[Listed], retry_failed: bool = False) 
 
 def tally(target: Target, run_arns: Iterable[str], objects: list[Listed]) -> Tally:
     """Final counts from the catalog (see the module docstring)."""
+    from shoebox.steps.check_done import decide
+
     arns = set(run_arns)
     rows = _rows(target.ddb, target.table, [o.key for o in objects if not o.key.endswith("/")])
     out = Tally()

@@ -371,6 +371,22 @@ class Catalog:
         raw = self._get_raw(key)
         return _record(raw) if raw else None
 
+    def get_photos(self, photo_keys: list[str]) -> dict[str, PhotoRecord]:
+        """Several photos' records in BatchGetItem calls (100 keys each): one request where a GetItem
+        per photo would be many (an ingest polling the photos it has in flight)."""
+        wanted = list(dict.fromkeys(photo_keys))
+        found: dict[str, PhotoRecord] = {}
+        for start in range(0, len(wanted), 100):
+            request = {self.table: {"Keys": [{"pk": {"S": keys.photo_pk(k)}, "sk": {"S": keys.PHOTO_SK}}
+                                             for k in wanted[start : start + 100]], "ConsistentRead": True}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table, []):
+                    record = _record(item)
+                    found[record.key] = record
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
     def photo_state(self, key: str) -> tuple[str | None, str | None, int | None]:
         """(status, etag, pipeline_version) without decoding the document: the backfill's skip check."""
         raw = self._get_raw(key)

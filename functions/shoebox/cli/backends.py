@@ -1,7 +1,8 @@
-"""Where commands run: the embedded local runtime (default) or a deployed stack (--stack NAME).
+"""Where commands run: the local service (default) or a deployed stack (--stack NAME).
 
-Both expose the same operations over the same AWS APIs; only waiting differs (local executions signal
-their end, deployed ones are followed through the catalog).
+One :class:`Backend` for both: boto3 clients pointed at an endpoint (``aws.using``), and the stack found
+by its CloudFormation Outputs. Only how the endpoint is found differs (``open_backend``): the local
+service of SHOEBOX_HOME (started on first use), or AWS with the user's profile and region.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from botocore.exceptions import ClientError
 
 from shoebox import aws
 from shoebox.catalog import Catalog
+from shoebox.config import shoebox_home
+from shoebox.executions import execution_name
 from shoebox.ingest.files import disambiguate, md5_hex
 
 ResultCallback = Callable[[dict], None]
@@ -79,59 +82,173 @@ def face_summaries(record: Any) -> list[dict]:
             for f in record.faces]
 
 
-class BaseBackend:
-    bucket: str
-    table: str
-    collection_id: str | None = None  # the stack's Rekognition collection (deployed only)
+class BackendError(RuntimeError):
+    """Said in one line by the CLI: stack not found, no credentials, the service would not start."""
+
+
+@dataclass
+class _Pending:
+    upload: Upload
+    etag: str | None  # the uploaded object's ETag: its catalog row is this upload's once it carries it
+    arn: str | None  # an execution started directly (a re-run of an object already there)
+    since: float
+
+
+class Backend:
+    def __init__(self, endpoint: aws.Endpoint, stack: str, *, home: Path | None = None,
+                 recognizer: str | None = None, outputs: dict[str, str] | None = None) -> None:
+        self.endpoint = endpoint
+        self.stack = stack
+        self.home = home  # the local service's SHOEBOX_HOME (its face index lives there), None on AWS
+        self.recognizer_name = recognizer
+        outputs = outputs if outputs is not None else stack_outputs(stack, endpoint.region)
+        try:
+            self.bucket = outputs["BucketName"]
+            self.table = outputs["TableName"]
+            self.state_machine_arn = outputs["ProcessPhotoStateMachineArn"]
+        except KeyError as exc:
+            raise BackendError(f"stack {stack} has no {exc.args[0]} output: deploy the current template") from None
+        self.backfill_arn = outputs.get("BackfillStateMachineArn")
+        # the stack's Rekognition collection: deployed only (locally the recognizer is the offline one)
+        self.collection_id = None if endpoint.local else outputs.get("CollectionId")
+        self.poll_seconds = 0.2 if endpoint.local else 2.0
+
+    @property
+    def local(self) -> bool:
+        return self.endpoint.local
+
+    # ------------------------------------------------------------------ clients
+    @property
+    def s3(self) -> Any:
+        return aws.client("s3")
+
+    @property
+    def sfn(self) -> Any:
+        return aws.client("stepfunctions")
+
+    @property
+    def catalog(self) -> Catalog:
+        return Catalog(self.table)
+
+    # ------------------------------------------------------------------ the recognizer's side of people
+    def _local_recognizer(self) -> Any | None:
+        """The local service's offline recognizer: its face index is files under SHOEBOX_HOME, shared with
+        the service's steps (FaceIndex locks and replays them), so the CLI edits it directly."""
+        if not self.local:
+            return None
+        from shoebox.recognition import get_recognizer
+
+        return get_recognizer(self.recognizer_name or "none")
 
     def keep_apart(self, person_ids: list[str]) -> list:
-        """Deployed, the recognizer is Rekognition, which never merges groups by itself: nothing to tell."""
-        return []
+        """The local recognizer may have merged them: undo it there; the faces it moves are returned for
+        the catalog to move too. Rekognition never merges groups by itself: nothing to tell."""
+        recognizer = self._local_recognizer()
+        return recognizer.keep_apart(person_ids) if recognizer else []
 
     def filed_as(self, face_ids: list[str]) -> dict[str, str]:
-        """Rekognition never moves a face after IndexFaces: the catalog's filing stands."""
-        return {}
+        """Where the local recognizer files these faces now; Rekognition never moves a face after
+        IndexFaces, so there the catalog's filing stands."""
+        recognizer = self._local_recognizer()
+        return recognizer.filed_as(face_ids) if recognizer else {}
 
     def similar_people(self, person_ids: list[str]) -> list:
-        """Rekognition's SearchUsers on the stack's collection, one call per person."""
+        """Locally, the offline index's centroids; deployed, Rekognition's SearchUsers on the stack's
+        collection, one call per person."""
+        recognizer = self._local_recognizer()
+        if recognizer is not None:
+            return recognizer.similar_people(person_ids)
         if not self.collection_id:
             return []
         from shoebox.recognition.rekognition import RekognitionRecognizer
 
         return RekognitionRecognizer(self.collection_id).similar_people(person_ids)
 
-    @property
-    def s3(self) -> Any:
-        return aws.client("s3")
-
-    @property
-    def catalog(self) -> Catalog:
-        return Catalog(self.table)
-
-    def plan_upload(self, upload: Upload, force: bool = False) -> tuple[Upload, bool]:
-        """(upload with its final key, whether it needs uploading). Same content already there → skip;
-        different content under the same name and day → a new key, never an overwrite."""
+    # ------------------------------------------------------------------ uploads
+    def plan_upload(self, upload: Upload, force: bool = False) -> tuple[Upload, str]:
+        """(upload with its final key, what to do: "upload", "present" (the same content is there) or
+        "rerun" (present, and --force)). Different content under the same name and day gets a new key,
+        never an overwrite."""
         existing = _head_etag(self.s3, self.bucket, upload.key)
         if existing is None:
-            return upload, True
+            return upload, "upload"
         digest = md5_hex(upload.source)
-        if existing == digest:
-            return upload, force
-        other = Upload(upload.source, disambiguate(upload.key, digest))
-        again = _head_etag(self.s3, self.bucket, other.key)
-        return other, (again != digest) or force
+        if existing != digest:
+            upload = Upload(upload.source, disambiguate(upload.key, digest))
+            existing = _head_etag(self.s3, self.bucket, upload.key)
+            if existing != digest:
+                return upload, "upload"
+        return upload, "rerun" if force else "present"
 
-    state_machine_arn: str
+    def _put(self, upload: Upload) -> str:
+        """Upload the file (multipart above 16 MB, through boto3's transfer manager); returns its ETag."""
+        from boto3.s3.transfer import TransferConfig
 
-    @property
-    def sfn(self) -> Any:
-        return aws.client("stepfunctions")
+        self.s3.upload_file(str(upload.source), self.bucket, upload.key,
+                            ExtraArgs={"Metadata": {"md5": md5_hex(upload.source)}},
+                            Config=TransferConfig(multipart_threshold=16 * 1024 * 1024))
+        return self.s3.head_object(Bucket=self.bucket, Key=upload.key)["ETag"].strip('"')
 
+    def ingest(self, uploads: list[Upload], on_result: ResultCallback, force: bool = False,
+               window: int | None = None, timeout: float = 900.0) -> list[dict]:
+        """Upload with a bounded number of photos in flight; each upload's own event starts its workflow
+        (S3 → EventBridge → Step Functions, here as on AWS), and its result is its catalog row once that
+        row carries the uploaded ETag. An object already there with no catalog row (an ingest cut short
+        before its photo was processed) is run again directly."""
+        window = window or (max(2, 2 * (os.cpu_count() or 1)) if self.local else 32)
+        results: list[dict] = []
+        pending: list[_Pending] = []
+
+        def report(result: dict) -> None:
+            results.append(result)
+            on_result(result)
+
+        def finished(p: _Pending, rows: dict) -> dict | None:
+            record = rows.get(p.upload.key)
+            if p.arn is not None:
+                status = self.sfn.describe_execution(executionArn=p.arn)["status"]
+                if status == "RUNNING":
+                    return None
+                record = self.catalog.get_photo(p.upload.key)
+                result = _result(p.upload, record, execution=p.arn)
+                if status != "SUCCEEDED" and result["status"] == "processed":
+                    result["status"] = "failed"
+                return result
+            if record is not None and (record.etag or "") == p.etag:
+                return _result(p.upload, record)
+            return None
+
+        def drain(keep: int) -> None:
+            while len(pending) > keep:
+                rows = self.catalog.get_photos([p.upload.key for p in pending if p.arn is None])  # one request
+                for p in list(pending):
+                    result = finished(p, rows)
+                    if result is None and time.monotonic() - p.since > timeout:
+                        result = _result(p.upload, None, error=f"no catalog row after {timeout:.0f}s")
+                    if result is not None:
+                        pending.remove(p)
+                        report(result)
+                if len(pending) > keep:
+                    time.sleep(self.poll_seconds)
+
+        for upload in uploads:
+            final, action = self.plan_upload(upload, force)
+            record = self.catalog.get_photo(final.key) if action == "present" else None
+            if action == "upload":
+                pending.append(_Pending(final, self._put(final), None, time.monotonic()))
+            elif action == "rerun" or record is None:  # --force, or there but never catalogued
+                pending.append(_Pending(final, None, self.start_photo(final.key), time.monotonic()))
+            else:
+                report(_result(final, record, status="skipped", error="already in the archive with the same content"))
+                continue
+            drain(window - 1)
+        drain(0)
+        return results
+
+    # ------------------------------------------------------------------ executions
     def start_photo(self, key: str) -> str:
         """Run the workflow for an object already in the bucket, as its upload event would; returns the
         execution ARN. The original is not touched."""
-        from shoebox.local.router import execution_name
-
         head = self.s3.head_object(Bucket=self.bucket, Key=key)
         event = {"version": "0", "source": "aws.s3", "detail-type": "Object Created",
                  "resources": [f"arn:aws:s3:::{self.bucket}"],
@@ -150,186 +267,125 @@ class BaseBackend:
                     if status != "RUNNING":
                         done[arn] = status
             if len(done) < len(arns):
-                time.sleep(2)
+                time.sleep(self.poll_seconds)
         return done
 
-    def execution_records(self, failed_only: bool = False, limit: int = 200) -> list[dict]:
-        raise NotImplementedError
-
-    def execution_record(self, ref: str) -> dict | None:
-        raise NotImplementedError
-
-
-class LocalBackend(BaseBackend):
-    def __init__(self, runtime: Any) -> None:
-        self.rt = runtime
-        self.bucket = runtime.bucket
-        self.table = runtime.table
-
-    def keep_apart(self, person_ids: list[str]) -> list:
-        """The local recognizer (the runtime's, under SHOEBOX_HOME) may have merged them: undo it there;
-        the faces it moves are returned for the catalog to move too."""
-        from shoebox.recognition import get_recognizer
-
-        return get_recognizer(self.rt.recognizer).keep_apart(person_ids)
-
-    def filed_as(self, face_ids: list[str]) -> dict[str, str]:
-        from shoebox.recognition import get_recognizer
-
-        return get_recognizer(self.rt.recognizer).filed_as(face_ids)
-
-    def similar_people(self, person_ids: list[str]) -> list:
-        from shoebox.recognition import get_recognizer
-
-        return get_recognizer(self.rt.recognizer).similar_people(person_ids)
-
-    @property
-    def state_machine_arn(self) -> str:  # type: ignore[override]
-        return self.rt.state_machine_arn()
-
-    def wait(self, arns: list[str], timeout: float = 900.0) -> dict[str, str]:
-        return self.rt.wait(arns, timeout)
-
-    def ingest(self, uploads: list[Upload], on_result: ResultCallback, force: bool = False,
-               window: int | None = None) -> list[dict]:
-        """Upload with a bounded number of photos in flight; each upload starts its own execution."""
-        window = window or max(2, 2 * (os.cpu_count() or 1))
-        results: list[dict] = []
-        in_flight: list[tuple[Upload, str]] = []
-
-        def drain(keep: int) -> None:
-            while len(in_flight) > keep:
-                upload, arn = in_flight.pop(0)
-                status = self.rt.wait([arn])[arn]
-                record = self.catalog.get_photo(upload.key)
-                result = _result(upload, record, execution=arn)
-                if status != "SUCCEEDED" and result["status"] == "processed":
-                    result["status"] = "failed"
-                results.append(result)
-                on_result(result)
-
-        for upload in uploads:
-            final, needed = self.plan_upload(upload, force)
-            if not needed:
-                record = self.catalog.get_photo(final.key)
-                result = _result(final, record, status="skipped",
-                                 error="already in the archive with the same content")
-                results.append(result)
-                on_result(result)
-                continue
-            arn = self.rt.upload(final.source, final.key)
-            if arn is None:
-                result = _result(final, None, error="upload did not start a workflow (key outside originals/?)")
-                results.append(result)
-                on_result(result)
-                continue
-            in_flight.append((final, arn))
-            drain(window - 1)
-        drain(0)
-        return results
-
-    def execution_records(self, failed_only: bool = False, limit: int = 200) -> list[dict]:
-        records = self.rt.store.load_executions() if self.rt.store else []
-        if failed_only:
-            records = [r for r in records if r["describe"].get("status") == "FAILED"]
-        records.sort(key=lambda r: str(r["describe"].get("startDate")), reverse=True)
-        return records[:limit]
-
-    def execution_record(self, ref: str) -> dict | None:
-        for record in self.execution_records(limit=10**9):
-            describe = record["describe"]
-            if ref in (describe["executionArn"], describe.get("name")):
-                return record
-        record = self.catalog.get_photo(ref)
-        if record and record.execution:
-            return self.execution_record(record.execution)
-        return None
-
-
-class AwsBackend(BaseBackend):
-    """A deployed stack, found by its CloudFormation outputs."""
-
-    def __init__(self, stack: str) -> None:
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in
-                   aws.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])}
-        self.bucket = outputs["BucketName"]
-        self.table = outputs["TableName"]
-        self.state_machine_arn = outputs["ProcessPhotoStateMachineArn"]
-        self.collection_id = outputs.get("CollectionId")
-
-    def ingest(self, uploads: list[Upload], on_result: ResultCallback, force: bool = False,
-               timeout: float = 900.0) -> list[dict]:
-        pending: list[tuple[Upload, str]] = []
-        results: list[dict] = []
-        for upload in uploads:
-            final, needed = self.plan_upload(upload, force)
-            if not needed:
-                result = _result(final, self.catalog.get_photo(final.key), status="skipped",
-                                 error="already in the archive with the same content")
-                results.append(result)
-                on_result(result)
-                continue
-            self.s3.upload_file(str(final.source), self.bucket, final.key,
-                                ExtraArgs={"Metadata": {"md5": md5_hex(final.source)}})
-            pending.append((final, self.s3.head_object(Bucket=self.bucket, Key=final.key)["ETag"].strip('"')))
-        deadline = time.monotonic() + timeout
-        while pending and time.monotonic() < deadline:
-            still = []
-            for upload, etag in pending:
-                record = self.catalog.get_photo(upload.key)
-                if record and (record.etag or "") == etag:
-                    results.append(_result(upload, record))
-                    on_result(results[-1])
-                else:
-                    still.append((upload, etag))
-            pending = still
-            if pending:
-                time.sleep(2)
-        for upload, _ in pending:
-            results.append(_result(upload, None, error=f"no catalog row after {timeout:.0f}s"))
-            on_result(results[-1])
-        return results
-
     def _record(self, arn: str) -> dict:
-        sfn = aws.client("stepfunctions")
-        describe = sfn.describe_execution(executionArn=arn)
+        describe = self.sfn.describe_execution(executionArn=arn)
+        describe.pop("ResponseMetadata", None)
         events = []
-        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
+        for page in self.sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
             events.extend(page["events"])
         return {"describe": describe, "events": events}
 
     def execution_records(self, failed_only: bool = False, limit: int = 200) -> list[dict]:
-        sfn = aws.client("stepfunctions")
         kwargs: dict[str, Any] = {"stateMachineArn": self.state_machine_arn, "maxResults": min(limit, 100)}
         if failed_only:
             kwargs["statusFilter"] = "FAILED"
-        arns = []
-        for page in sfn.get_paginator("list_executions").paginate(**kwargs):
+        arns: list[str] = []
+        for page in self.sfn.get_paginator("list_executions").paginate(**kwargs):
             arns.extend(e["executionArn"] for e in page["executions"])
             if len(arns) >= limit:
                 break
         return [self._record(arn) for arn in arns[:limit]]
 
     def execution_record(self, ref: str) -> dict | None:
+        """By execution ARN, execution name, or photo key (its catalog row keeps its execution)."""
+        from botocore.exceptions import ClientError
+
+        if not ref.startswith("arn:") and not ref.startswith("originals/"):
+            ref = self.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + ref
         if ref.startswith("arn:"):
-            return self._record(ref)
+            try:
+                return self._record(ref)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("ExecutionDoesNotExist", "InvalidArn"):
+                    return None
+                raise
         record = self.catalog.get_photo(ref)
-        return self._record(record.execution) if record and record.execution else None
+        return self.execution_record(record.execution) if record and record.execution else None
+
+
+def stack_outputs(stack: str, region: str) -> dict[str, str]:
+    """The stack's Outputs (the same call on the local service and on AWS)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        found = aws.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    except ClientError as exc:
+        message = exc.response.get("Error", {}).get("Message", str(exc))
+        if "does not exist" in message:
+            raise BackendError(f"stack {stack} not found in {region} (check --region or --profile)") from None
+        raise BackendError(f"cannot read stack {stack} in {region}: {message}") from None
+    except BotoCoreError as exc:
+        raise BackendError(f"cannot reach AWS for stack {stack} in {region}: {exc}") from None
+    return {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
+
+
+def _local_outputs(home: Path, started_at: float) -> dict[str, str]:
+    """The local stack's Outputs, read once per service start (describe_stacks needs the CloudFormation
+    model, a tenth of a second of every command's start otherwise) and kept beside its service.json."""
+    from shoebox.local.template import REGION, STACK
+
+    cache = home / "stack-outputs.json"
+    try:
+        saved = json.loads(cache.read_text())
+        if saved.get("started_at") == started_at:
+            return saved["outputs"]
+    except (OSError, ValueError, KeyError):
+        pass
+    outputs = stack_outputs(STACK, REGION)
+    tmp = cache.with_name(f".stack-outputs.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"started_at": started_at, "outputs": outputs}))
+    os.replace(tmp, cache)
+    return outputs
+
+
+@dataclass
+class Connection:
+    """How this CLI process reaches AWS: set once by the global options (--profile, --region)."""
+
+    profile: str | None = None
+    region: str | None = None
+
+
+connection = Connection()
 
 
 @contextlib.contextmanager
-def open_backend(stack: str | None, home: str | None = None, *, workers: int = 0,
-                 workflows: bool = False) -> Iterator[BaseBackend]:
-    """``workflows``: the command runs photos through the state machines (ingest, retry); reading and
-    editing the catalog does not need them locally. ``workers``: worker processes for CPU-heavy steps
-    in the local runtime (worth it for many photos)."""
-    if stack:
-        yield AwsBackend(stack)
-        return
-    from shoebox.local import LocalRuntime
+def open_backend(stack: str | None = None, home: Path | str | None = None) -> Iterator[Backend]:
+    """The deployed stack ``stack`` on AWS, or the local service of ``home`` (SHOEBOX_HOME by default;
+    started in the background if none answers). Clients made inside the block go to that endpoint.
+    Setup problems (no credentials, no region, no such stack, a service that will not start) print one
+    line and exit 1."""
+    import typer
 
-    with LocalRuntime(home, workers=workers, workflows=workflows) as runtime:
-        yield LocalBackend(runtime)
+    from shoebox.cli.common import err, esc
+
+    try:
+        if stack:
+            endpoint = aws.resolve_aws(connection.profile, connection.region)
+            with aws.using(endpoint):
+                backend = Backend(endpoint, stack)
+        else:
+            from shoebox.local.client import ServiceError, connect
+            from shoebox.local.template import REGION, STACK
+
+            root = Path(home) if home else shoebox_home()
+            try:
+                service = connect(root, announce=lambda line: err.print(esc(line)))
+            except ServiceError as exc:
+                raise BackendError(str(exc)) from None
+            endpoint = aws.Endpoint(region=REGION, url=service.url, access_key=service.access_key,
+                                    secret_key=service.secret_key)
+            with aws.using(endpoint):
+                backend = Backend(endpoint, STACK, home=root, recognizer=service.recognizer,
+                                  outputs=_local_outputs(root, service.started_at))
+    except (BackendError, aws.AwsSetupError) as exc:
+        err.print(f"[red]{esc(str(exc))}[/red]")
+        raise typer.Exit(1) from None
+    with aws.using(endpoint):
+        yield backend
 
 
 def workers_for(photos: int) -> int:

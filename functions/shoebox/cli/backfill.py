@@ -16,7 +16,6 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape as esc
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from shoebox.backfill.run import BackfillError, Target, normalise_prefix, result_json
@@ -34,17 +33,12 @@ def local_max_concurrency() -> int:
 
 
 @contextlib.contextmanager
-def open_target(stack: str | None, workers: int = 0) -> Iterator[Target]:
-    from shoebox.backfill.run import local_target, stack_target
+def open_target(stack: str | None) -> Iterator[Target]:
+    from shoebox.backfill.run import backend_target
+    from shoebox.cli.backends import open_backend
 
-    if stack:
-        yield stack_target(stack)
-        return
-    from shoebox.local import LocalRuntime
-
-    # workers: CPU-heavy steps in one process per core (shoebox.compute), so a laptop backfill uses all cores
-    with LocalRuntime(workers=workers) as runtime:
-        yield local_target(runtime)
+    with open_backend(stack) as backend:
+        yield backend_target(backend)
 
 
 def _dumps(value: object) -> str:
@@ -106,8 +100,7 @@ def register(app: typer.Typer) -> None:
             return
         from shoebox.backfill.run import run_backfill
 
-        cores = os.cpu_count() or 1
-        with open_target(stack, workers=cores if cores > 1 else 0) as target:
+        with open_target(stack) as target:
             concurrency = max_concurrency or (local_max_concurrency() if target.local else None)
             if as_json:
                 summary = run_backfill(target, prefix_n, max_concurrency=concurrency, retry_failed=retry_failed)
@@ -139,6 +132,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _run_with_progress(target: Target, prefix: str, concurrency: int | None, retry_failed: bool) -> dict:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     from shoebox.backfill.run import run_backfill
 
     bar = Progress(TextColumn("[bold]backfill"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),

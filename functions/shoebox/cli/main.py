@@ -8,16 +8,28 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from shoebox import executions as views
-from shoebox.cli.backends import Upload, dumps, face_summaries, open_backend, workers_for
+from shoebox.cli.backends import Upload, dumps, face_summaries, open_backend
 from shoebox.cli.common import JsonOpt, StackOpt, _print_rows, err, esc, out  # noqa: F401 - re-exported
 from shoebox.ingest.files import discover, original_key
 
 app = typer.Typer(help="Shoebox: a serverless photo archive, also runnable offline.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
+
+
+@app.callback()
+def connection_options(
+    profile: Annotated[Optional[str], typer.Option(
+        "--profile", help="AWS profile for --stack (default: AWS_PROFILE, else the default profile).")] = None,
+    region: Annotated[Optional[str], typer.Option(
+        "--region", help="AWS region for --stack (default: AWS_REGION, else the profile's region).")] = None,
+) -> None:
+    """Shoebox: a serverless photo archive, also runnable offline (a local service per SHOEBOX_HOME)."""
+    from shoebox.cli.backends import connection
+
+    connection.profile, connection.region = profile, region
 
 
 @app.command()
@@ -38,13 +50,15 @@ def ingest(
         raise typer.Exit(1)
     uploads = [Upload(path, original_key(path)) for path in files]
     results: list[dict] = []
-    with open_backend(stack, workers=workers_for(len(uploads)), workflows=True) as backend:
+    with open_backend(stack) as backend:
         if as_json:
             def emit(result: dict) -> None:
                 print(dumps(result), flush=True)
 
             results = backend.ingest(uploads, emit, force=force)
         else:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
             progress = Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                                 TextColumn("{task.description}", markup=False), console=err)
             with progress:
@@ -185,7 +199,7 @@ def demo(
 
 # Command groups that live in their own modules register themselves here (each has `register(app)`).
 COMMAND_MODULES = ("shoebox.cli.search_cmds", "shoebox.cli.people", "shoebox.cli.backfill", "shoebox.cli.share",
-                   "shoebox.cli.ops")
+                   "shoebox.cli.ops", "shoebox.cli.service_cmds")
 
 
 def _register_command_modules() -> None:

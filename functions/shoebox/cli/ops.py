@@ -18,7 +18,7 @@ def retry(
     stack: StackOpt = None,
 ) -> None:
     """Re-run photos through the workflow (the failed ones by default). Originals are never modified."""
-    with open_backend(stack, workflows=True) as backend:
+    with open_backend(stack) as backend:
         targets = list(keys or [])
         if failed or not targets:
             targets += [r.key for r in backend.catalog.list_failed() if r.key not in targets]

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from shoebox.cli.backends import LocalBackend, dumps, open_backend
+from shoebox.cli.backends import dumps, open_backend
 from shoebox.cli.common import JsonOpt, StackOpt, err, esc, local_name, out, save_objects
 from shoebox.sharing import SharedPhoto, album_html, new_share_id, parse_expiry, presign
 
@@ -58,7 +58,7 @@ def share(
         ) for r in records]
         result: dict = {"share": share_id, "expires": expires_at,
                         "photos": [{"key": p.key, "view": p.view_url, "original": p.original_url} for p in photos]}
-        if isinstance(backend, LocalBackend):
+        if backend.local:
             # Presigned links of the offline runtime point nowhere: write the album as a folder instead.
             folder = (out_dir or Path(f"shoebox-share-{share_id}")).resolve()
             saved = save_objects(s3, bucket, {r.thumbnails[kind]["key"]: local_name(r.thumbnails[kind]["key"], f"{kind}-")

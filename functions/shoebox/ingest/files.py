@@ -15,14 +15,19 @@ _EXIF_IFD = 0x8769
 _DATETIME_ORIGINAL = 0x9003
 _DATETIME = 0x0132
 _SAFE = re.compile(r"[^\w.\-+~() ]", re.UNICODE)
+HOME_MARKER = ".shoebox-home"  # in every SHOEBOX_HOME: ingest never walks into an archive's own state
 
 
 def discover(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files under the given paths, in a stable order; hidden files and folders are skipped."""
+    """Files under the given paths, in a stable order; hidden files and folders are skipped, and so is
+    a Shoebox home (its journals are not photos)."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             for root, dirs, files in os.walk(path):
+                if HOME_MARKER in files:
+                    dirs[:] = []
+                    continue
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     if not name.startswith("."):

@@ -128,7 +128,10 @@ def install() -> Callable[[], None]:
 
 _LOCK = threading.RLock()
 _WRITES = {"put_item", "update_item", "delete_item", "transact_write_items", "create_table", "delete_table"}
-writes = 0  # table writes so far in this process: the local runtime saves the catalog only if it moved
+writes = 0  # table writes so far in this process
+# the durable store's journal (shoebox.local.journaling), when the runtime keeps state on disk
+journal: Any = None
+_depth = threading.local()  # transactions write through put/delete: journal the outermost call only
 _LOCKED = ("put_item", "get_item", "query", "scan", "update_item", "delete_item", "transact_write_items",
            "create_table", "delete_table")
 
@@ -143,15 +146,29 @@ def _install_backend_fixes() -> Callable[[], None]:
 
     originals = {name: getattr(DynamoDBBackend, name) for name in _LOCKED}
 
+    get_item = originals["get_item"]
+
     def locked(fn: Callable[..., Any]) -> Callable[..., Any]:
         counts = fn.__name__ in _WRITES
 
-        def call(*args: Any, **kwargs: Any) -> Any:
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
             global writes
+            ticket = None
             with _LOCK:
-                if counts:
-                    writes += 1
-                return fn(*args, **kwargs)
+                outermost = not getattr(_depth, "n", 0)
+                _depth.n = getattr(_depth, "n", 0) + 1
+                try:
+                    if counts:
+                        writes += 1
+                    result = fn(self, *args, **kwargs)
+                    if counts and outermost and journal is not None:
+                        # under the lock: the journal's order is the writes' order
+                        ticket = journal.record(self, fn.__name__, args, get_item)
+                finally:
+                    _depth.n -= 1
+            if ticket is not None:
+                journal.sync(ticket)  # on disk before the caller hears of it (group commit, off the lock)
+            return result
 
         call.__name__ = fn.__name__
         call.__doc__ = fn.__doc__

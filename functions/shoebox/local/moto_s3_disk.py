@@ -24,11 +24,19 @@ _lock = threading.Lock()
 class DiskBuffer:
     """The slice of the SpooledTemporaryFile interface moto's FakeKey uses: seek/tell/read/write/truncate/close."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, persistent: bool = False) -> None:
+        # the file is made by the first write: an empty key (a folder marker, or a key the durable store
+        # is about to point at its existing body) costs no file
         self.path = folder / uuid.uuid4().hex
-        self.path.touch()
+        self.persistent = persistent  # bodies the durable store journals outlive the buffer (see durable.py)
         self.pos = 0
         self.closed = False
+
+    def _size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
 
     def _check(self) -> None:
         if self.closed:
@@ -41,7 +49,7 @@ class DiskBuffer:
         elif whence == 1:
             self.pos += offset
         else:
-            self.pos = self.path.stat().st_size + offset
+            self.pos = self._size() + offset
         return self.pos
 
     def tell(self) -> int:
@@ -49,7 +57,11 @@ class DiskBuffer:
 
     def read(self, size: int | None = -1) -> bytes:
         self._check()
-        with self.path.open("rb") as fh:
+        try:
+            fh = self.path.open("rb")
+        except FileNotFoundError:
+            return b""
+        with fh:
             fh.seek(self.pos)
             data = fh.read() if size is None or size < 0 else fh.read(size)
         self.pos += len(data)
@@ -57,7 +69,9 @@ class DiskBuffer:
 
     def write(self, data: bytes) -> int:
         self._check()
-        with self.path.open("r+b") as fh:
+        if not data:
+            return 0
+        with self.path.open("r+b" if self.path.exists() else "wb") as fh:
             fh.seek(self.pos)
             fh.write(data)
         self.pos += len(data)
@@ -66,6 +80,10 @@ class DiskBuffer:
     def truncate(self, size: int | None = None) -> int:
         self._check()
         size = self.pos if size is None else size
+        if size == 0 and not self.path.exists():
+            return 0
+        if not self.path.exists():
+            self.path.touch()
         os.truncate(self.path, size)
         return size
 
@@ -75,23 +93,27 @@ class DiskBuffer:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            self.path.unlink(missing_ok=True)
+            if not self.persistent:
+                self.path.unlink(missing_ok=True)
 
 
 class _TempfileShim:
     """Stands in for the ``tempfile`` module inside moto.s3.models."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, persistent: bool) -> None:
         self._folder = folder
+        self._persistent = persistent
 
     def SpooledTemporaryFile(self, *args: Any, **kwargs: Any) -> DiskBuffer:  # noqa: N802 - moto's name
-        return DiskBuffer(self._folder)
+        return DiskBuffer(self._folder, self._persistent)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(tempfile, name)
 
 
-def install(folder: Path) -> None:
+def install(folder: Path, persistent: bool = False) -> None:
+    """``persistent``: the folder is the durable store's (bodies stay when moto drops a key or resets;
+    the store collects what no journal line points at). Else a scratch folder, removed by uninstall."""
     from moto.s3 import models
 
     if getattr(models, "tempfile", None) is None:
@@ -99,7 +121,8 @@ def install(folder: Path) -> None:
     with _lock:
         folder.mkdir(parents=True, exist_ok=True)
         _state["folder"] = folder
-        models.tempfile = _TempfileShim(folder)
+        _state["persistent"] = persistent
+        models.tempfile = _TempfileShim(folder, persistent)
 
 
 def uninstall() -> None:
@@ -108,5 +131,6 @@ def uninstall() -> None:
     with _lock:
         models.tempfile = tempfile
         folder = _state.pop("folder", None)
-    if folder is not None:
+        persistent = _state.pop("persistent", False)
+    if folder is not None and not persistent:
         shutil.rmtree(folder, ignore_errors=True)

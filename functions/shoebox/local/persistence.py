@@ -1,34 +1,23 @@
-"""Keep the local stack's state under SHOEBOX_HOME between processes.
+"""Finished executions, kept under SHOEBOX_HOME and served back through the Step Functions API.
 
-moto keeps everything in memory; we snapshot what matters when a runtime closes and load it when the
-next one starts:
-- S3 objects as files named by a hash of their key (any key works, folder markers included) plus a
-  manifest of key -> ETag (only new or changed objects are written),
-- DynamoDB items as JSON lines per table (read from and written to moto's table directly: no Scan call),
-- finished executions as one JSON file each (describe + history), written as they end.
+moto keeps executions in memory, each with its whole event history: a long-lived service would grow with
+every photo it ever processed, and a restart would forget them. When an execution ends, the runtime
+writes it here (describe + history, one JSON file, plus a summary line in ``index.jsonl``, synced) and
+drops it from moto. ``install`` makes ``ListExecutions``, ``DescribeExecution`` and
+``GetExecutionHistory`` answer from this archive for what moto no longer holds, so the CLI reads the
+same API on the local service as on AWS, and history survives restarts.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from moto.core import DEFAULT_ACCOUNT_ID
-
-from shoebox.local.template import REGION
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    os.replace(tmp, path)
+from shoebox.local.durable import Journal, _read_lines, fsync_path  # noqa: PLC2701 - one package
 
 
 def _json_default(value: Any) -> Any:
@@ -39,81 +28,147 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-class StateStore:
+def _dates(value: Any, keys: tuple[str, ...]) -> Any:
+    """ISO strings back to datetimes (moto's serializer turns those into the API's epoch numbers)."""
+    if isinstance(value, dict):
+        return {k: (datetime.fromisoformat(v) if k in keys and isinstance(v, str) else _dates(v, keys))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates(v, keys) for v in value]
+    return value
+
+
+class ExecutionArchive:
     def __init__(self, home: Path) -> None:
-        self.home = home
-        self.s3_dir = home / "s3"
-        self.ddb_dir = home / "dynamodb"
-        self.exec_dir = home / "executions"
-        for folder in (self.s3_dir, self.ddb_dir, self.exec_dir):
-            folder.mkdir(parents=True, exist_ok=True)
-        self._manifest_path = home / "s3-manifest.json"
-        self.manifest: dict[str, str] = (
-            json.loads(self._manifest_path.read_text()) if self._manifest_path.exists() else {}
-        )
+        self.folder = home / "executions"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self.summaries: dict[str, dict] = {}  # execution arn -> ListExecutions entry (ISO dates)
+        index = self.folder / "index.jsonl"
+        if index.exists():
+            for line in _read_lines(index):
+                self.summaries[line["executionArn"]] = line
+        self._index = Journal(index)
 
-    # ------------------------------------------------------------------ S3
-    def _object_path(self, key: str) -> Path:
-        digest = hashlib.sha256(key.encode()).hexdigest()
-        return self.s3_dir / digest[:2] / digest[2:]
+    def _path(self, name: str) -> Path:
+        return self.folder / f"{name}.json"
 
-    def restore_s3(self, s3: Any, bucket: str) -> int:
-        for key in self.manifest:
-            s3.put_object(Bucket=bucket, Key=key, Body=self._object_path(key).read_bytes())
-        return len(self.manifest)
+    def save(self, record: dict) -> None:
+        describe = record["describe"]
+        path = self._path(describe["name"])
+        tmp = path.with_suffix(".tmp")
+        data = json.dumps(record, default=_json_default).encode()
+        with open(tmp, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+        fsync_path(path)
+        summary = {k: describe.get(k) for k in ("executionArn", "stateMachineArn", "name", "status",
+                                                "startDate", "stopDate")}
+        summary = json.loads(json.dumps(summary, default=_json_default))
+        with self._lock:
+            self.summaries[summary["executionArn"]] = summary
+        self._index.sync(self._index.append([summary]))
 
-    def save_s3(self, s3: Any, bucket: str) -> int:
-        seen: dict[str, str] = {}
-        written = 0
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for obj in page.get("Contents", []):
-                key, etag = obj["Key"], obj["ETag"]
-                seen[key] = etag
-                path = self._object_path(key)
-                if self.manifest.get(key) != etag or not path.exists():
-                    _atomic_write(path, s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-                    written += 1
-        for gone in set(self.manifest) - set(seen):
-            self._object_path(gone).unlink(missing_ok=True)
-        self.manifest = seen
-        _atomic_write(self._manifest_path, json.dumps(seen).encode())
-        return written
+    def record(self, arn: str) -> dict | None:
+        summary = self.summaries.get(arn)
+        if summary is None:
+            return None
+        try:
+            return json.loads(self._path(summary["name"]).read_text())
+        except (OSError, ValueError):
+            return None
 
-    # ------------------------------------------------------------------ DynamoDB
-    @staticmethod
-    def _table(name: str) -> Any:
-        from moto.dynamodb.models import dynamodb_backends
+    def close(self) -> None:
+        self._index.close()
+        fsync_path(self.folder)
 
-        return dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(name)
 
-    def restore_table(self, name: str) -> int:
-        path = self.ddb_dir / f"{name}.jsonl"
-        if not path.exists():
-            return 0
-        table = self._table(name)
-        count = 0
-        with path.open() as lines:
-            for line in lines:
-                table.put_item(json.loads(line))
-                count += 1
-        return count
+# ------------------------------------------------------------------ the API answers from the archive
+_archive: ExecutionArchive | None = None
+_installed = False
 
-    def save_table(self, name: str) -> int:
-        table = self._table(name)
-        rows = [json.dumps(item.to_json()["Attributes"], separators=(",", ":")) for item in table.all_items()]
-        _atomic_write(self.ddb_dir / f"{name}.jsonl", ("\n".join(rows) + ("\n" if rows else "")).encode())
-        return len(rows)
 
-    # ------------------------------------------------------------------ executions
-    def save_execution(self, record: dict) -> None:
-        name = record["describe"]["name"]
-        _atomic_write(self.exec_dir / f"{name}.json", json.dumps(record, default=_json_default).encode())
+def use(archive: ExecutionArchive | None) -> None:
+    global _archive
+    _archive = archive
 
-    def load_executions(self) -> list[dict]:
-        out = []
-        for path in self.exec_dir.glob("*.json"):
-            try:
-                out.append(json.loads(path.read_text()))
-            except (OSError, ValueError):
-                continue
-        return out
+
+def install() -> None:
+    """Patch moto's Step Functions responses (once per process); with no archive in use they are moto's."""
+    global _installed
+    if _installed:
+        return
+    from moto.stepfunctions.exceptions import ExecutionDoesNotExist
+    from moto.stepfunctions.responses import StepFunctionResponse
+    from moto.core.responses import ActionResult
+
+    original_describe = StepFunctionResponse.describe_execution
+    original_history = StepFunctionResponse.get_execution_history
+
+    def archived(arn: str) -> dict | None:
+        return _archive.record(arn) if _archive is not None else None
+
+    def describe_execution(self: Any) -> Any:
+        try:
+            return original_describe(self)
+        except ExecutionDoesNotExist:
+            record = archived(self._get_param("executionArn"))
+            if record is None:
+                raise
+            describe = {k: v for k, v in record["describe"].items() if k != "ResponseMetadata"}
+            return ActionResult(_dates(describe, ("startDate", "stopDate")))
+
+    def get_execution_history(self: Any) -> Any:
+        try:
+            return original_history(self)
+        except ExecutionDoesNotExist:
+            record = archived(self._get_param("executionArn"))
+            if record is None:
+                raise
+            events = _dates(record["events"], ("timestamp",))
+            if self._get_param("reverseOrder"):
+                events = list(reversed(events))
+            return ActionResult({"events": events})
+
+    def list_executions(self: Any) -> Any:
+        arn = self._get_param("stateMachineArn")
+        status = self._get_param("statusFilter")
+        max_results = self._get_int_param("maxResults") or 100
+        start = int(self._get_param("nextToken") or 0)
+        machine = self.stepfunction_backend.describe_state_machine(arn)
+        rows: dict[str, dict] = {}
+        if _archive is not None:
+            for summary in list(_archive.summaries.values()):
+                if summary.get("stateMachineArn") == arn:
+                    rows[summary["executionArn"]] = _dates(summary, ("startDate", "stopDate"))
+        for execution in list(machine.executions):
+            row = {"executionArn": execution.execution_arn, "name": execution.name,
+                   "startDate": execution.start_date, "stateMachineArn": machine.arn, "status": execution.status}
+            if execution.stop_date:
+                row["stopDate"] = execution.stop_date
+            rows[execution.execution_arn] = row
+        chosen = [r for r in rows.values() if not status or r.get("status") == status]
+        chosen.sort(key=lambda r: _sortable(r.get("startDate")), reverse=True)
+        page = [{k: v for k, v in r.items() if v is not None} for r in chosen[start:start + max_results]]
+        result: dict[str, Any] = {"executions": page}
+        if start + max_results < len(chosen):
+            result["nextToken"] = str(start + max_results)
+        return ActionResult(result)
+
+    StepFunctionResponse.describe_execution = describe_execution
+    StepFunctionResponse.get_execution_history = get_execution_history
+    StepFunctionResponse.list_executions = list_executions
+    _installed = True
+
+
+def _sortable(value: Any) -> float:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).timestamp()
+        except ValueError:
+            return 0.0
+    return 0.0
+
+

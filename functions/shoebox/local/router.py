@@ -8,13 +8,12 @@ machine, named like EventBridge would (unique), with the event as input.
 
 from __future__ import annotations
 
-import re
 import threading
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from moto.events import models as events_models
+
 
 _lock = threading.Lock()
 _starter: Callable[[str, dict], None] | None = None
@@ -22,10 +21,14 @@ _installed = False
 paused = threading.Event()  # set while restoring state: restored objects must not re-run the pipeline
 
 
-def execution_name(key: str) -> str:
-    """A readable, unique execution name (<= 80 chars of [A-Za-z0-9-_])."""
-    tail = re.sub(r"[^A-Za-z0-9_-]", "-", key.rsplit("/", 1)[-1])[:50]
-    return f"{tail}-{uuid.uuid4().hex[:12]}"
+def as_aws_sends_it(event: dict) -> dict:
+    """moto's S3 event says ``eTag``; AWS's EventBridge event says ``etag`` (the field the steps and the
+    catalog's "already done?" check read). Everything else moto sends already has AWS's shape."""
+    obj = (event.get("detail") or {}).get("object")
+    if isinstance(obj, dict) and "eTag" in obj and "etag" not in obj:
+        obj = {("etag" if k == "eTag" else k): v for k, v in obj.items()}
+        event = {**event, "detail": {**event["detail"], "object": obj}}
+    return event
 
 
 def install(starter: Callable[[str, dict], None]) -> None:
@@ -43,7 +46,7 @@ def install(starter: Callable[[str, dict], None]) -> None:
             if states and not paused.is_set() and self.event_pattern.matches_event(original_event):
                 for target in states:
                     if _starter is not None:
-                        _starter(target["Arn"], original_event)
+                        _starter(target["Arn"], as_aws_sends_it(original_event))
             if others:
                 saved = self.targets
                 self.targets = others

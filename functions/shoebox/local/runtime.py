@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from shoebox import aws, compute
+from shoebox.executions import execution_name
 from shoebox.config import shoebox_home
 from shoebox.local import moto_patches, moto_s3_disk, router
+from shoebox.local.durable import DurableStore
 from shoebox.local.lambda_bridge import LambdaBridge
-from shoebox.local.persistence import StateStore
+from shoebox.local.persistence import ExecutionArchive
 from shoebox.local.template import ACCOUNT, REGION, LocalStack, load_template
 
 MOTO_CONFIG = {
@@ -45,6 +47,10 @@ _LOCAL_ENV = {
 }
 
 
+class HomeBusy(RuntimeError):
+    """Another runtime (a local service, or a test's) holds this SHOEBOX_HOME."""
+
+
 def default_recognizer() -> str:
     """`local` when its model packages are installed (found, not imported: OpenCV and ONNX Runtime take
     half a second to import, and a search never needs them)."""
@@ -56,7 +62,7 @@ def default_recognizer() -> str:
 class LocalRuntime:
     def __init__(self, home: Path | str | None = None, *, recognizer: str | None = None,
                  retry_sleep_scale: float | None = None, persist: bool = True, log_level: str | None = None,
-                 workers: int = 0, workflows: bool = True) -> None:
+                 workers: int = 0, workflows: bool = True, lock_blocking: bool = True) -> None:
         self.home = Path(home).resolve() if home else shoebox_home()
         self.recognizer = recognizer or os.environ.get("SHOEBOX_RECOGNIZER_LOCAL") or default_recognizer()
         self.retry_sleep_scale = retry_sleep_scale
@@ -66,9 +72,13 @@ class LocalRuntime:
         # Step Functions interpreter (its import and ASL parsing) costs about a second
         self.workflows = workflows
         self.log_level = log_level or os.environ.get("SHOEBOX_LOG_LEVEL", "ERROR")
+        self.lock_blocking = lock_blocking  # False: fail with HomeBusy instead of waiting for the home
         self.stack: LocalStack | None = None
         self.bridge: LambdaBridge | None = None
-        self.store: StateStore | None = None
+        self.store: DurableStore | None = None
+        self.archive: ExecutionArchive | None = None
+        self.restored = {"objects": 0, "items": 0, "seconds": 0.0}
+        self.execution_listeners: list = []  # called with (state machine arn, event) as an execution starts
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
         self._lock_file: Any = None
@@ -89,8 +99,22 @@ class LocalRuntime:
         from moto import mock_aws
 
         self.home.mkdir(parents=True, exist_ok=True)
-        self._lock_file = open(self.home / ".lock", "w")
-        fcntl.flock(self._lock_file, fcntl.LOCK_EX)  # one runtime per home at a time
+        from shoebox.ingest.files import HOME_MARKER
+
+        (self.home / HOME_MARKER).touch()
+        self._lock_file = open(self.home / ".lock", "a+")
+        try:  # one runtime per home at a time
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | (0 if self.lock_blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            self._lock_file.seek(0)
+            holder = self._lock_file.read().strip()
+            self._lock_file.close()
+            self._lock_file = None
+            raise HomeBusy(f"{self.home} is in use by another Shoebox process ({holder or 'pid unknown'})") from None
+        self._lock_file.seek(0)
+        self._lock_file.truncate()
+        self._lock_file.write(f"pid {os.getpid()}")
+        self._lock_file.flush()
         self.stack = load_template()
         # Only the Globals go process-wide; each invocation gets its function's own variables (lambda_bridge).
         env = dict(_LOCAL_ENV)
@@ -113,8 +137,13 @@ class LocalRuntime:
         logging.getLogger("moto").setLevel(logging.CRITICAL)
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._mock.start()
-        # object bodies on disk: the bucket must not cost as much RAM as the photos in it
-        moto_s3_disk.install(self.home / ".objects" / f"{os.getpid()}-{id(self):x}")
+        # object bodies on disk: the bucket must not cost as much RAM as the photos in it; with persist,
+        # in the durable store's folder, where they stay
+        if self.persist:
+            self.store = DurableStore(self.home)
+            moto_s3_disk.install(self.store.bodies, persistent=True)
+        else:
+            moto_s3_disk.install(self.home / ".objects" / f"{os.getpid()}-{id(self):x}")
         aws.reset_clients()
         from shoebox.recognition.base import get_recognizer
 
@@ -131,26 +160,46 @@ class LocalRuntime:
         self._create_resources()
         if self.workers:
             compute.start_pool(self.workers)
-        self.store = StateStore(self.home) if self.persist else None
         if self.store:
-            router.paused.set()
-            try:
-                self.store.restore_s3(self.s3, self.bucket)
-                self.store.restore_table(self.table)
-            finally:
-                router.paused.clear()
-        from shoebox.local import moto_dynamodb
+            self._restore()
 
-        self._writes_after_restore = moto_dynamodb.writes
+    def _restore(self) -> None:
+        """Load the durable state once, then journal every change (shoebox.local.durable)."""
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.s3.models import s3_backends
+
+        from shoebox.local import journaling, persistence
+
+        assert self.store is not None
+        began = time.perf_counter()
+        state = self.store.load()
+        s3_backend = s3_backends[ACCOUNT]["aws"]
+        self.restored["objects"] = journaling.restore_s3(state, s3_backend, ACCOUNT, REGION,
+                                                             self.store.bodies)
+        self.restored["items"] = journaling.restore_dynamodb(state, dynamodb_backends[ACCOUNT][REGION])
+        journaling.install(self.store)
+        journaling.track_bucket(s3_backend.get_bucket(self.bucket))
+        self.archive = ExecutionArchive(self.home)
+        persistence.install()
+        persistence.use(self.archive)
+        self.store.snapshot_in_background(state)
+        self.restored["seconds"] = round(time.perf_counter() - began, 3)
 
     def stop(self) -> None:
         try:
-            if self.store:
-                self.save()
-        finally:
             moto_patches.remove_listener(self._on_execution_end)
             if self.workers:
                 compute.stop_pool()
+            if self.store is not None:
+                from shoebox.local import journaling, persistence
+
+                self.store.wait_for_snapshot()
+                journaling.uninstall()
+                persistence.use(None)
+                self.store.close()
+                if self.archive is not None:
+                    self.archive.close()
+        finally:
             if self._mock is not None:
                 self._mock.stop()
                 self._mock = None
@@ -161,14 +210,6 @@ class LocalRuntime:
                 fcntl.flock(self._lock_file, fcntl.LOCK_UN)
                 self._lock_file.close()
                 self._lock_file = None
-
-    def save(self) -> None:
-        from shoebox.local import moto_dynamodb
-
-        assert self.store is not None
-        self.store.save_s3(self.s3, self.bucket)
-        if moto_dynamodb.writes != self._writes_after_restore:  # a read-only command rewrites nothing
-            self.store.save_table(self.table)
 
     def _set_env(self, env: dict[str, str]) -> None:
         for key, value in env.items():
@@ -239,21 +280,38 @@ class LocalRuntime:
 
     # ------------------------------------------------------------------ executions
     def _start_from_event(self, state_machine_arn: str, event: dict) -> None:
+        for listener in self.execution_listeners:
+            listener(state_machine_arn, event)
         key = event.get("detail", {}).get("object", {}).get("key", "event")
-        arn = self.sfn.start_execution(stateMachineArn=state_machine_arn, name=router.execution_name(key),
+        arn = self.sfn.start_execution(stateMachineArn=state_machine_arn, name=execution_name(key),
                                        input=json.dumps(event, default=str))["executionArn"]
         with self._cond:
             self.started.setdefault(key, []).append(arn)
 
     def _on_execution_end(self, arn: str, status: str) -> None:
-        if self.store is not None:
+        if self.archive is not None:
             try:
-                self.store.save_execution(self.execution_record(arn))
+                self.archive.save(self.execution_record(arn))
+                self._forget_execution(arn)
             except Exception:  # noqa: BLE001 - a history we cannot save must not hang waiters
                 pass
         with self._cond:
             self._ended[arn] = status
             self._cond.notify_all()
+
+    def _forget_execution(self, arn: str) -> None:
+        """Drop an archived per-photo execution from moto's memory (the archive answers for it now), so
+        a long-lived service does not grow with every photo it processed. Backfill runs stay: their map
+        runs are read from moto."""
+        machine_arn = arn.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0]
+        if machine_arn == self._state_machine_arns.get("BackfillStateMachine"):
+            return
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        backend = stepfunctions_parser_backends[ACCOUNT][REGION]
+        for machine in backend.state_machines:
+            if machine.arn == machine_arn:
+                machine.executions[:] = [e for e in machine.executions if e.execution_arn != arn]
 
     def execution_record(self, arn: str) -> dict:
         """describe + history, as the CLI's execution views read them (same shapes as AWS)."""

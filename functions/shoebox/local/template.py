@@ -98,6 +98,7 @@ class LocalStack:
     rules: list[RuleSpec] = field(default_factory=list)
     parameters: dict[str, str] = field(default_factory=dict)
     global_environment: dict[str, str] = field(default_factory=dict)  # Globals.Function.Environment
+    outputs: dict[str, str] = field(default_factory=dict)  # the template's Outputs, as far as they resolve locally
 
 
 class _Resolver:
@@ -228,6 +229,11 @@ def load_template(root: Path | None = None, overrides: dict[str, str] | None = N
     if not (bucket and table and collection):
         raise KeyError("template.yaml must define the photo bucket, the catalog table and the face collection")
     stack.bucket, stack.table, stack.collection_id = bucket, table, collection
+    for name, spec in (doc.get("Outputs") or {}).items():
+        try:
+            stack.outputs[name] = str(resolver.resolve(spec["Value"]))
+        except KeyError:
+            continue  # an output of a resource the local stack does not have (an alarm topic, a dashboard)
     return stack
 
 

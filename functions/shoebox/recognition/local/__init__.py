@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from shoebox import compute
+from shoebox.config import shoebox_home
 from shoebox.recognition.base import CallCounter, Face, FaceMove, ImageRef, Label, PeopleMatch
 from shoebox.recognition.local.faces import DetectedFace, FaceEngine, decode
 from shoebox.recognition.local.index import DEFAULT_MERGE_THRESHOLD, DEFAULT_THRESHOLD, FaceIndex
@@ -87,7 +88,7 @@ class LocalRecognizer(CallCounter):
     def __init__(self, home: str | os.PathLike | None = None, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
                  max_labels: int = DEFAULT_MAX_LABELS, face_threshold: float = DEFAULT_THRESHOLD,
                  merge_threshold: float | None = DEFAULT_MERGE_THRESHOLD, person_label: bool = True):
-        self.home = Path(home if home is not None else os.environ.get("SHOEBOX_HOME", ".shoebox"))
+        self.home = Path(home) if home is not None else shoebox_home()
         self.min_confidence = min_confidence
         self.max_labels = max_labels
         self.person_label = person_label
@@ -98,11 +99,11 @@ class LocalRecognizer(CallCounter):
 
     @classmethod
     def from_env(cls) -> "LocalRecognizer":
-        """SHOEBOX_HOME (default ./.shoebox), SHOEBOX_LABELS_MIN_CONFIDENCE (percent, default 30),
+        """SHOEBOX_HOME (config.shoebox_home), SHOEBOX_LABELS_MIN_CONFIDENCE (percent, default 30),
         SHOEBOX_LABELS_MAX (default 12), SHOEBOX_FACE_THRESHOLD (cosine, default 0.435),
         SHOEBOX_FACE_MERGE_THRESHOLD (cosine between two people's centroids, default 0.45; "off" disables)."""
         env = os.environ
-        return cls(env.get("SHOEBOX_HOME", ".shoebox"),
+        return cls(shoebox_home(),
                    min_confidence=float(env.get("SHOEBOX_LABELS_MIN_CONFIDENCE", DEFAULT_MIN_CONFIDENCE)),
                    max_labels=int(env.get("SHOEBOX_LABELS_MAX", DEFAULT_MAX_LABELS)),
                    face_threshold=float(env.get("SHOEBOX_FACE_THRESHOLD", DEFAULT_THRESHOLD)),
