@@ -17,12 +17,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 _lock = threading.Lock()
 _clients: dict[tuple, Any] = {}
-_sessions: dict[Any, boto3.session.Session] = {}
+# botocore sessions, not boto3's: importing boto3 brings s3transfer (a fifth of a CLI command's start);
+# the one boto3 feature used, the transfer manager, is imported where an upload needs it
+_sessions: dict[Any, botocore.session.Session] = {}
 
 
 @dataclass(frozen=True)
@@ -58,20 +60,16 @@ def current_endpoint() -> Endpoint | None:
     return _endpoint.get()
 
 
-def session() -> boto3.session.Session:
+def session() -> botocore.session.Session:
     """One session per endpoint and process: its loader parses each service's JSON model once (a second
     of CPU per CLI command otherwise). Creating clients from it happens under ``_lock`` (sessions are not
     thread-safe)."""
     endpoint = _endpoint.get()
     found = _sessions.get(endpoint)
     if found is None:
-        if endpoint is None:
-            found = boto3.session.Session()
-        elif endpoint.local:
-            found = boto3.session.Session(aws_access_key_id=endpoint.access_key,
-                                          aws_secret_access_key=endpoint.secret_key, region_name=endpoint.region)
-        else:
-            found = boto3.session.Session(profile_name=endpoint.profile, region_name=endpoint.region)
+        found = botocore.session.Session(profile=endpoint.profile if endpoint is not None else None)
+        if endpoint is not None and endpoint.local:
+            found.set_credentials(endpoint.access_key, endpoint.secret_key)
         _sessions[endpoint] = found
     return found
 
@@ -88,7 +86,7 @@ def _default_region() -> str:
 def new_client(service: str, **kwargs: Any) -> Any:
     """An uncached client from the shared session (for callers that keep their own)."""
     with _lock:
-        return session().client(service, **kwargs)
+        return session().create_client(service, **kwargs)
 
 
 def client(service: str, region: str | None = None) -> Any:
@@ -104,8 +102,8 @@ def client(service: str, region: str | None = None) -> Any:
             config = _CONFIG
             if endpoint is not None and endpoint.local and service == "s3":
                 config = _CONFIG.merge(_LOCAL_S3)
-            found = session().client(service, region_name=region, config=config,
-                                     endpoint_url=endpoint.url if endpoint else None)
+            found = session().create_client(service, region_name=region, config=config,
+                                            endpoint_url=endpoint.url if endpoint else None)
             _clients[cache_key] = found
         return found
 
@@ -126,8 +124,8 @@ def presign_client(region: str | None = None) -> Any:
         found = _clients.get(cache_key)
         if found is None:
             style = "path" if endpoint is not None and endpoint.local else "virtual"
-            found = session().client("s3", region_name=region, endpoint_url=endpoint.url if endpoint else None,
-                                     config=Config(signature_version="s3v4", s3={"addressing_style": style}))
+            found = session().create_client("s3", region_name=region, endpoint_url=endpoint.url if endpoint else None,
+                                            config=Config(signature_version="s3v4", s3={"addressing_style": style}))
             _clients[cache_key] = found
         return found
 
@@ -141,18 +139,20 @@ def resolve_aws(profile: str | None = None, region: str | None = None) -> Endpoi
     profile), ``--region`` or the AWS_REGION / AWS_DEFAULT_REGION variables or the profile's region."""
     from botocore.exceptions import ProfileNotFound
 
+    named = profile or os.environ.get("AWS_PROFILE") or None
+    probe = botocore.session.Session(profile=named)
     try:
-        probe = boto3.session.Session(profile_name=profile or os.environ.get("AWS_PROFILE") or None)
+        resolved = region or os.environ.get("AWS_REGION") or probe.get_config_variable("region")
+        credentials = probe.get_credentials()
     except ProfileNotFound as exc:
-        raise AwsSetupError(f"AWS profile not found: {exc.kwargs.get('profile', profile)}") from None
-    resolved = region or os.environ.get("AWS_REGION") or probe.region_name
+        raise AwsSetupError(f"AWS profile not found: {exc.kwargs.get('profile', named)}") from None
     if not resolved:
         raise AwsSetupError("no AWS region: pass --region, set AWS_REGION, or give your profile a region "
                             "(aws configure)")
-    if probe.get_credentials() is None:
+    if credentials is None:
         raise AwsSetupError("no AWS credentials found: run `aws configure` (or `aws sso login`), set AWS_PROFILE, "
                             "or pass --profile")
-    return Endpoint(region=resolved, profile=probe.profile_name if (profile or os.environ.get("AWS_PROFILE")) else None)
+    return Endpoint(region=resolved, profile=named)
 
 
 def object_missing(err: Exception) -> bool:

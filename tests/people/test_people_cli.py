@@ -241,11 +241,8 @@ def test_a_named_person_split_by_age_is_mended_by_the_recognizer(home, real_face
         assert index.canonical(young_id) != index.canonical(adult_id)
     # the faces that came in while merged were decided again, in the index and in the catalog alike
     in_index = {f.face_id: f.person_id for f in index.faces()}
-    from shoebox.local import LocalRuntime
-
-    with LocalRuntime(home, recognizer="local") as rt:
-        catalog = Catalog(rt.table)
-        records = {key: catalog.get_photo(key) for key in [*young, *adult, *later, *more]}
+    catalog = Catalog(svc.runtime.table)
+    records = {key: catalog.get_photo(key) for key in [*young, *adult, *later, *more]}
     filed = {f["face_id"]: f["person_id"] for r in records.values() for f in r.faces}
     assert filed == {fid: in_index[fid] for fid in filed}
     # the young photo that came in while merged is his young self's again, everywhere the user looks

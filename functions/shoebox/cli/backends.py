@@ -182,11 +182,10 @@ class Backend:
 
     def _put(self, upload: Upload) -> str:
         """Upload the file (multipart above 16 MB, through boto3's transfer manager); returns its ETag."""
-        from boto3.s3.transfer import TransferConfig
+        from boto3.s3.transfer import S3Transfer, TransferConfig
 
-        self.s3.upload_file(str(upload.source), self.bucket, upload.key,
-                            ExtraArgs={"Metadata": {"md5": md5_hex(upload.source)}},
-                            Config=TransferConfig(multipart_threshold=16 * 1024 * 1024))
+        S3Transfer(self.s3, TransferConfig(multipart_threshold=16 * 1024 * 1024)).upload_file(
+            str(upload.source), self.bucket, upload.key, extra_args={"Metadata": {"md5": md5_hex(upload.source)}})
         return self.s3.head_object(Bucket=self.bucket, Key=upload.key)["ETag"].strip('"')
 
     def ingest(self, uploads: list[Upload], on_result: ResultCallback, force: bool = False,

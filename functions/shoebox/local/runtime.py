@@ -51,6 +51,9 @@ class HomeBusy(RuntimeError):
     """Another runtime (a local service, or a test's) holds this SHOEBOX_HOME."""
 
 
+_held: set[Path] = set()  # homes a runtime of this process holds (flock would block on itself, not fail)
+
+
 def default_recognizer() -> str:
     """`local` when its model packages are installed (found, not imported: OpenCV and ONNX Runtime take
     half a second to import, and a search never needs them)."""
@@ -102,6 +105,8 @@ class LocalRuntime:
         from shoebox.ingest.files import HOME_MARKER
 
         (self.home / HOME_MARKER).touch()
+        if self.home in _held:
+            raise HomeBusy(f"{self.home} is already open in this process (use that runtime, or its service's)")
         self._lock_file = open(self.home / ".lock", "a+")
         try:  # one runtime per home at a time
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | (0 if self.lock_blocking else fcntl.LOCK_NB))
@@ -115,6 +120,7 @@ class LocalRuntime:
         self._lock_file.truncate()
         self._lock_file.write(f"pid {os.getpid()}")
         self._lock_file.flush()
+        _held.add(self.home)
         self.stack = load_template()
         # Only the Globals go process-wide; each invocation gets its function's own variables (lambda_bridge).
         env = dict(_LOCAL_ENV)
@@ -210,6 +216,7 @@ class LocalRuntime:
                 fcntl.flock(self._lock_file, fcntl.LOCK_UN)
                 self._lock_file.close()
                 self._lock_file = None
+                _held.discard(self.home)
 
     def _set_env(self, env: dict[str, str]) -> None:
         for key, value in env.items():
