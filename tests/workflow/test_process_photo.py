@@ -167,3 +167,14 @@ def test_a_lambda_service_error_is_retried_under_its_lambda_name(runtime):
     state = next(s for s in views.states(runtime.execution_record(arn)["events"]) if s["name"] == "Thumbnail")
     assert state["retries"] == 1 and state["error"].startswith("recovered after 1 retry: Lambda.ServiceException")
     assert [i.function for i in runtime.bridge.invocations].count("ThumbnailFunction") == 1  # never ran on the 500
+
+
+def test_the_row_carries_the_etag_of_the_uploaded_version(runtime):
+    """AWS's S3 event names it ``etag`` (moto's ``eTag``): the run knows which version it processed."""
+    key = "originals/2020/01/03/etag.jpg"
+    arn = runtime.upload(jpeg_bytes(), key)
+    runtime.wait([arn])
+    event = json.loads(runtime.sfn.describe_execution(executionArn=arn)["input"])
+    etag = runtime.s3.head_object(Bucket=runtime.bucket, Key=key)["ETag"].strip('"')
+    assert event["detail"]["object"]["etag"] == etag and "eTag" not in event["detail"]["object"]
+    assert Catalog(runtime.table).get_photo(key).etag == etag

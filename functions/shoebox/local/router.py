@@ -28,6 +28,15 @@ def execution_name(key: str) -> str:
     return f"{tail}-{uuid.uuid4().hex[:12]}"
 
 
+def aws_shaped(event: dict) -> dict:
+    """moto names the object's ETag ``eTag`` in S3's EventBridge events; AWS names it ``etag``."""
+    obj = (event.get("detail") or {}).get("object")
+    if isinstance(obj, dict) and "eTag" in obj and "etag" not in obj:
+        obj = {("etag" if name == "eTag" else name): value for name, value in obj.items()}
+        return {**event, "detail": {**event["detail"], "object": obj}}
+    return event
+
+
 def install(starter: Callable[[str, dict], None]) -> None:
     """``starter(state_machine_arn, event)`` is called for every matching event."""
     global _starter, _installed
@@ -43,7 +52,7 @@ def install(starter: Callable[[str, dict], None]) -> None:
             if states and not paused.is_set() and self.event_pattern.matches_event(original_event):
                 for target in states:
                     if _starter is not None:
-                        _starter(target["Arn"], original_event)
+                        _starter(target["Arn"], aws_shaped(original_event))
             if others:
                 saved = self.targets
                 self.targets = others
