@@ -77,7 +77,15 @@ class RekognitionEmulator:
         self._lock = threading.RLock()
 
     def attach(self, client: Any) -> None:
+        """Answer ``client``'s calls until :meth:`detach` (the recognizer's client is cached per process:
+        an emulator left attached would answer for the next one)."""
         client.meta.events.register_first("before-call.rekognition", self._before_call)
+        self._attached = client
+
+    def detach(self) -> None:
+        if getattr(self, "_attached", None) is not None:
+            self._attached.meta.events.unregister("before-call.rekognition", self._before_call)
+            self._attached = None
 
     # ------------------------------------------------------------------ dispatch
     def _before_call(self, model: Any, params: dict, **_: Any) -> tuple[_Http, dict]:
