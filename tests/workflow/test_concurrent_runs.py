@@ -5,6 +5,7 @@ removal), and no run leaves faces, rows or thumbnails behind (catalog/lease.py, 
 from __future__ import annotations
 
 import io
+import json
 import threading
 
 import pytest
@@ -143,3 +144,22 @@ def test_thumbnails_of_an_earlier_version_never_overwrite_the_newer_ones(rt, mon
     assert rt.wait([first])[first] == "SUCCEEDED"
     assert view_colour(rt, KEY) == colour(jpeg_bytes(color=BLUE))
     assert Catalog(rt.table).get_photo(KEY).execution == done[0]
+
+
+def test_a_failure_under_a_url_encoded_key_is_recorded_not_taken_for_a_delete(rt):
+    """EventBridge may send "my+photo.jpg" for "my photo.jpg": Classify's failure is the photo's own."""
+    from shoebox.local.router import execution_name
+
+    key = "originals/2020/05/05/my photo.jpg"
+    router.paused.set()  # only the event below starts a run
+    try:
+        rt.s3.put_object(Bucket=rt.bucket, Key=key, Body=b"not a picture at all" * 10)
+    finally:
+        router.paused.clear()
+    etag = rt.s3.head_object(Bucket=rt.bucket, Key=key)["ETag"].strip('"')
+    event = {"source": "aws.s3", "detail-type": "Object Created", "detail": {
+        "bucket": {"name": rt.bucket}, "object": {"key": key.replace(" ", "+"), "size": 200, "etag": etag}}}
+    arn = rt.sfn.start_execution(stateMachineArn=rt.state_machine_arn(), name=execution_name(key),
+                                 input=json.dumps(event))["executionArn"]
+    assert rt.wait([arn])[arn] == "FAILED"
+    assert [r.error.split(":")[0] for r in Catalog(rt.table).list_failed()] == ["UnsupportedFormat"]
