@@ -268,7 +268,7 @@ class Lite:
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 RETRYABLE = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
-             "Lambda.TooManyRequestsException", "RecognitionThrottled"]
+             "Lambda.TooManyRequestsException", "RecognitionThrottled", "PhotoBusy"]
 # What the SDK's Retry cannot carry; added to every retrier in _post_process.
 RETRY_EXTRA = {"MaxDelaySeconds": 60, "JitterStrategy": "FULL"}
 # What the SDK's Fail cannot carry (it knows only Error/Cause); added to Fail states named "...Failed".
@@ -301,7 +301,14 @@ def per_photo(sdk: Any) -> tuple[Any, Any]:
     record_failure = _lambda_task(sdk, "RecordFailure", "RecordFailureFunctionArn")
     record_failure.add_catch(sdk.Catch(error_equals=["States.ALL"], result_path="$.record_failure_error",
                                        next_step=unrecorded))
-    record_failure.next(failed)
+    # RecordFailure finds the original re-uploaded or deleted meanwhile: not this photo's failure (the newer
+    # run or the removal counts), and `shoebox executions --failed` must not list it
+    superseded = sdk.Succeed("Superseded", comment="The original changed or was deleted while this run "
+                                                   "processed it; nothing was written.")
+    outcome = sdk.Choice("FailureOrSuperseded")
+    outcome.add_choice(sdk.ChoiceRule.StringEquals(variable="$.status", value="superseded"), next_step=superseded)
+    outcome.default_choice(failed)
+    record_failure.next(outcome)
 
     def step(name: str, key: str) -> Any:
         return _lambda_task(sdk, name, f"{name}FunctionArn", record_failure=record_failure, failure_key=key)

@@ -93,8 +93,12 @@ def test_step_roles_are_least_privilege(cfn):
                 assert "/thumbnails/" in target or "/backfill/" in target, (name, target)
     for role in ("ClassifyFunctionRole", "DetectLabelsFunctionRole", "IndexFacesFunctionRole"):
         assert "s3:PutObject" not in json.dumps(_statements(cfn, role)), role
-    remove = _statements(cfn, "RemovePhotoFunctionRole")
-    assert any(s["Action"] == "s3:ListBucket" for s in remove)  # a deleted original answers 404, not 403
+    # the steps that check the original is still there (steps/versions.py): a deleted one answers 404, not 403
+    for role in ("RemovePhotoFunctionRole", "PersistFunctionRole", "RecordFailureFunctionRole", "ThumbnailFunctionRole"):
+        assert any(s["Action"] == "s3:ListBucket" for s in _statements(cfn, role)), role
+    # the thumbnail step writes the catalog table only for the photo's lease (catalog/lease.py)
+    (lock,) = [s for s in _statements(cfn, "ThumbnailFunctionRole") if "dynamodb" in json.dumps(s["Action"])]
+    assert lock["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LOCK#*"]}}
     assert "SearchFaces" not in json.dumps(_statements(cfn, "IndexFacesFunctionRole"))  # SearchUsers is used
     labels = json.dumps(_statements(cfn, "DetectLabelsFunctionRole"))
     assert "rekognition:DetectLabels" in labels and "IndexFaces" not in labels and "dynamodb" not in labels

@@ -33,3 +33,13 @@ class RecognitionThrottled(ShoeboxError):
 
 class RecognitionError(ShoeboxError):
     """The recognition API rejected the image (bad format, too large, ...). Permanent."""
+
+
+class PhotoBusy(ShoeboxError):
+    """Another run holds the photo's lease (catalog/lease.py) for longer than a step waits. Retryable: the
+    state machine's Retry backs off on this name."""
+
+
+class PhotoChanged(ShoeboxError):
+    """The original changed (re-uploaded or deleted) while this run was processing an earlier version. The
+    run stops without writing: the newer version's own run (or the removal) is what counts."""

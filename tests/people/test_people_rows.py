@@ -708,3 +708,15 @@ def test_a_recognizer_merge_never_hides_a_listed_person(photos):
     people.name_person("p-a", "Uncle Bob")  # the named group becomes the canonical one
     assert people.absorb("p-a", ["p-b"]) == ["p-b"]
     assert [(p.id, p.aliases, p.hidden) for p in people.list_people(include_hidden=False)] == [("p-a", ["p-b"], False)]
+
+
+def test_forgetting_a_photo_leaves_no_contribution_row(photos):
+    """A deleted photo's PHOTOFACES row goes with its faces (an empty one was a row of no photo)."""
+    key = "originals/2020/01/01/gone.jpg"
+    photos.persist(key, [("p-ann", BOX)])
+    assert photos.raw_rows(f"PHOTOFACES#{key}")
+    photos.people.forget_photo(key)
+    assert photos.raw_rows(f"PHOTOFACES#{key}") == []
+    assert photos.people.get("p-ann").faces == 0
+    photos.persist(key, [("p-ann", BOX)])  # and it can come back
+    assert photos.people.get("p-ann").faces == 1 and len(photos.raw_rows(f"PHOTOFACES#{key}")) == 1

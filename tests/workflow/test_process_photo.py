@@ -146,3 +146,35 @@ def test_a_photo_that_fails_after_indexing_faces_keeps_none(runtime, monkeypatch
     assert photo.status == "failed" and photo.failed_step == "persist" and photo.faces == []
     assert removed == ["f-1"]  # the face IndexFaces added is forgotten again
     assert all(p["photos"] == 0 for p in People(Catalog(runtime.table)).list_people(include_empty=True))
+
+
+def test_a_lambda_service_error_is_retried_under_its_lambda_name(runtime):
+    """The Invoke call itself fails (the function never runs): Step Functions sees Lambda.ServiceException,
+    which the Retry lists, and the photo is processed once the service answers again."""
+    from shoebox.local.lambda_bridge import InvokeError
+
+    ran = {"n": 0}
+
+    def service_error_once(spec, payload):
+        if spec.logical_id == "ThumbnailFunction":
+            ran["n"] += 1
+            if ran["n"] == 1:
+                raise InvokeError("ServiceException", 500, "Lambda is unavailable")
+
+    runtime.bridge.interceptors.append(service_error_once)
+    arn = runtime.upload(jpeg_bytes(), "originals/2020/01/02/service.jpg")
+    assert runtime.wait([arn])[arn] == "SUCCEEDED"
+    state = next(s for s in views.states(runtime.execution_record(arn)["events"]) if s["name"] == "Thumbnail")
+    assert state["retries"] == 1 and state["error"].startswith("recovered after 1 retry: Lambda.ServiceException")
+    assert [i.function for i in runtime.bridge.invocations].count("ThumbnailFunction") == 1  # never ran on the 500
+
+
+def test_the_row_carries_the_etag_of_the_uploaded_version(runtime):
+    """AWS's S3 event names it ``etag`` (moto's ``eTag``): the run knows which version it processed."""
+    key = "originals/2020/01/03/etag.jpg"
+    arn = runtime.upload(jpeg_bytes(), key)
+    runtime.wait([arn])
+    event = json.loads(runtime.sfn.describe_execution(executionArn=arn)["input"])
+    etag = runtime.s3.head_object(Bucket=runtime.bucket, Key=key)["ETag"].strip('"')
+    assert event["detail"]["object"]["etag"] == etag and "eTag" not in event["detail"]["object"]
+    assert Catalog(runtime.table).get_photo(key).etag == etag

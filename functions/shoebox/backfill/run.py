@@ -6,6 +6,7 @@ from what the children recorded in the catalog, per listed object:
 
 * the row was written by this run (its ``execution`` is one of the run's ARNs): ``processed``,
   ``skipped`` (a video, with its reason) or ``failed`` (with its error), as the row says;
+* no row and the object gone meanwhile: ``skipped`` (deleted since listed; its run wrote nothing);
 * a row from before that matches the object (same ETag and pipeline version): ``skipped``, already done;
 * no row, or a stale one: ``failed`` (the child died without recording, e.g. an EXPRESS child timing out).
 
@@ -24,6 +25,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from shoebox.catalog import keys as catalog_keys
+from shoebox.steps.versions import current_etag
 
 ORIGINALS = "originals/"
 SUMMARY_PREFIX = "backfill/"  # s3://bucket/backfill/<run>/summary.json; the bucket expires backfill/ after 30 days
@@ -181,7 +183,9 @@ def tally(target: Target, run_arns: Iterable[str], objects: list[Listed]) -> Tal
             out.add_skip("folder marker")
             continue
         row = rows.get(obj.key)
-        if row is None:
+        if row is None and current_etag(target.bucket, obj.key, target.s3) is None:
+            out.add_skip("deleted since listed")  # its run found it gone and wrote nothing (steps/supersede.py)
+        elif row is None:
             out.failed += 1
             out.failures.append({"key": obj.key, "error": "no catalog row: the item failed without recording"})
         elif row["execution"] in arns:

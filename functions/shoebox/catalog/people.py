@@ -789,11 +789,16 @@ class People:
                 put["ExpressionAttributeValues"] = {":v": {"N": str(version)}}
             else:
                 put["ConditionExpression"] = "attribute_not_exists(pk)"
+            # no faces left (removed, failed, re-processed without faces): the row goes, not an empty one
+            # that a deleted photo would leave behind; a writer that read it fails its version check
+            write = {"Put": put} if new or not item else {"Delete": {
+                "TableName": self.table, "Key": contrib_key, "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(version)}}}}
             batches = [updates[i : i + _TX_LIMIT - 1] for i in range(0, len(updates), _TX_LIMIT - 1)] or [[]]
             try:
                 # the contribution row rides with the first batch; more than 99 people in one photo spill
                 # into further transactions (not atomic with the first: documented limit)
-                self.client.transact_write_items(TransactItems=[{"Put": put}, *batches[0]])
+                self.client.transact_write_items(TransactItems=[write, *batches[0]])
             except ClientError as err:
                 if err.response.get("Error", {}).get("Code") in ("TransactionCanceledException",
                                                                  "TransactionConflictException"):

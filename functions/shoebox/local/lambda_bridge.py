@@ -45,10 +45,22 @@ class LambdaContext:
 
 
 class _HttpResponse:
-    status_code = 200
     headers: dict[str, str] = {}
     raw = None
     content = b""
+
+    def __init__(self, status_code: int = 200) -> None:
+        self.status_code = status_code
+
+
+class InvokeError(Exception):
+    """Raised by an interceptor to fail the Invoke call itself, as the Lambda service does when it errs or
+    throttles (HTTP 500 ``ServiceException``, 429 ``TooManyRequestsException``, ...): the function does not
+    run, and Step Functions reports ``Lambda.<code>``, the names the ASL's Retry lists."""
+
+    def __init__(self, code: str = "ServiceException", status: int = 500, message: str = "") -> None:
+        super().__init__(message or f"{code} (injected)")
+        self.code, self.status, self.message = code, status, message or f"{code} (injected)"
 
 
 @dataclass
@@ -87,6 +99,8 @@ class LambdaBridge:
             result = handler(payload, context)
             self.invocations.append(Invocation(spec.logical_id, (time.perf_counter() - started) * 1000, None))
             return True, result
+        except InvokeError:
+            raise  # the service's error, not the function's: before_call_hook answers the call with it
         except Exception as exc:  # noqa: BLE001 - every handler error is reported like Lambda does
             message = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
             self.invocations.append(Invocation(spec.logical_id, (time.perf_counter() - started) * 1000,
@@ -108,7 +122,13 @@ class LambdaBridge:
             return None
         body = params.get("body") or b"{}"
         payload = json.loads(body.decode() if isinstance(body, bytes) else body or "{}")
-        ok, result = self.invoke(function_ref, payload)
+        try:
+            ok, result = self.invoke(function_ref, payload)
+        except InvokeError as err:
+            return _HttpResponse(err.status), {
+                "Error": {"Code": err.code, "Message": err.message},
+                "ResponseMetadata": {"HTTPStatusCode": err.status, "RequestId": str(uuid.uuid4())},
+            }
         response: dict[str, Any] = {
             "StatusCode": 200,
             "ExecutedVersion": "$LATEST",

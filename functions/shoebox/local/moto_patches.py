@@ -36,7 +36,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 MOTO_VERSION = "5.2.5"

@@ -8,8 +8,12 @@ import tempfile
 from typing import Any
 
 from shoebox import aws, compute
+from shoebox.catalog.lease import photo_lease
+from shoebox.config import Settings
+from shoebox.errors import PhotoChanged
 from shoebox.imaging import render
 from shoebox.steps.common import logger, step, thumbnail_keys, tracer
+from shoebox.steps.versions import current_etag
 
 # Originals up to this size are read into memory; larger ones stream to /tmp (Lambda's ephemeral disk)
 # so a 200 MB panorama never needs 2x its size in RAM.
@@ -17,27 +21,29 @@ IN_MEMORY_LIMIT = int(os.environ.get("SHOEBOX_IN_MEMORY_LIMIT", str(48 * 1024 * 
 
 
 @tracer.capture_method(capture_response=False)
-def fetch_original(bucket: str, key: str, size: int | None) -> tuple[bytes | str, str]:
-    """Returns (bytes or a temp file path, sha256). The caller removes a temp file."""
+def fetch_original(bucket: str, key: str, size: int | None) -> tuple[bytes | str, str, str]:
+    """Returns (bytes or a temp file path, sha256, the ETag of the version read). The caller removes a temp
+    file."""
     s3 = aws.client("s3")
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    response = s3.get_object(Bucket=bucket, Key=key)
+    body, etag = response["Body"], response["ETag"].strip('"')
     digest = hashlib.sha256()
     if size is not None and size <= IN_MEMORY_LIMIT:
         data = body.read()
         digest.update(data)
-        return data, digest.hexdigest()
+        return data, digest.hexdigest(), etag
     fd, path = tempfile.mkstemp(prefix="shoebox-", dir=os.environ.get("SHOEBOX_TMP"))
     with os.fdopen(fd, "wb") as out:
         for chunk in body.iter_chunks(chunk_size=1024 * 1024):
             digest.update(chunk)
             out.write(chunk)
-    return path, digest.hexdigest()
+    return path, digest.hexdigest(), etag
 
 
 @step("thumbnail")
 def handler(event: dict, context: Any) -> dict:
     bucket, key = event["bucket"], event["key"]
-    source, sha256 = fetch_original(bucket, key, event.get("size"))
+    source, sha256, etag = fetch_original(bucket, key, event.get("size"))
     try:
         rendition = compute.run(render, source, key=key)  # a worker process in the local runtime
     finally:
@@ -45,9 +51,18 @@ def handler(event: dict, context: Any) -> dict:
             os.unlink(source)
     view_key, grid_key = thumbnail_keys(key)
     s3 = aws.client("s3")
-    for thumb_key, body in ((view_key, rendition.view_jpeg), (grid_key, rendition.grid_jpeg)):
-        s3.put_object(Bucket=bucket, Key=thumb_key, Body=body, ContentType="image/jpeg",
-                      CacheControl="max-age=31536000, immutable")
+    table = Settings.from_env().table
+    # Written under the photo's lease and only while the original is still the version rendered: a run of
+    # an earlier version (re-uploaded meanwhile) must not overwrite the newer one's thumbnails, nor put
+    # back the thumbnails of a deleted photo
+    with photo_lease(aws.client("dynamodb"), table, key):
+        now = current_etag(bucket, key)
+        if now != etag:
+            raise PhotoChanged(f"the original was {'deleted' if now is None else 're-uploaded'} while its "
+                               "thumbnails were made")
+        for thumb_key, body in ((view_key, rendition.view_jpeg), (grid_key, rendition.grid_jpeg)):
+            s3.put_object(Bucket=bucket, Key=thumb_key, Body=body, ContentType="image/jpeg",
+                          CacheControl="max-age=31536000, immutable")
     meta = rendition.metadata
     logger.info("thumbnails written", extra={"path": rendition.path, "width": rendition.width})
     return {
