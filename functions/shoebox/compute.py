@@ -39,6 +39,9 @@ def _die_with_parent() -> None:
 
 def _init_worker() -> None:
     _die_with_parent()
+    # photos are processed in the background of someone's machine: the commands they type (a search
+    # during a long ingest) come first
+    os.nice(10)
     # One busy thread per worker process: the pool itself provides the parallelism.
     os.environ["SHOEBOX_WORKER"] = "1"
     os.environ["OMP_NUM_THREADS"] = "1"

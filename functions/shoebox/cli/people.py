@@ -20,8 +20,9 @@ people_app = typer.Typer(help="People: face groups found in your photos. Name th
 def _people(backend):
     from shoebox.catalog.people import People
 
-    return People(backend.catalog, s3=backend.s3, bucket=backend.bucket, keep_apart=backend.keep_apart,
-                  filed_as=backend.filed_as)
+    # no S3 client unless a cover is made (People makes it on first use: S3's model is a third of a
+    # second to load, and listing people needs none)
+    return People(backend.catalog, bucket=backend.bucket, keep_apart=backend.keep_apart, filed_as=backend.filed_as)
 
 
 def _fail(message: str) -> None:
