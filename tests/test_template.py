@@ -175,3 +175,95 @@ def test_state_machine_is_standard_and_every_task_retries_and_catches():
         assert state["Catch"], name
         if name != "RecordFailure":
             assert state["Catch"][0]["Next"] == "RecordFailure"
+
+
+# ------------------------------------------------------------------------------ operations (issue 17)
+
+STEP_FUNCTIONS = ("Classify", "Thumbnail", "DetectLabels", "IndexFaces", "Persist", "RecordFailure", "RemovePhoto",
+                  "CheckDone")
+
+
+def _of_type(cfn: dict, rtype: str) -> dict:
+    return {name: r for name, r in cfn["Resources"].items() if r["Type"] == rtype}
+
+
+def test_every_log_group_expires_after_the_retention_parameter(cfn):
+    groups = _of_type(cfn, "AWS::Logs::LogGroup")
+    for fn in STEP_FUNCTIONS:
+        group = groups[f"{fn}LogGroup"]["Properties"]
+        assert group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{{fn}Function}}"}
+        assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    machines = _of_type(cfn, "AWS::StepFunctions::StateMachine")
+    assert len(machines) == 3
+    for name, machine in machines.items():
+        logging = machine["Properties"]["LoggingConfiguration"]
+        arn = logging["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]
+        group = groups[arn["Fn::GetAtt"][0]]["Properties"]
+        assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+        assert logging["Level"] in ("ERROR", "ALL") and logging["IncludeExecutionData"] is True
+        # the role may deliver the logs (CreateLogDelivery & co. only take Resource "*")
+        assert "logs:CreateLogDelivery" in json.dumps(_statements(cfn, f"{name}Role")), name
+
+
+def test_dead_letter_queues_keep_messages_14_days_and_alarm_when_not_empty(cfn):
+    queues = _of_type(cfn, "AWS::SQS::Queue")
+    assert len(queues) == 2
+    alarms = _of_type(cfn, "AWS::CloudWatch::Alarm")
+    for name, queue in queues.items():
+        assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+        watching = [a for a in alarms.values() if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+                    and a["Properties"]["Dimensions"][0]["Value"] == {"Fn::GetAtt": [name, "QueueName"]}]
+        assert len(watching) == 1, name
+
+
+def test_alarms_cover_failed_executions_throttles_and_errors_and_mail_only_when_asked(cfn, sam):
+    alarms = _of_type(cfn, "AWS::CloudWatch::Alarm")
+    failed = {json.dumps(a["Properties"]["Dimensions"][0]["Value"]) for a in alarms.values()
+              if a["Properties"].get("MetricName") == "ExecutionsFailed"}
+    assert {json.dumps({"Ref": f"{sm}StateMachine"}) for sm in ("ProcessPhoto", "Backfill", "RemovePhoto")} <= failed
+    watched = {(q["MetricStat"]["Metric"]["MetricName"], json.dumps(q["MetricStat"]["Metric"]["Dimensions"][0]["Value"]))
+               for a in alarms.values() for q in a["Properties"].get("Metrics", []) if "MetricStat" in q}
+    for fn in STEP_FUNCTIONS:
+        for metric in ("Errors", "Throttles"):
+            assert (metric, json.dumps({"Ref": f"{fn}Function"})) in watched, (fn, metric)
+    for operation in ("DetectLabels", "IndexFaces"):
+        assert ("ThrottledCount", json.dumps(operation)) in watched
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == {"Fn::If": ["HasAlarmEmail", [{"Ref": "AlarmTopic"}], {"Ref": "AWS::NoValue"}]}
+    topic = cfn["Resources"]["AlarmTopic"]
+    assert topic["Condition"] == "HasAlarmEmail"
+    assert cfn["Conditions"]["HasAlarmEmail"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+    assert sam["Parameters"]["AlarmEmail"]["Default"] == ""
+
+
+def test_dashboard_shows_the_pipeline(sam):
+    import re
+
+    body = sam["Resources"]["PipelineDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))["widgets"]
+    titles = {w["properties"]["title"] for w in widgets}
+    assert {"Executions", "Rekognition calls and throttles", "Step errors", "Dead letters"} <= titles
+    for fn in STEP_FUNCTIONS:
+        assert f"${{{fn}Function}}" in body, fn
+
+
+def test_face_collection_survives_stack_deletion_and_replacement(sam):
+    for name in ("FaceCollection", "PhotoBucket", "CatalogTable"):
+        resource = sam["Resources"][name]
+        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain", name
+
+
+def test_noncurrent_versions_and_backfill_results_expire(sam):
+    rules = sam["Resources"]["PhotoBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    everywhere = [r for r in rules if "Prefix" not in r and "NoncurrentVersionExpiration" in r]
+    assert everywhere and everywhere[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == {"Ref": "NoncurrentVersionExpireDays"}
+    backfill = [r for r in rules if r.get("Prefix") == "backfill/"]
+    assert any(r.get("ExpirationInDays") for r in backfill)
+    assert any(r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays") == 1 for r in backfill)
+    assert any(r.get("ExpiredObjectDeleteMarker") for r in backfill)
+
+
+def test_backfill_role_grants_no_map_run_reads(cfn):
+    """The Distributed Map starts, describes and stops its children; nothing in it reads map runs."""
+    granted = json.dumps(_statements(cfn, "BackfillStateMachineRole"))
+    assert "DescribeMapRun" not in granted and "ListMapRuns" not in granted

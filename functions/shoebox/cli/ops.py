@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from botocore.exceptions import ClientError
 
 from shoebox.cli.backends import dumps, open_backend
 from shoebox.cli.common import JsonOpt, StackOpt, err, esc, out
@@ -25,7 +26,16 @@ def retry(
         if not targets:
             err.print("no failed photos")
             return
-        started = [(key, backend.start_photo(key)) for key in targets]
+        started = []
+        for key in targets:
+            try:
+                started.append((key, backend.start_photo(key)))
+            except ClientError as error:  # HeadObject of a key that is not in the bucket
+                code = error.response.get("Error", {}).get("Code")
+                if code not in ("404", "NoSuchKey", "403", "AccessDenied"):
+                    raise
+                err.print(f"[red]no such photo: {esc(key)}[/red] (not in the bucket)")
+                raise typer.Exit(1) from None
         backend.wait([arn for _, arn in started])
         results = []
         for key, arn in started:

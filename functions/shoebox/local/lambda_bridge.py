@@ -83,6 +83,12 @@ class LambdaBridge:
         self.interceptors: list[Callable[[FunctionSpec, dict], None]] = []
         self.invocations: list[Invocation] = []
 
+    def replace_handler(self, logical_id: str, handler: Handler) -> None:
+        """Answer one function's invokes with ``handler`` (scripts/rehearse.py: its own process)."""
+        for ref, (spec, _) in list(self._by_arn.items()):
+            if spec.logical_id == logical_id:
+                self._by_arn[ref] = (spec, handler)
+
     def invoke(self, function_ref: str, payload: dict) -> tuple[bool, Any]:
         """Run the handler; returns (ok, result-or-error-payload)."""
         spec, handler = self._by_arn[function_ref]

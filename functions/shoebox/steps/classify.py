@@ -2,49 +2,66 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 
 from shoebox import aws
 from shoebox.errors import UnsupportedFormat
 from shoebox.imaging import sniff
+from shoebox.steps.object_key import MISSING, candidate_keys
 from shoebox.steps.common import logger, step
 
 HEAD_BYTES = 64 * 1024
 
 
-def read_head(bucket: str, key: str, size: int | None) -> tuple[str, bytes]:
-    """First bytes of the object; returns the key that exists (EventBridge may hand us a URL-encoded key)."""
+@dataclass(frozen=True)
+class Head:
+    key: str  # the key that exists (EventBridge may hand us a URL-encoded key)
+    data: bytes  # the first HEAD_BYTES
+    etag: str | None  # from S3's answer: an event need not carry it (the local one did not)
+    size: int | None
+
+
+def read_head(bucket: str, key: str, size: int | None) -> Head:
+    """First bytes of the object, with the key that exists and the object's ETag and size."""
     s3 = aws.client("s3")
-    candidates = [key] + ([unquote_plus(key)] if unquote_plus(key) != key else [])
+    candidates = candidate_keys(key)
     for candidate in candidates:
-        if size == 0:
-            return candidate, b""
         try:
-            body = s3.get_object(Bucket=bucket, Key=candidate, Range=f"bytes=0-{HEAD_BYTES - 1}")["Body"]
-            return candidate, body.read()
+            if size == 0:
+                meta = s3.head_object(Bucket=bucket, Key=candidate)
+                return Head(candidate, b"", _etag(meta), 0)
+            answer = s3.get_object(Bucket=bucket, Key=candidate, Range=f"bytes=0-{HEAD_BYTES - 1}")
+            total = (answer.get("ContentRange") or "").rpartition("/")[2]
+            return Head(candidate, answer["Body"].read(), _etag(answer),
+                        int(total) if total.isdigit() else answer.get("ContentLength"))
         except ClientError as err:
             code = err.response.get("Error", {}).get("Code")
             if code in ("InvalidRange", "416"):  # zero-byte object
-                return candidate, b""
-            # without s3:ListBucket a missing key answers 403, not 404
-            if code in ("NoSuchKey", "404", "AccessDenied", "403") and candidate != candidates[-1]:
+                return Head(candidate, b"", None, 0)
+            if code in MISSING and candidate != candidates[-1]:
                 continue
             raise
     raise AssertionError("unreachable")
 
 
+def _etag(answer: dict) -> str | None:
+    return (answer.get("ETag") or "").strip('"') or None
+
+
 @step("classify")
 def handler(event: dict, context: Any) -> dict:
     obj = event.get("object") or {}
-    size = obj.get("size")
-    key, head = read_head(event["bucket"], event["key"], size)
-    info = sniff(head)
+    head = read_head(event["bucket"], event["key"], obj.get("size"))
+    info = sniff(head.data)
     logger.info("classified", extra={"format": info.format, "kind": info.kind})
-    out = {**event, "key": key, "etag": (obj.get("etag") or "").strip('"') or None, "size": size,
-           "format": info.format, "kind": info.kind}
+    # the event's ETag when it has one (backfill passes the listing's), else the one S3 just answered with:
+    # the catalog row needs it, or a backfill would process the photo again
+    etag = (obj.get("etag") or "").strip('"') or head.etag
+    size = obj.get("size") if obj.get("size") is not None else head.size
+    out = {**event, "key": head.key, "etag": etag, "size": size, "format": info.format, "kind": info.kind}
     if info.kind == "video":
         out["status"] = "skipped"
         out["error"] = f"SkippedMedia: {info.reason or 'video files are not processed'}"

@@ -10,6 +10,7 @@ from shoebox.catalog.people import persist_photo
 from shoebox.config import Settings
 from shoebox.recognition import get_recognizer
 from shoebox.steps.common import logger, step
+from shoebox.steps.object_key import existing_key
 from shoebox.steps.records import describe_failure, record_from_state, result_summary
 from shoebox.steps.supersede import drop_run
 from shoebox.steps.versions import superseded
@@ -19,7 +20,12 @@ from shoebox.steps.versions import superseded
 def handler(event: dict, context: Any) -> dict:
     settings = Settings.from_env()
     failed_step, message = describe_failure(event.get("failure") or {})
-    record = record_from_state(event, status="failed")
+    state = event
+    if "classify" in (event.get("failure") or {}):
+        # Classify failed before handing on the key that exists: the state still has the event's
+        # (URL-encoded) key, and the row must be where list, retry and a later success find it
+        state = {**event, "key": existing_key(event.get("bucket") or settings.bucket, event["key"])}
+    record = record_from_state(state, status="failed")
     record.error = message
     record.failed_step = failed_step
     catalog = Catalog(settings.table)
