@@ -50,8 +50,19 @@ JUSTIFIED: dict[str, dict[str, str]] = {
     "PersistFunction": {
         "dynamodb:DeleteItem": "People: a face row misfiled under another person is deleted (recognizer merges)",
         "s3:DeleteObject": "People: a re-processed photo that no longer shows a person's last face drops its cover",
+        # a permission, not a call: the current-version check (steps/versions.py) must tell a deleted
+        # original (404) from a forbidden one (403, which would otherwise be the answer for both)
+        "s3:ListBucket": "steps/versions.current_etag: a deleted original answers 404",
+        # a superseded run (its original deleted or replaced meanwhile) takes back the faces it indexed
+        "rekognition:DeleteFaces": "steps/supersede.py via RekognitionRecognizer.remove_faces",
+        "rekognition:DisassociateFaces": "steps/supersede.py via RekognitionRecognizer.remove_faces",
+        "rekognition:ListFaces": "steps/supersede.py via RekognitionRecognizer.remove_faces",
+    },
+    "ThumbnailFunction": {
+        "s3:ListBucket": "steps/versions.current_etag under the photo lease: a deleted original answers 404",
     },
     "RecordFailureFunction": {
+        "s3:ListBucket": "steps/versions.current_etag: a failure of a deleted original is not recorded",
         "dynamodb:DeleteItem": "People: a face row misfiled under another person is deleted (recognizer merges)",
         "dynamodb:ConditionCheckItem": "Catalog._put_if_version and people merges: TransactWriteItems ConditionCheck",
         "s3:DeleteObject": "People: a failed photo that held a person's last face drops the person's cover",
