@@ -9,6 +9,7 @@ Rules:
 * sidecars (``.xmp``, ``.AAE``, Google Takeout ``.json``) are not photos: each is attached to the photo
   of the same name in its folder (``IMG_1.xmp`` and ``IMG_1.CR2.xmp`` both belong to ``IMG_1.CR2``);
 * a Live Photo (``IMG_1.HEIC`` or ``.JPG`` + ``IMG_1.MOV``) keeps the still; the video is its companion;
+* a Shoebox home (a folder holding ``HOME_MARKER``) is never walked into;
 * ``exclude`` globs match a file's or folder's name or its path below the walked folder.
 """
 
@@ -20,6 +21,8 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from shoebox.ingest.files import HOME_MARKER
 
 SIDECAR_EXTS = {".xmp": "XMP sidecar", ".aae": "Apple edit sidecar (.AAE)", ".json": "metadata JSON (Takeout)"}
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", "picasa.ini", "zbthumbnail.info", "ehthumbs.db", "ehthumbs_vista.db"}
@@ -88,6 +91,9 @@ def _files(paths: Iterable[str | Path], exclude: tuple[str, ...]) -> list[tuple[
         top = Path(raw)
         if top.is_dir():  # a folder named on the command line is walked even through a symlink
             for root, dirs, files in os.walk(top):  # os.walk does not follow folder symlinks
+                if HOME_MARKER in files:  # a Shoebox home: its journals and objects are not photos
+                    dirs[:] = []
+                    continue
                 rel_root = Path(root).relative_to(top)
                 keep = []
                 for d in sorted(dirs):
