@@ -39,8 +39,9 @@ def _print_rows(rows: list[dict], as_json: bool, title: str, refs: dict | None =
         print(dumps([_search_row(r, refs) for r in rows]))
         return
     table = Table(title=f"{esc(title)} — {len(rows)} photo(s)")
-    for column in ("key", "taken", "labels", "people", "place"):
-        table.add_column(column)
+    table.add_column("key", no_wrap=True)  # what show, get and retry take: never cut; the others fold
+    for column in ("taken", "labels", "people", "place"):
+        table.add_column(column, overflow="fold")
     for row in rows:
         place = row.get("place") or {}
         people = canonical_people(row.get("people", []), refs or {})

@@ -103,13 +103,14 @@ STATUSES = ("processed", "skipped", "duplicate", "failed")
 
 def _print_ingest_table(results: list[dict]) -> None:
     table = Table(title="ingest")
-    for column in ("file", "status", "format", "taken", "labels", "people", "error"):
+    table.add_column("key", no_wrap=True)  # never cut: show, get and retry take it
+    for column in ("file", "status", "taken", "labels", "people", "error"):
         table.add_column(column, overflow="fold")
     colours = {"processed": "green", "skipped": "yellow", "duplicate": "yellow", "failed": "red"}
     for r in results:
         taken = (r["taken_at"] or "")[:10] + (f" ({r['taken_source']})" if r.get("taken_source") else "")
-        table.add_row(esc(Path(r["source"]).name), f"[{colours.get(r['status'], 'white')}]{r['status']}[/]",
-                      r["format"] or "", taken, esc(", ".join(r["labels"][:4])),
+        table.add_row(esc(r["key"] or ""), esc(Path(r["source"]).name),
+                      f"[{colours.get(r['status'], 'white')}]{r['status']}[/]", taken, esc(", ".join(r["labels"][:4])),
                       esc(", ".join(r["people"])), esc(r["error"] or ""))
     out.print(table)
     counts = {s: sum(1 for r in results if r["status"] == s) for s in STATUSES}
@@ -162,7 +163,11 @@ def get(key: str, output: Annotated[Optional[Path], typer.Option("-o", "--output
         except ClientError:
             err.print(f"[red]no object {esc(key)}[/red]")
             raise typer.Exit(1)
-    target.write_bytes(body)
+    try:
+        target.write_bytes(body)
+    except OSError as exc:
+        err.print(f"[red]cannot write {esc(str(target))}: {esc(exc.strerror or str(exc))}[/red]")
+        raise typer.Exit(1)
     err.print(f"wrote {esc(str(target))} ({len(body)} bytes)")
 
 
@@ -180,7 +185,8 @@ def executions_cmd(
         print(dumps(rows))
         return
     table = Table(title=f"executions{' (failed)' if failed else ''}")
-    for column in ("key", "status", "start", "ms", "failed state", "error"):
+    table.add_column("key", no_wrap=True)  # never cut: retry and show take it
+    for column in ("status", "start", "ms", "failed state", "error"):
         table.add_column(column, overflow="fold")
     for r in rows:
         table.add_row(esc(r["key"] or ""), r["status"], (r["start"] or "")[:19], str(r["duration_ms"] or ""),
@@ -230,7 +236,7 @@ def demo(
 
 # Command groups that live in their own modules register themselves here (each has `register(app)`).
 COMMAND_MODULES = ("shoebox.cli.search_cmds", "shoebox.cli.people", "shoebox.cli.backfill", "shoebox.cli.share",
-                   "shoebox.cli.ops", "shoebox.cli.service_cmds")
+                   "shoebox.cli.ops", "shoebox.cli.service_cmds", "shoebox.cli.library")
 
 
 def _register_command_modules() -> None:

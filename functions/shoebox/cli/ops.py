@@ -11,6 +11,20 @@ from shoebox.cli.backends import dumps, open_backend
 from shoebox.cli.common import JsonOpt, StackOpt, err, esc, out
 
 
+def _object_exists(backend, key: str) -> bool:
+    from botocore.exceptions import ClientError
+
+    from shoebox.aws import object_missing
+
+    try:
+        backend.s3.head_object(Bucket=backend.bucket, Key=key)
+        return True
+    except ClientError as exc:
+        if object_missing(exc):
+            return False
+        raise
+
+
 def retry(
     keys: Annotated[Optional[list[str]], typer.Argument(help="Photo keys to re-run (default: all failed).")] = None,
     failed: Annotated[bool, typer.Option("--failed", help="Also every failed photo (the default without keys).")] = False,
@@ -25,6 +39,10 @@ def retry(
         if not targets:
             err.print("no failed photos")
             return
+        missing = [key for key in targets if not _object_exists(backend, key)]
+        if missing:
+            err.print(f"[red]no original in the archive: {esc(', '.join(missing))}[/red]")
+            raise typer.Exit(1)
         started = [(key, backend.start_photo(key)) for key in targets]
         backend.wait([arn for _, arn in started])
         results = []
