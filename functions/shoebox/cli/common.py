@@ -14,7 +14,7 @@ from rich.table import Table
 from shoebox.cli.backends import dumps
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line (the terminal wraps it, not rich)
 
 StackOpt = Annotated[Optional[str], typer.Option("--stack", help="Deployed stack name (default: local runtime).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]

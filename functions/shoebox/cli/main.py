@@ -230,6 +230,9 @@ def demo(
     """Fresh local stack: ingest the bundled sample photos through the real workflow, then search."""
     from shoebox.demo import run_demo
 
+    if home is not None and home.exists() and not home.is_dir():
+        err.print(f"[red]--home {esc(str(home))} is a file, not a folder[/red]")
+        raise typer.Exit(1)
     code = run_demo(home=home, as_json=as_json, console=out)
     raise typer.Exit(code)
 

@@ -63,6 +63,9 @@ def validate(root: Annotated[Optional[Path], typer.Option(help="Project folder."
     """Offline checks: cfn-lint, the SAM transform, and every state machine loads in the ASL interpreter."""
     from shoebox.validate import run_checks
 
+    if root is not None and not (root / "template.yaml").is_file():
+        err.print(f"[red]--root {esc(str(root))} has no template.yaml (give the project folder)[/red]")
+        raise typer.Exit(1)
     results = run_checks(root)
     if as_json:
         print(dumps(results))
