@@ -37,7 +37,6 @@ class Planned:
     metadata: dict[str, str] = field(default_factory=dict)
     sha256: str = ""
     md5: str = ""
-    duplicate_of: Path | None = None  # an earlier file of this run with the same bytes
 
 
 def safe_name(name: str) -> str:
@@ -115,19 +114,23 @@ def plan_photo(photo: PhotoFile, now: datetime | None = None) -> Planned:
 
 
 def plan(walked: Walk, now: datetime | None = None) -> list[Planned]:
-    """One plan per photo, in walk order; a later file with the bytes of an earlier one is marked as its
-    duplicate (it is not uploaded). A file that cannot be read now moves to ``walked.skipped``."""
-    seen: dict[str, Path] = {}
+    """One plan per photo, in walk order. A file that cannot be read now moves to ``walked.skipped``."""
     out = []
     for photo in walked.photos:
         try:
-            p = plan_photo(photo, now)
+            out.append(plan_photo(photo, now))
         except OSError as exc:
             walked.skipped.append(Skipped(photo.path, f"cannot read: {exc.strerror or exc}"))
-            continue
-        if p.sha256 in seen:
-            p.duplicate_of = seen[p.sha256]
-        else:
-            seen[p.sha256] = p.source
-        out.append(p)
     return out
+
+
+def duplicate_of(key: str, own_keys: set[str], earlier_in_run: str | None, archived: list[str]) -> str | None:
+    """The key a file's bytes are already stored under, when that is another photo: an earlier file of
+    this run (``earlier_in_run``: its final key), else a processed photo (``archived``: keys with the same
+    content). None when nothing holds them, or when this file's own key does (``own_keys``: its key and
+    the key it would get beside other content there): that is a re-ingest, not a copy."""
+    if earlier_in_run is not None:
+        return None if earlier_in_run == key else earlier_in_run
+    if not archived or own_keys & set(archived):
+        return None
+    return archived[0]
