@@ -9,6 +9,7 @@ from typing import Any
 from shoebox.catalog.duplicates import keys_with_content, record_duplicate
 from shoebox.cli.backends import Upload, _result
 from shoebox.ingest.files import disambiguate
+from shoebox.ingest.plan import duplicate_of
 
 
 def duplicate_result(upload: Upload, of: str) -> dict:

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from shoebox import executions as views
 from shoebox.cli.backends import Upload, _result, dumps, face_summaries, open_backend
-from shoebox.cli.common import JsonOpt, StackOpt, _print_rows, err, esc, out  # noqa: F401 - re-exported
+from shoebox.cli.common import JsonOpt, StackOpt, _print_rows, err, esc, keys_fit, out, print_listing  # noqa: F401 - re-exported
 
 app = typer.Typer(help="Shoebox: a serverless photo archive, also runnable offline.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -102,6 +102,13 @@ STATUSES = ("processed", "skipped", "duplicate", "failed")
 
 
 def _print_ingest_table(results: list[dict]) -> None:
+    if not keys_fit([r["key"] or "" for r in results], others=56):
+        print_listing("ingest", [(r["key"] or Path(r["source"]).name, [
+            Path(r["source"]).name, r["status"],
+            (r["taken_at"] or "")[:10] + (f" ({r['taken_source']})" if r.get("taken_source") else ""),
+            ", ".join(r["labels"][:4]), ", ".join(r["people"]), r["error"] or ""]) for r in results])
+        _print_counts(results)
+        return
     table = Table(title="ingest")
     table.add_column("key", no_wrap=True)  # never cut: show, get and retry take it
     for column in ("file", "status", "taken", "labels", "people", "error"):
@@ -113,6 +120,10 @@ def _print_ingest_table(results: list[dict]) -> None:
                       f"[{colours.get(r['status'], 'white')}]{r['status']}[/]", taken, esc(", ".join(r["labels"][:4])),
                       esc(", ".join(r["people"])), esc(r["error"] or ""))
     out.print(table)
+    _print_counts(results)
+
+
+def _print_counts(results: list[dict]) -> None:
     counts = {s: sum(1 for r in results if r["status"] == s) for s in STATUSES}
     out.print(" · ".join(f"{n} {s}" for s, n in counts.items() if n or s in ("processed", "failed")))
 
@@ -183,6 +194,11 @@ def executions_cmd(
         rows = [views.summary(r) for r in backend.execution_records(failed_only=failed, limit=limit)]
     if as_json:
         print(dumps(rows))
+        return
+    if not keys_fit([r["key"] or "" for r in rows]):
+        print_listing(f"executions{' (failed)' if failed else ''}", [(r["key"] or "", [
+            r["status"], (r["start"] or "")[:19], f"{r['duration_ms']} ms" if r["duration_ms"] else "",
+            r["failed_state"] or "", r["error"] or ""]) for r in rows])
         return
     table = Table(title=f"executions{' (failed)' if failed else ''}")
     table.add_column("key", no_wrap=True)  # never cut: retry and show take it
