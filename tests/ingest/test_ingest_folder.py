@@ -55,7 +55,7 @@ def _folder(root: Path) -> Path:
     return f
 
 
-def test_a_real_looking_folder(home, tmp_path):
+def test_a_real_looking_folder(service, tmp_path):
     folder = _folder(tmp_path)
     runner = CliRunner()
     done: dict = {}
@@ -128,7 +128,7 @@ def test_a_real_looking_folder(home, tmp_path):
     assert runner.invoke(app, ["get", key, "-o", str(tmp_path / "x.jpg")]).exit_code == 1
 
 
-def test_a_file_that_failed_before_is_reported_failed_again_or_retried(home, tmp_path):
+def test_a_file_that_failed_before_is_reported_failed_again_or_retried(service, tmp_path):
     good = jpeg_bytes((300, 200), when=datetime(2020, 2, 2, 10, 0))
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(good[: len(good) // 2])

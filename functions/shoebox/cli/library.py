@@ -56,7 +56,7 @@ def forget(
     junk that should never have been uploaded. It asks first (--yes for scripts). Deleting the original
     runs the remove-photo workflow, which takes the thumbnails, rows and faces."""
     keys = list(dict.fromkeys(keys))
-    with open_backend(stack, workflows=True) as backend:
+    with open_backend(stack) as backend:
         s3, bucket, catalog = backend.s3, backend.bucket, backend.catalog
         unknown = [k for k in keys if not k.startswith("originals/")
                    or (catalog.get_photo(k) is None and not _versions(s3, bucket, k))]

@@ -346,12 +346,11 @@ class LocalRuntime:
                 self._cond.wait(remaining)
             return {arn: self._ended[arn] for arn in wanted}
 
-    def upload(self, data: bytes | str | Path, key: str, metadata: dict[str, str] | None = None) -> str | None:
-        """Put an object like a user's upload would (``metadata``: S3 user metadata, as ingest sends);
-        returns the execution it started (if any)."""
+    def upload(self, data: bytes | str | Path, key: str) -> str | None:
+        """Put an object like a user's upload would; returns the execution it started (if any)."""
         body = Path(data).read_bytes() if isinstance(data, (str, Path)) else data
         before = len(self.started.get(key, []))
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, Metadata=metadata or {})
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)
         with self._cond:
             arns = self.started.get(key, [])
             return arns[before] if len(arns) > before else None
