@@ -140,6 +140,10 @@ def test_rule_matches_only_originals_and_has_a_dead_letter_queue(cfn):
     assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
     assert pattern["detail"]["object"]["key"] == [{"prefix": "originals/"}]
     assert "DeadLetterConfig" in rule["Properties"]["Targets"][0]
+    from shoebox.ingest.plan import key_for
+
+    # undated photos (no capture date from any source) are uploaded under the same prefix
+    assert key_for("scan.jpg", None).startswith(pattern["detail"]["object"]["key"][0]["prefix"])
 
 
 def test_every_rules_dead_letter_queue_lets_that_rule_send(cfn):

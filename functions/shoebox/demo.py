@@ -36,7 +36,8 @@ def run_demo(home: Path | None = None, as_json: bool = False, console: Console |
     marker = home / ".shoebox-demo"
     if home.exists() and any(home.iterdir()):
         if not marker.exists():
-            console.print(f"[red]{esc(str(home))} is not empty and is not a demo folder: refusing to replace it[/red]")
+            console.print(f"[red]{esc(str(home))} is not empty and is not a demo folder: refusing to replace it[/red]",
+                          soft_wrap=True)  # one line: a path is never split
             return 1
         client.stop(home / "state")  # the previous run's service, if it still runs
         shutil.rmtree(home)  # a fresh stack each run, but only ever a folder the demo made

@@ -18,7 +18,10 @@ class PhotoRecord:
     kind: str | None = None  # lossy | raw | video | unsupported
     width: int | None = None
     height: int | None = None
-    taken_at: str | None = None  # ISO-8601, offset when known
+    taken_at: str | None = None  # ISO-8601, offset when known; None: undated
+    # what dated it: exif | xmp | quicktime | takeout | filename | folder | file-time (ingest's
+    # sources, shoebox.ingest.dates) or key (the YYYY/MM/DD of an original uploaded some other way)
+    taken_source: str | None = None
     camera: str | None = None
     lens: str | None = None
     gps: dict[str, float] | None = None  # {"lat", "lon"}
@@ -34,6 +37,10 @@ class PhotoRecord:
     sha256: str | None = None
     render_path: str | None = None  # decode | draft | raw-preview | raw-bitmap | raw-demosaic
     updated_at: str | None = None
+    rating: int | None = None  # XMP sidecar: -1 (rejected) .. 5
+    title: str | None = None  # XMP sidecar dc:title
+    keywords: list[str] = field(default_factory=list)  # XMP dc:subject; also indexed as labels
+    companion: str | None = None  # a Live Photo's video (file name; not uploaded)
 
     @property
     def people(self) -> list[str]:

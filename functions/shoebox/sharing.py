@@ -13,11 +13,13 @@ MAX_EXPIRY_S = 7 * 24 * 3600  # SigV4 presigned URLs live at most 7 days
 
 
 def parse_expiry(text: str) -> int:
-    """'7d', '12h', '30m', '3600' -> seconds, capped at SigV4's 7 days."""
-    match = re.fullmatch(r"\s*(\d+)\s*([smhdw]?)\s*", text.lower())
+    """'30m', '12h', '7d', '1w' -> seconds, capped at SigV4's 7 days. A unit is required: a bare '7'
+    made a 7-second link where 7 days was meant."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", text.lower())
     if not match:
-        raise ValueError(f"expiry {text!r}: use e.g. 30m, 12h, 7d")
-    value, unit = int(match.group(1)), match.group(2) or "s"
+        hint = " (a unit is needed: a bare number is ambiguous)" if text.strip().isdigit() else ""
+        raise ValueError(f"expiry {text!r}: use e.g. 30m, 12h, 7d or 1w{hint}")
+    value, unit = int(match.group(1)), match.group(2)
     seconds = value * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
     if seconds <= 0:
         raise ValueError("expiry must be positive")

@@ -37,7 +37,8 @@ def test_ingest_20_photos_then_search_in_a_second_process(home, tmp_path):
     lines = [json.loads(line) for line in ingest.stdout.splitlines()]
     assert len(lines) == 20 and {r["status"] for r in lines} == {"processed"}
     assert set(lines[0]) == {"source", "key", "status", "format", "thumbnails", "labels", "people", "faces",
-                             "taken_at", "error", "execution", "recognition_calls"}
+                             "taken_at", "taken_source", "error", "execution", "recognition_calls", "duplicate_of"}
+    assert {r["taken_source"] for r in lines} == {"exif"}
     assert all(r["recognition_calls"] == {} and r["faces"] == [] for r in lines)  # recognizer "none": no calls
     assert all(r["key"].startswith(("originals/2007/", "originals/2008/")) for r in lines)
     assert all(r["thumbnails"]["view"].startswith("thumbnails/") for r in lines)

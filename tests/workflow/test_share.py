@@ -18,8 +18,8 @@ from shoebox.sharing import album_html, parse_expiry, presign, SharedPhoto
 
 
 def test_expiry_parsing_and_the_seven_day_cap():
-    assert parse_expiry("30m") == 1800 and parse_expiry("7d") == 604800 and parse_expiry("90") == 90
-    for bad in ("8d", "0", "soon", "-1h"):
+    assert parse_expiry("30m") == 1800 and parse_expiry("7d") == 604800 and parse_expiry("1w") == 604800
+    for bad in ("8d", "0", "7", "90", "soon", "-1h", "0d"):
         with pytest.raises(ValueError):
             parse_expiry(bad)
 
@@ -48,7 +48,12 @@ def test_share_from_the_local_runtime_writes_an_album_folder(home, tmp_path, ser
     result = runner.invoke(app, ["share", key, "--expires", "2d", "--out", str(tmp_path / "album"), "--json"])
     assert result.exit_code == 0, result.output
     shared = json.loads(result.stdout)
-    assert shared["photos"][0]["key"] == key and "X-Amz-Expires=172800" in shared["photos"][0]["view"]
+    # local: no S3 link (it could not work) and no expiry; the album's own file instead
+    assert shared["photos"][0]["key"] == key and shared["expires"] is None
+    assert shared["photos"][0]["view"].startswith(str(tmp_path / "album" / "view-"))
+    assert "does not expire" in runner.invoke(app, ["share", key, "--out", str(tmp_path / "a2")]).stdout
+    nothing = runner.invoke(app, ["share", "--query", "zebras in Lima"])
+    assert nothing.exit_code == 1 and "no photo matches" in nothing.output
     page = (tmp_path / "album" / "index.html").read_text()
     (view,) = re.findall(r'<a href="([^"]+)"', page)
     (grid,) = re.findall(r'<img loading="lazy" src="([^"]+)"', page)

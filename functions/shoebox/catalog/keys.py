@@ -16,6 +16,8 @@ under a partition per access pattern, sorted by capture time, so every list is o
 | two people and a label     | PERSON#a&PERSON#b&LABEL#x (triple)   | <taken_at>#<key>                |
 | rediscover                 | VIEWED                               | 0#<taken_at>#<key> / 1#<last_viewed>#<key> |
 | vocabulary + counts        | VOCAB                                | <facet pk> (attrs n, name)      |
+| photo with these bytes     | CONTENT#<sha256>                     | <taken_at>#<key>                |
+| files ingest found copied  | DUPLICATE (catalog/duplicates.py)    | <key>#<source path>             |
 | failed photos              | GSI `failed`: failed_pk=FAILED, failed_sk=<updated_at>#<key> (sparse) |
 
 Composite rows: a photo also appears under one partition per *pair* of its facets of different kinds
@@ -208,6 +210,8 @@ def index_partitions(record: PhotoRecord) -> list[str]:
     if record.format:
         parts.append(f"FORMAT#{record.format}")
     parts += composite_partitions(f)
+    if record.sha256:  # which photo holds these bytes (content duplicates); never counted in VOCAB
+        parts.append(f"CONTENT#{record.sha256}")
     return list(dict.fromkeys(parts))
 
 

@@ -508,7 +508,8 @@ class People:
         rows = self._rows()
         if person_id not in rows:
             raise PersonNotFound(f"no person with id {person_id!r}")
-        if self._break_cycle(rows, person_id):
+        broke_cycle = self._break_cycle(rows, person_id)
+        if broke_cycle:
             rows = self._rows()
         if rows[person_id]["merged_into"]:
             former = self._canonical(rows, person_id)
@@ -526,6 +527,10 @@ class People:
         else:
             # the split is stored on the id that was unmerged; either side's id finishes it
             apart = rows[person_id]["kept_apart"] | {pid for pid, row in rows.items() if person_id in row["kept_apart"]}
+            if not apart and not broke_cycle:
+                merged_in = sorted(pid for pid, row in rows.items() if row["merged_into"] == person_id)
+                hint = f"; unmerge a group merged into it instead: {', '.join(merged_in)}" if merged_in else ""
+                raise PeopleError(f"{person_id} was never merged into another person: nothing to unmerge{hint}")
             for other in sorted(apart):
                 # not if the user has merged the two again since
                 if other in rows and self._canonical(rows, other) != self._canonical(rows, person_id):

@@ -12,7 +12,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,20 @@ from shoebox.ingest.files import disambiguate, md5_hex
 ResultCallback = Callable[[dict], None]
 
 
+def screen(*args: Any, **kwargs: Any) -> tuple["Upload", str | None, dict | None]:
+    from shoebox.cli.ingest_screen import screen as run  # issue 19's checks live there
+
+    return run(*args, **kwargs)
+
+
 @dataclass
 class Upload:
     source: Path
-    key: str
+    key: str | None
+    # issue 19: what ingest planned (shoebox.ingest.plan): S3 user metadata, content hashes
+    metadata: dict[str, str] = field(default_factory=dict)
+    sha256: str | None = None
+    md5: str | None = None
 
 
 def _head_etag(s3: Any, bucket: str, key: str) -> str | None:
@@ -54,7 +64,8 @@ def _result(upload: Upload, record: Any | None, status: str | None = None, error
     if record is None:
         return {"source": str(upload.source), "key": upload.key, "status": status or "failed", "format": None,
                 "thumbnails": {"view": None, "grid": None}, "labels": [], "people": [], "faces": [],
-                "taken_at": None, "error": error, "execution": execution, "recognition_calls": None}
+                "taken_at": None, "taken_source": None, "error": error, "execution": execution,
+                "recognition_calls": None, "duplicate_of": None}
     status = status or record.status
     # the record may be an earlier run's (this run's execution failed before writing one): its calls
     # were counted then
@@ -70,9 +81,11 @@ def _result(upload: Upload, record: Any | None, status: str | None = None, error
         "people": record.people,
         "faces": face_summaries(record),
         "taken_at": record.taken_at,
+        "taken_source": record.taken_source,
         "error": error if error is not None else record.error,
         "execution": execution or record.execution,
         "recognition_calls": dict(record.recognition_calls) if this_run else None,
+        "duplicate_of": None,
     }
 
 
@@ -174,7 +187,7 @@ class Backend:
             return upload, "upload"
         digest = md5_hex(upload.source)
         if existing != digest:
-            upload = Upload(upload.source, disambiguate(upload.key, digest))
+            upload = Upload(upload.source, disambiguate(upload.key, digest), upload.metadata, upload.sha256, upload.md5)
             existing = _head_etag(self.s3, self.bucket, upload.key)
             if existing != digest:
                 return upload, "upload"
@@ -185,11 +198,11 @@ class Backend:
         from boto3.s3.transfer import S3Transfer, TransferConfig
 
         S3Transfer(self.s3, TransferConfig(multipart_threshold=16 * 1024 * 1024)).upload_file(
-            str(upload.source), self.bucket, upload.key, extra_args={"Metadata": {"md5": md5_hex(upload.source)}})
+            str(upload.source), self.bucket, upload.key, extra_args={"Metadata": {"md5": md5_hex(upload.source), **upload.metadata}})
         return self.s3.head_object(Bucket=self.bucket, Key=upload.key)["ETag"].strip('"')
 
     def ingest(self, uploads: list[Upload], on_result: ResultCallback, force: bool = False,
-               window: int | None = None, timeout: float = 900.0) -> list[dict]:
+               window: int | None = None, timeout: float = 900.0, retry_failed: bool = False) -> list[dict]:
         """Upload with a bounded number of photos in flight; each upload's own event starts its workflow
         (S3 → EventBridge → Step Functions, here as on AWS), and its result is its catalog row once that
         row carries the uploaded ETag. An object already there with no catalog row (an ingest cut short
@@ -230,16 +243,17 @@ class Backend:
                 if len(pending) > keep:
                     time.sleep(self.poll_seconds)
 
+        seen: dict[str, str] = {}
         for upload in uploads:
-            final, action = self.plan_upload(upload, force)
-            record = self.catalog.get_photo(final.key) if action == "present" else None
+            # issue 19: duplicates, earlier failures, the same content (shoebox.cli.ingest_screen)
+            final, action, screened = screen(self, upload, force=force, retry_failed=retry_failed, seen=seen)
+            if screened is not None:
+                report(screened)
+                continue
             if action == "upload":
                 pending.append(_Pending(final, self._put(final), None, time.monotonic()))
-            elif action == "rerun" or record is None:  # --force, or there but never catalogued
+            else:  # "rerun": --force, --retry-failed, or there but never catalogued
                 pending.append(_Pending(final, None, self.start_photo(final.key), time.monotonic()))
-            else:
-                report(_result(final, record, status="skipped", error="already in the archive with the same content"))
-                continue
             drain(window - 1)
         drain(0)
         return results

@@ -14,7 +14,7 @@ from rich.table import Table
 from shoebox.cli.backends import dumps
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line (the terminal wraps it, not rich)
 
 StackOpt = Annotated[Optional[str], typer.Option("--stack", help="Deployed stack name (default: local runtime).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -32,15 +32,41 @@ def _search_row(row: dict, refs: dict | None = None) -> dict:
             "place": row.get("place"), "thumbnail": row.get("thumbnail")}
 
 
+def keys_fit(keys: list[str], others: int = 48) -> bool:
+    """Whether a table with these keys whole (never cut: show, get and retry take them) still leaves
+    ``others`` columns of the terminal for the rest; else ``print_listing`` is used."""
+    return out.width >= max((len(k) for k in keys), default=0) + others
+
+
+def print_listing(title: str, items: list[tuple[str, list[str]]]) -> None:
+    """A narrow terminal's table: each item's key (or name) on its own line, its details on the next.
+    Nothing is cut or folded by rich (the terminal wraps a long line)."""
+    out.print(title, markup=False, soft_wrap=True)
+    for head, details in items:
+        out.print(head, markup=False, soft_wrap=True)
+        out.print("    " + " · ".join(d for d in details if d), markup=False, soft_wrap=True)
+
+
 def _print_rows(rows: list[dict], as_json: bool, title: str, refs: dict | None = None) -> None:
     from shoebox.catalog.people import canonical_people
 
     if as_json:
         print(dumps([_search_row(r, refs) for r in rows]))
         return
+    if not keys_fit([r["key"] for r in rows]):
+        items = []
+        for row in rows:
+            place = row.get("place") or {}
+            people = canonical_people(row.get("people", []), refs or {})
+            items.append((row["key"], [(row.get("taken_at") or "undated")[:10], ", ".join(p.label for p in people),
+                                       ", ".join(row.get("labels", [])[:5]),
+                                       ", ".join(v for v in (place.get("city"), place.get("country")) if v)]))
+        print_listing(f"{title} — {len(rows)} photo(s)", items)
+        return
     table = Table(title=f"{esc(title)} — {len(rows)} photo(s)")
-    for column in ("key", "taken", "labels", "people", "place"):
-        table.add_column(column)
+    table.add_column("key", no_wrap=True)  # what show, get and retry take: never cut; the others fold
+    for column in ("taken", "labels", "people", "place"):
+        table.add_column(column, overflow="fold")
     for row in rows:
         place = row.get("place") or {}
         people = canonical_people(row.get("people", []), refs or {})

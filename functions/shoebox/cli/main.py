@@ -11,9 +11,8 @@ import typer
 from rich.table import Table
 
 from shoebox import executions as views
-from shoebox.cli.backends import Upload, dumps, face_summaries, open_backend
-from shoebox.cli.common import JsonOpt, StackOpt, _print_rows, err, esc, out  # noqa: F401 - re-exported
-from shoebox.ingest.files import discover, original_key
+from shoebox.cli.backends import Upload, _result, dumps, face_summaries, open_backend
+from shoebox.cli.common import JsonOpt, StackOpt, _print_rows, err, esc, keys_fit, out, print_listing  # noqa: F401 - re-exported
 
 app = typer.Typer(help="Shoebox: a serverless photo archive, also runnable offline.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -38,24 +37,50 @@ def ingest(
     as_json: JsonOpt = False,
     stack: StackOpt = None,
     force: Annotated[bool, typer.Option(help="Re-process files already in the archive.")] = False,
+    exclude: Annotated[Optional[list[str]], typer.Option(
+        "--exclude", help="Skip files or folders matching this glob (name or path below the folder); repeatable.")] = None,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="Re-run files whose earlier ingest failed (else they are reported failed again).")] = False,
 ) -> None:
-    """Upload photos (date from EXIF, else file time), run each through the workflow, report each one."""
+    """Upload photos and run each through the workflow; one result per file.
+
+    Only regular files are read (symlinks to files followed; dangling links, pipes and devices are
+    skipped). Sidecars (.xmp, .AAE, Takeout .json) are read, not uploaded; a Live Photo's video is kept
+    as its still's companion; a byte-identical copy is reported as a duplicate, not stored again.
+    The capture date comes from EXIF/XMP/QuickTime, else a date in the file name, else a
+    YYYY/MM/DD or YYYY-MM-DD folder, else the file time (unless it is a fresh copy's); a photo none
+    of them dates is stored under originals/undated/."""
+    from shoebox.ingest.plan import plan
+    from shoebox.ingest.walk import walk
+
     try:
-        files = list(discover(paths))
+        walked = walk(paths, exclude or ())
     except FileNotFoundError as exc:
         err.print(f"[red]{esc(str(exc))}[/red]")
         raise typer.Exit(1)
-    if not files:
+    planned = plan(walked)
+    if not planned and not walked.skipped:
         err.print("[red]nothing to ingest[/red]")
         raise typer.Exit(1)
-    uploads = [Upload(path, original_key(path)) for path in files]
+    uploads = [Upload(p.source, p.key, p.metadata, p.sha256, p.md5) for p in planned]
+    skipped = [_result(Upload(s.path, None), None, status="skipped", error=s.reason) for s in walked.skipped]
     results: list[dict] = []
+    if not uploads:
+        results = skipped
+        if as_json:
+            for result in results:
+                print(dumps(result), flush=True)
+        else:
+            _print_ingest_table(results)
+        return
     with open_backend(stack) as backend:
         if as_json:
             def emit(result: dict) -> None:
                 print(dumps(result), flush=True)
 
-            results = backend.ingest(uploads, emit, force=force)
+            for result in skipped:
+                emit(result)
+            results = skipped + backend.ingest(uploads, emit, force=force, retry_failed=retry_failed)
         else:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -67,32 +92,50 @@ def ingest(
                 def tick(result: dict) -> None:
                     progress.update(task, advance=1, description=Path(result["source"]).name)
 
-                results = backend.ingest(uploads, tick, force=force)
+                results = skipped + backend.ingest(uploads, tick, force=force, retry_failed=retry_failed)
             _print_ingest_table(results)
     if any(r["status"] == "failed" for r in results):
         raise typer.Exit(2)
 
 
+STATUSES = ("processed", "skipped", "duplicate", "failed")
+
+
 def _print_ingest_table(results: list[dict]) -> None:
+    if not keys_fit([r["key"] or "" for r in results], others=56):
+        print_listing("ingest", [(r["key"] or Path(r["source"]).name, [
+            Path(r["source"]).name, r["status"],
+            (r["taken_at"] or "")[:10] + (f" ({r['taken_source']})" if r.get("taken_source") else ""),
+            ", ".join(r["labels"][:4]), ", ".join(r["people"]), r["error"] or ""]) for r in results])
+        _print_counts(results)
+        return
     table = Table(title="ingest")
-    for column in ("file", "status", "format", "taken", "labels", "people", "error"):
+    table.add_column("key", no_wrap=True)  # never cut: show, get and retry take it
+    for column in ("file", "status", "taken", "labels", "people", "error"):
         table.add_column(column, overflow="fold")
-    colours = {"processed": "green", "skipped": "yellow", "failed": "red"}
+    colours = {"processed": "green", "skipped": "yellow", "duplicate": "yellow", "failed": "red"}
     for r in results:
-        table.add_row(esc(Path(r["source"]).name), f"[{colours.get(r['status'], 'white')}]{r['status']}[/]",
-                      r["format"] or "", (r["taken_at"] or "")[:10], esc(", ".join(r["labels"][:4])),
+        taken = (r["taken_at"] or "")[:10] + (f" ({r['taken_source']})" if r.get("taken_source") else "")
+        table.add_row(esc(r["key"] or ""), esc(Path(r["source"]).name),
+                      f"[{colours.get(r['status'], 'white')}]{r['status']}[/]", taken, esc(", ".join(r["labels"][:4])),
                       esc(", ".join(r["people"])), esc(r["error"] or ""))
     out.print(table)
-    counts = {s: sum(1 for r in results if r["status"] == s) for s in ("processed", "skipped", "failed")}
-    out.print(" · ".join(f"{n} {s}" for s, n in counts.items()))
+    _print_counts(results)
+
+
+def _print_counts(results: list[dict]) -> None:
+    counts = {s: sum(1 for r in results if r["status"] == s) for s in STATUSES}
+    out.print(" · ".join(f"{n} {s}" for s, n in counts.items() if n or s in ("processed", "failed")))
 
 
 def _show_shape(record) -> dict:
     return {
         "key": record.key, "status": record.status, "format": record.format, "width": record.width,
-        "height": record.height, "taken_at": record.taken_at, "camera": record.camera, "gps": record.gps,
+        "height": record.height, "taken_at": record.taken_at, "taken_source": record.taken_source,
+        "camera": record.camera, "gps": record.gps,
         "place": record.place, "labels": record.label_names, "people": record.people,
-        "faces": face_summaries(record), "error": record.error,
+        "faces": face_summaries(record), "error": record.error, "rating": record.rating,
+        "title": record.title, "keywords": record.keywords, "companion": record.companion,
         "thumbnails": {name: {"key": t.get("key"), "width": t.get("width"), "height": t.get("height")}
                        for name, t in record.thumbnails.items()},
         "recognition_calls": dict(record.recognition_calls),
@@ -131,7 +174,11 @@ def get(key: str, output: Annotated[Optional[Path], typer.Option("-o", "--output
         except ClientError:
             err.print(f"[red]no object {esc(key)}[/red]")
             raise typer.Exit(1)
-    target.write_bytes(body)
+    try:
+        target.write_bytes(body)
+    except OSError as exc:
+        err.print(f"[red]cannot write {esc(str(target))}: {esc(exc.strerror or str(exc))}[/red]")
+        raise typer.Exit(1)
     err.print(f"wrote {esc(str(target))} ({len(body)} bytes)")
 
 
@@ -148,8 +195,14 @@ def executions_cmd(
     if as_json:
         print(dumps(rows))
         return
+    if not keys_fit([r["key"] or "" for r in rows]):
+        print_listing(f"executions{' (failed)' if failed else ''}", [(r["key"] or "", [
+            r["status"], (r["start"] or "")[:19], f"{r['duration_ms']} ms" if r["duration_ms"] else "",
+            r["failed_state"] or "", r["error"] or ""]) for r in rows])
+        return
     table = Table(title=f"executions{' (failed)' if failed else ''}")
-    for column in ("key", "status", "start", "ms", "failed state", "error"):
+    table.add_column("key", no_wrap=True)  # never cut: retry and show take it
+    for column in ("status", "start", "ms", "failed state", "error"):
         table.add_column(column, overflow="fold")
     for r in rows:
         table.add_row(esc(r["key"] or ""), r["status"], (r["start"] or "")[:19], str(r["duration_ms"] or ""),
@@ -193,13 +246,16 @@ def demo(
     """Fresh local stack: ingest the bundled sample photos through the real workflow, then search."""
     from shoebox.demo import run_demo
 
+    if home is not None and home.exists() and not home.is_dir():
+        err.print(f"[red]--home {esc(str(home))} is a file, not a folder[/red]")
+        raise typer.Exit(1)
     code = run_demo(home=home, as_json=as_json, console=out)
     raise typer.Exit(code)
 
 
 # Command groups that live in their own modules register themselves here (each has `register(app)`).
 COMMAND_MODULES = ("shoebox.cli.search_cmds", "shoebox.cli.people", "shoebox.cli.backfill", "shoebox.cli.share",
-                   "shoebox.cli.ops", "shoebox.cli.service_cmds")
+                   "shoebox.cli.ops", "shoebox.cli.service_cmds", "shoebox.cli.library")
 
 
 def _register_command_modules() -> None:

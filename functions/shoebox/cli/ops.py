@@ -6,10 +6,23 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from botocore.exceptions import ClientError
 
 from shoebox.cli.backends import dumps, open_backend
 from shoebox.cli.common import JsonOpt, StackOpt, err, esc, out
+
+
+def _object_exists(backend, key: str) -> bool:
+    from botocore.exceptions import ClientError
+
+    from shoebox.aws import object_missing
+
+    try:
+        backend.s3.head_object(Bucket=backend.bucket, Key=key)
+        return True
+    except ClientError as exc:
+        if object_missing(exc):
+            return False
+        raise
 
 
 def retry(
@@ -26,16 +39,11 @@ def retry(
         if not targets:
             err.print("no failed photos")
             return
-        started = []
-        for key in targets:
-            try:
-                started.append((key, backend.start_photo(key)))
-            except ClientError as error:  # HeadObject of a key that is not in the bucket
-                code = error.response.get("Error", {}).get("Code")
-                if code not in ("404", "NoSuchKey", "403", "AccessDenied"):
-                    raise
-                err.print(f"[red]no such photo: {esc(key)}[/red] (not in the bucket)")
-                raise typer.Exit(1) from None
+        missing = [key for key in targets if not _object_exists(backend, key)]
+        if missing:  # checked before any run starts
+            err.print(f"[red]no such photo: {esc(', '.join(missing))}[/red] (not in the bucket)")
+            raise typer.Exit(1)
+        started = [(key, backend.start_photo(key)) for key in targets]
         backend.wait([arn for _, arn in started])
         results = []
         for key, arn in started:
@@ -55,6 +63,9 @@ def validate(root: Annotated[Optional[Path], typer.Option(help="Project folder."
     """Offline checks: cfn-lint, the SAM transform, and every state machine loads in the ASL interpreter."""
     from shoebox.validate import run_checks
 
+    if root is not None and not (root / "template.yaml").is_file():
+        err.print(f"[red]--root {esc(str(root))} has no template.yaml (give the project folder)[/red]")
+        raise typer.Exit(1)
     results = run_checks(root)
     if as_json:
         print(dumps(results))

@@ -151,6 +151,9 @@ def merge_cmd(
     stack: StackOpt = None,
 ) -> None:
     """Merge face groups that are the same person (into the first one given)."""
+    twice = sorted({p for p in people if people.count(p) > 1})
+    if twice:
+        _fail(f"each person once: {', '.join(twice)} given more than once (a person cannot merge into itself)")
     _edit(stack, as_json, lambda rows: rows.merge(people),
           lambda p: f"merged into {p['id']} ({p['name'] or 'unnamed'}): {p['photos']} photo(s), "
                     f"aliases {', '.join(p['aliases'])}")
@@ -175,6 +178,8 @@ def apart_cmd(
     stack: StackOpt = None,
 ) -> None:
     """Two people who are not the same person: never merged automatically, no longer suggested."""
+    if first == second:
+        _fail(f"{first} given twice: keep apart two different people")
     _edit(stack, as_json, lambda people: people.apart(first, second),
           lambda p: f"{p['id']} ({p['name'] or 'unnamed'}) and {second} are kept apart")
 

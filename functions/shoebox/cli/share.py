@@ -16,7 +16,9 @@ from shoebox.sharing import SharedPhoto, album_html, new_share_id, parse_expiry,
 def share(
     keys: Annotated[Optional[list[str]], typer.Argument(help="Photo keys (originals/…).")] = None,
     query: Annotated[Optional[str], typer.Option("--query", "-q", help="Share what this search finds.")] = None,
-    expires: Annotated[str, typer.Option(help="Link lifetime: 30m, 12h, 7d (at most 7d).")] = "7d",
+    expires: Annotated[str, typer.Option(
+        help="Link lifetime with a unit: 30m, 12h, 7d or 1w (at most 7d). Deployed stacks only: "
+             "a local share is a folder, which does not expire.")] = "7d",
     title: Annotated[str, typer.Option(help="Album title.")] = "Shared photos",
     original: Annotated[bool, typer.Option(
         help="Also link the full-resolution originals (unlike thumbnails they keep all EXIF, GPS included).")] = False,
@@ -38,7 +40,10 @@ def share(
 
             selected += [row["key"] for row in find(backend.catalog, query)]
         if not selected:
-            err.print("[red]nothing to share: give photo keys or --query[/red]")
+            if query:
+                err.print(f"[red]nothing to share: no photo matches {esc(repr(query))}[/red]")
+            else:
+                err.print("[red]nothing to share: give photo keys or --query[/red]")
             raise typer.Exit(1)
         records = []
         for key in dict.fromkeys(selected):
@@ -78,6 +83,9 @@ def share(
             result["photos"] = [row for row in result["photos"] if row["key"] in included]
             (folder / "index.html").write_text(album_html(title, local, "never (a local folder)"))
             result["album"] = str(folder / "index.html")
+            # presigned links of the offline runtime point nowhere: name the album's own files instead
+            result["expires"] = None
+            result["photos"] = [{"key": p.key, "view": str(folder / p.view_url), "original": None} for p in local]
         elif len(photos) > 1:
             page_key = f"shares/{share_id}/index.html"
             s3.put_object(Bucket=bucket, Key=page_key, Body=album_html(title, photos, expires_at).encode(),
@@ -86,7 +94,10 @@ def share(
     if as_json:
         print(dumps(result))
         return
-    if "album" in result:
+    if "album" in result and result["expires"] is None:
+        out.print(f"album ({len(photos)} photo(s)) written to a local folder (it does not expire):\n"
+                  f"{esc(result['album'])}")
+    elif "album" in result:
         out.print(f"album ({len(photos)} photos, until {expires_at}):\n{esc(result['album'])}")
     else:
         out.print(f"until {expires_at}:\n{esc(photos[0].view_url)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from PIL import Image
 
@@ -24,6 +24,21 @@ class PhotoMetadata:
     camera: str | None = None
     lens: str | None = None
     gps: dict | None = None
+    taken_source: str | None = None  # "exif" | "key" (the date in originals/YYYY/MM/DD/) | None
+
+
+EARLIEST_UNCAMERAED_YEAR = 1990
+
+
+def plausible_capture(when: datetime, camera: str | None, now: datetime | None = None) -> bool:
+    """Whether a capture date can be believed: never in the future (a clock set to 2099), and not before
+    1990 unless a camera model says a real camera wrote it (reset clocks and zeroed fields give
+    1970/1980 dates). The one home of this rule: ingest and the pipeline both ask it."""
+    now = now or datetime.now()
+    naive = when.replace(tzinfo=None)
+    if naive > now + timedelta(days=1):  # a day of slack for time zones
+        return False
+    return naive.year >= EARLIEST_UNCAMERAED_YEAR or bool(camera)
 
 
 _KEY_DATE = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})(?:/|$)")
@@ -136,16 +151,22 @@ def metadata_from_tags(
     ifd0: dict, exif_ifd: dict, gps_ifd: dict, key: str | None = None
 ) -> PhotoMetadata:
     """PhotoMetadata from plain tag dicts (IFD0, Exif sub-IFD, GPS sub-IFD); key date as fallback."""
+    camera = camera_name(ifd0.get(MAKE), ifd0.get(MODEL))
     taken = parse_exif_datetime(exif_ifd.get(DATETIME_ORIGINAL), exif_ifd.get(OFFSET_TIME_ORIGINAL))
     if taken is None:
         taken = parse_exif_datetime(exif_ifd.get(DATETIME_DIGITIZED), exif_ifd.get(OFFSET_TIME_DIGITIZED))
+    if taken is not None and not plausible_capture(datetime.fromisoformat(taken), _text(ifd0.get(MODEL))):
+        taken = None
+    source = "exif" if taken else None
     if taken is None and key:
         taken = date_from_key(key)
+        source = "key" if taken else None
     return PhotoMetadata(
         taken_at=taken,
-        camera=camera_name(ifd0.get(MAKE), ifd0.get(MODEL)),
+        camera=camera,
         lens=_text(exif_ifd.get(LENS_MODEL)),
         gps=gps_from_ifd(gps_ifd),
+        taken_source=source,
     )
 
 

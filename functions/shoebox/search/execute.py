@@ -424,6 +424,8 @@ class Searcher:
             return result
         need = offset + limit
         bounds = sk_ranges(q.date_ranges)
+        if q.undated:  # undated rows sort under NO_DATE (keys.time_sk); OR'd with any date asked for
+            bounds = (bounds or []) + [(keys.NO_DATE, keys.NO_DATE + "\uffff")]
         slots, path, candidates = plan(q, cv)
         if path is None:
             demand = Demand(need)
@@ -466,6 +468,7 @@ class Searcher:
             if not year.isdigit():
                 if bounds is None:
                     segments.append((pk, None, None))
+                segments += [(pk, lo, hi) for lo, hi in bounds or [] if lo.startswith(keys.NO_DATE)]
                 continue
             if bounds is None:
                 segments.append((pk, None, None))

@@ -167,6 +167,7 @@ class ParsedQuery:
     places: list[PlaceMatch] = field(default_factory=list)
     date_ranges: list[tuple[date, date]] = field(default_factory=list)
     month_day: tuple[int, int] | None = None
+    undated: bool = False  # "undated photos": no source gave a capture date (YEAR#unknown)
     cameras: list[str] = field(default_factory=list)
     kind: str | None = None
     format: str | None = None
@@ -181,7 +182,7 @@ class ParsedQuery:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.people or self.labels or self.places or self.date_ranges or self.month_day
+        return not (self.people or self.labels or self.places or self.date_ranges or self.month_day or self.undated
                     or self.cameras or self.kind or self.format)
 
     def to_dict(self) -> dict[str, Any]:
@@ -192,6 +193,7 @@ class ParsedQuery:
             "places": [p.to_dict() for p in self.places],
             "date_ranges": [[a.isoformat(), b.isoformat()] for a, b in self.date_ranges],
             "month_day": list(self.month_day) if self.month_day else None,
+            "undated": self.undated,
             "cameras": list(self.cameras),
             "kind": self.kind,
             "format": self.format,
@@ -533,6 +535,16 @@ class _Parser:
 
     # ---- dates
     def date(self, i: int) -> Iterable[Reading | None]:
+        undated = self.undated_expr(i)
+        if undated:
+            text = self.span_text(i, undated)
+
+            def apply_undated(q: ParsedQuery) -> None:
+                q.undated = True
+                q.terms.append(Term(text, "date", "undated"))
+
+            yield Reading(undated, "date", apply_undated)
+            return
         got = self.date_expr(i)
         if got is None:
             return
@@ -551,9 +563,18 @@ class _Parser:
 
         yield Reading(n, "date", apply)
 
+    def undated_expr(self, i: int) -> int:
+        """Words saying "no capture date": how many (0: none)."""
+        for phrase in (("undated",), ("without", "a", "date"), ("without", "date"), ("with", "no", "date"),
+                       ("no", "date"), ("unknown", "date"), ("date", "unknown")):
+            if tuple(self.norm(i + k) for k in range(len(phrase))) == phrase:
+                return len(phrase)
+        return 0
+
     def date_expr(self, i: int) -> tuple[int, list[tw.Range], tuple[int, int] | None] | None:
         w = self.norm(i)
         today = self.today
+        # undated / without a date / with no date: handled by date() (a flag, not a range)
         # on this day / this day
         for phrase in (("on", "this", "day"), ("this", "day")):
             if tuple(self.norm(i + k) for k in range(len(phrase))) == phrase:

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from shoebox import aws
 from shoebox.errors import UnsupportedFormat
 from shoebox.imaging import sniff
+from shoebox.ingest.plan import read_s3_metadata
 from shoebox.steps.object_key import MISSING, candidate_keys
 from shoebox.steps.common import logger, step
 
@@ -22,6 +23,7 @@ class Head:
     data: bytes  # the first HEAD_BYTES
     etag: str | None  # from S3's answer: an event need not carry it (the local one did not)
     size: int | None
+    metadata: dict  # the object's user metadata (what `shoebox ingest` learnt beside the file)
 
 
 def read_head(bucket: str, key: str, size: int | None) -> Head:
@@ -32,15 +34,15 @@ def read_head(bucket: str, key: str, size: int | None) -> Head:
         try:
             if size == 0:
                 meta = s3.head_object(Bucket=bucket, Key=candidate)
-                return Head(candidate, b"", _etag(meta), 0)
+                return Head(candidate, b"", _etag(meta), 0, meta.get("Metadata") or {})
             answer = s3.get_object(Bucket=bucket, Key=candidate, Range=f"bytes=0-{HEAD_BYTES - 1}")
             total = (answer.get("ContentRange") or "").rpartition("/")[2]
             return Head(candidate, answer["Body"].read(), _etag(answer),
-                        int(total) if total.isdigit() else answer.get("ContentLength"))
+                        int(total) if total.isdigit() else answer.get("ContentLength"), answer.get("Metadata") or {})
         except ClientError as err:
             code = err.response.get("Error", {}).get("Code")
             if code in ("InvalidRange", "416"):  # zero-byte object
-                return Head(candidate, b"", None, 0)
+                return Head(candidate, b"", None, 0, {})
             if code in MISSING and candidate != candidates[-1]:
                 continue
             raise
@@ -62,6 +64,9 @@ def handler(event: dict, context: Any) -> dict:
     etag = (obj.get("etag") or "").strip('"') or head.etag
     size = obj.get("size") if obj.get("size") is not None else head.size
     out = {**event, "key": head.key, "etag": etag, "size": size, "format": info.format, "kind": info.kind}
+    ingested = read_s3_metadata(head.metadata)  # what `shoebox ingest` learnt beside the file (date source, XMP)
+    if ingested:
+        out["ingest"] = ingested
     if info.kind == "video":
         out["status"] = "skipped"
         out["error"] = f"SkippedMedia: {info.reason or 'video files are not processed'}"

@@ -9,8 +9,31 @@ from shoebox import PIPELINE_VERSION
 from shoebox.models import PhotoRecord
 
 
+def capture(exif: dict, ingested: dict) -> tuple[str | None, str | None]:
+    """(taken_at, source): the original's own EXIF first; else what ingest found beside it (XMP sidecar,
+    file name, folder...), which knows more than the day in the key; else the key's day."""
+    if exif.get("taken_at") and exif.get("taken_source", "exif") == "exif":
+        return exif["taken_at"], "exif"
+    if ingested.get("taken_at"):
+        return ingested["taken_at"], ingested.get("taken_source")
+    if exif.get("taken_at"):
+        return exif["taken_at"], exif.get("taken_source") or "key"
+    return None, None
+
+
+def keyword_labels(labels: list[dict], keywords: list[str]) -> list[dict]:
+    """The sidecar's keywords join the labels (so search finds them), once each, after the detected ones."""
+    have = {str(label.get("name", "")).lower() for label in labels}
+    extra = [{"name": k, "confidence": 100.0, "parents": [], "source": "keyword"}
+             for k in dict.fromkeys(keywords) if k.lower() not in have]
+    return labels + extra
+
+
 def record_from_state(state: dict, *, status: str) -> PhotoRecord:
     exif = state.get("exif") or {}
+    ingested = state.get("ingest") or {}
+    taken_at, taken_source = capture(exif, ingested)
+    keywords = list(ingested.get("keywords") or [])
     return PhotoRecord(
         key=state["key"],
         status=status,
@@ -20,12 +43,13 @@ def record_from_state(state: dict, *, status: str) -> PhotoRecord:
         kind=state.get("kind"),
         width=state.get("width"),
         height=state.get("height"),
-        taken_at=exif.get("taken_at"),
+        taken_at=taken_at,
+        taken_source=taken_source,
         camera=exif.get("camera"),
         lens=exif.get("lens"),
         gps=exif.get("gps"),
         place=state.get("place"),
-        labels=state.get("labels") or [],
+        labels=keyword_labels(state.get("labels") or [], keywords),
         faces=state.get("faces") or [],
         thumbnails=state.get("thumbnails") or {},
         error=state.get("error"),
@@ -34,6 +58,10 @@ def record_from_state(state: dict, *, status: str) -> PhotoRecord:
         pipeline_version=PIPELINE_VERSION,
         sha256=state.get("sha256"),
         render_path=state.get("render_path"),
+        rating=ingested.get("rating"),
+        title=ingested.get("title"),
+        keywords=keywords,
+        companion=ingested.get("companion"),
     )
 
 

@@ -75,5 +75,6 @@ def handler(event: dict, context: Any) -> dict:
             "view": {"key": view_key, "width": rendition.view_size[0], "height": rendition.view_size[1]},
             "grid": {"key": grid_key, "width": rendition.grid_size[0], "height": rendition.grid_size[1]},
         },
-        "exif": {"taken_at": meta.taken_at, "camera": meta.camera, "lens": meta.lens, "gps": meta.gps},
+        "exif": {"taken_at": meta.taken_at, "taken_source": meta.taken_source, "camera": meta.camera,
+                 "lens": meta.lens, "gps": meta.gps},
     }
