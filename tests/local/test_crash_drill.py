@@ -134,6 +134,9 @@ def test_kill_9_of_the_cli_then_the_service_loses_nothing_reported(home, tmp_pat
 
 def test_a_search_answers_while_ingests_run_and_two_ingests_both_complete(home, tmp_path):
     assert _shoebox(home, "up").returncode == 0
+    began = time.monotonic()
+    assert _shoebox(home, "search", "photos from 2007", "--json").returncode == 0
+    alone = time.monotonic() - began  # the same search with nothing else running
     first = _popen(home, "ingest", str(_photos(tmp_path / "a", 40, "A")), "--json")
     second = _popen(home, "ingest", str(_photos(tmp_path / "b", 40, "B")), "--json")
     lines: dict[str, list[dict]] = {"a": [], "b": []}
@@ -154,7 +157,9 @@ def test_a_search_answers_while_ingests_run_and_two_ingests_both_complete(home, 
     took = time.monotonic() - began
     assert found.returncode == 0, found.stderr
     assert first.poll() is None or second.poll() is None  # asked while an ingest was still running
-    assert took < 2.0, f"search took {took:.2f} s while ingests ran"  # it does not wait for them
+    # it does not wait for them: 2 s (the bound), or twice the search alone on a machine so
+    # busy that the search alone takes over a second (CI's two test workers on two cores)
+    assert took < max(2.0, 2 * alone), f"search took {took:.2f} s while ingests ran ({alone:.2f} s alone)"
     for reader in readers:
         reader.join(600)
     assert first.wait() == 0 and second.wait() == 0
