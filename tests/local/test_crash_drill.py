@@ -19,9 +19,10 @@ from photo_factory import jpeg_bytes
 
 def _photos(folder: Path, count: int, prefix: str = "IMG") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
+    shade = sum(prefix.encode()) % 50  # another folder's photos are other photos, not duplicates
     for i in range(count):
         when = datetime(2007, 1 + i % 12, 1 + i % 28, 10, i % 60)
-        (folder / f"{prefix}_{i:04d}.jpg").write_bytes(jpeg_bytes((320, 240), (i * 7 % 256, 90, 200 - i), when))
+        (folder / f"{prefix}_{i:04d}.jpg").write_bytes(jpeg_bytes((320, 240), (i * 7 % 256, 90 + shade, 200 - i), when))
     return folder
 
 
