@@ -172,12 +172,27 @@ class _DynamoJournal:
 
 
 def restore_dynamodb(state: State, backend: Any) -> int:
+    """Put the items back straight into moto's tables: what Table.put_item would store, without its
+    per-item checks and size re-measuring (they were checked when first written), so a catalog of
+    hundreds of thousands of rows loads in seconds."""
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+
     count = 0
     for table_name, items in state.items.items():
         table = backend.get_table(table_name)
-        for item in items.values():
-            table.put_item(item)
+        hash_attr, range_attr = table.hash_key_attr, table.range_key_attr
+        for attrs in items.values():
+            item = Item.__new__(Item)
+            values = LimitedSizeDict()
+            dict.update(values, {name: DynamoType(value) for name, value in attrs.items()})
+            item.attrs, item.hash_key = values, values[hash_attr]
+            item.range_key = values[range_attr] if range_attr else None
+            if range_attr:
+                table.items[item.hash_key][item.range_key] = item
+            else:
+                table.items[item.hash_key] = item
             count += 1
+        table.__dict__.pop("_shoebox_sorted", None)  # moto_dynamodb's per-partition key order: rebuilt on use
     return count
 
 
