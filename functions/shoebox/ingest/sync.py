@@ -1,0 +1,321 @@
+"""`shoebox sync`: upload what is new or changed in folders, in parallel, resumably; nothing else.
+
+Which files and under which key come from ``shoebox.ingest.files`` (the rules `ingest` uses). A file is
+done when its state row says so (same size and mtime as when it was confirmed: no read at all), else
+it is hashed once (SHA-256 for S3's checksum and the state, MD5 for the key rules' disambiguation) and
+compared with what the bucket holds under its key: the same size and checksum there means "present"
+(recorded, not uploaded); different content keeps both (``disambiguate``), never an overwrite.
+
+Transfers go through boto3's transfer manager: one file per worker, large files in parallel parts,
+``ChecksumSHA256`` sent with single-part uploads (S3 rejects a body that does not match) and
+``ChecksumAlgorithm=SHA256`` for multipart ones (S3 checks each part). A HEAD afterwards confirms the
+size and the stored checksum before the state row is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shoebox.ingest.files import discover, disambiguate, original_key
+from shoebox.ingest.sync_state import Confirmed, SyncState
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    concurrency: int = 8  # files in flight (and the transfer manager's threads)
+    multipart_threshold: int = 16 * MB
+    multipart_chunksize: int = 8 * MB
+    max_bandwidth: int | None = None  # bytes/s over all transfers, None: unlimited
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A file the state does not know in its current size and mtime."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class FileResult:
+    """One `shoebox sync --json` line."""
+
+    source: str
+    key: str | None
+    size: int
+    status: str  # uploaded | present | would-upload | failed
+    etag: str | None = None
+    error: str | None = None
+    seconds: float | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SyncReport:
+    results: list[FileResult] = field(default_factory=list)
+    unchanged: int = 0
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def uploaded_bytes(self) -> int:
+        return sum(r.size for r in self.results if r.status == "uploaded")
+
+    def summary(self) -> dict:
+        statuses = ("uploaded", "present", "would-upload", "failed")
+        return {"unchanged": self.unchanged, **{s: self.count(s) for s in statuses},
+                "uploaded_bytes": self.uploaded_bytes, "seconds": round(self.seconds, 3)}
+
+
+def file_id(path: Path) -> str:
+    """The state's name for a file: absolute, not resolved (a NAS mount's symlinks stay as given)."""
+    return str(path.absolute())
+
+
+def changes(paths: Iterable[str | Path], known: dict[str, Confirmed]) -> tuple[list[Candidate], int]:
+    """(files to look at, how many are unchanged since they were confirmed): a stat per file."""
+    candidates: list[Candidate] = []
+    unchanged = 0
+    for path in discover(paths):
+        try:
+            st = path.stat()
+        except OSError:  # gone between the listing and the stat: the next sync sees what is there
+            continue
+        row = known.get(file_id(path))
+        if row is not None and row.size == st.st_size and row.mtime_ns == st.st_mtime_ns:
+            unchanged += 1
+        else:
+            candidates.append(Candidate(path, st.st_size, st.st_mtime_ns))
+    return candidates, unchanged
+
+
+def digests(path: Path) -> tuple[str, str]:
+    """(sha256 hex, md5 hex) in one read."""
+    sha, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        while chunk := handle.read(MB):
+            sha.update(chunk)
+            md5.update(chunk)
+    return sha.hexdigest(), md5.hexdigest()
+
+
+def _b64(hex_digest: str) -> str:
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode()
+
+
+def stored_originals(s3: Any, bucket: str, prefix: str = "originals/") -> dict[str, int]:
+    """Every original's size, by key: 1,000 keys a request, where a HEAD per new file would be one each.
+    Only keys listed here are HEADed (to compare checksums)."""
+    sizes: dict[str, int] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", ()):
+            sizes[obj["Key"]] = int(obj["Size"])
+    return sizes
+
+
+class KeyTaken(RuntimeError):
+    pass
+
+
+class Syncer:
+    def __init__(self, s3: Any, bucket: str, state: SyncState, options: SyncOptions | None = None,
+                 on_bytes: Callable[[int], None] | None = None) -> None:
+        from boto3.s3.transfer import TransferConfig, create_transfer_manager
+
+        self.s3 = s3
+        self.bucket = bucket
+        self.state = state
+        self.options = options or SyncOptions()
+        self.on_bytes = on_bytes or (lambda n: None)
+        config = TransferConfig(multipart_threshold=self.options.multipart_threshold,
+                                multipart_chunksize=self.options.multipart_chunksize,
+                                max_concurrency=self.options.concurrency, max_bandwidth=self.options.max_bandwidth,
+                                use_threads=True)
+        self._transfers = create_transfer_manager(s3, config)
+        self._stored: dict[str, int] | None = None
+        self._stored_lock = threading.Lock()
+
+    def close(self, cancel: bool = False) -> None:
+        self._transfers.shutdown(cancel=cancel)
+
+    # ------------------------------------------------------------------ one file
+    def _stored_size(self, key: str) -> int | None:
+        with self._stored_lock:
+            if self._stored is None:
+                self._stored = stored_originals(self.s3, self.bucket)
+            return self._stored.get(key)
+
+    def _same_content(self, key: str, size: int, sha256: str, md5: str) -> tuple[bool, str | None]:
+        """(whether ``key`` holds this content, its ETag). A multipart ETag is not an MD5: the checksum
+        or the md5 we stored as metadata decide (ingest's uploads carry the md5 only)."""
+        try:
+            head = self.s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False, None
+            raise
+        etag = head["ETag"].strip('"')
+        if head["ContentLength"] != size:
+            return False, etag
+        meta = head.get("Metadata", {})
+        same = (meta.get("sha256") == sha256 or head.get("ChecksumSHA256") == _b64(sha256)
+                or (meta.get("md5") or etag) == md5)
+        return same, etag
+
+    def _place(self, c: Candidate, sha256: str, md5: str) -> tuple[str, str | None]:
+        """(key, ETag if the same content is there already) under ingest's rules: the date key, else a
+        content-suffixed one when other content holds it. Raises KeyTaken if both are taken."""
+        key = original_key(c.path)
+        for candidate in (key, disambiguate(key, md5)):
+            stored = self._stored_size(candidate)
+            if stored is None:
+                return candidate, None
+            same, etag = self._same_content(candidate, c.size, sha256, md5)
+            if same or etag is None:  # the same content, or deleted since the listing: free
+                return candidate, etag if same else None
+        raise KeyTaken(f"{key} and {disambiguate(key, md5)} hold other content; not overwritten")
+
+    def _upload(self, c: Candidate, key: str, sha256: str, md5: str) -> str:
+        from s3transfer.subscribers import BaseSubscriber
+
+        on_bytes = self.on_bytes
+
+        class _Progress(BaseSubscriber):
+            def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
+                on_bytes(bytes_transferred)
+
+        # multipart: each part's SHA-256 is computed by botocore and checked by S3; single part: the
+        # whole body's, which we have already (no second pass), checked by S3
+        extra: dict[str, Any] = {"Metadata": {"md5": md5, "sha256": sha256}, "ChecksumAlgorithm": "SHA256"}
+        multipart = c.size >= self.options.multipart_threshold
+        if not multipart:
+            extra["ChecksumSHA256"] = _b64(sha256)
+        self._transfers.upload(str(c.path), self.bucket, key, extra_args=extra,
+                               subscribers=[_Progress()]).result()
+        head = self.s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+        if head["ContentLength"] != c.size or head.get("Metadata", {}).get("sha256") != sha256:
+            raise RuntimeError(f"{key}: the stored object does not match what was sent")
+        if not multipart and head.get("ChecksumSHA256") not in (None, _b64(sha256)):
+            raise RuntimeError(f"{key}: stored checksum {head['ChecksumSHA256']} is not the file's")
+        with self._stored_lock:
+            if self._stored is not None:
+                self._stored[key] = c.size
+        return head["ETag"].strip('"')
+
+    def sync_one(self, c: Candidate) -> FileResult:
+        started = time.monotonic()
+        try:
+            if self.options.dry_run:
+                key = original_key(c.path)
+                if self._stored_size(key) is None:
+                    return FileResult(str(c.path), key, c.size, "would-upload")
+            sha256, md5 = digests(c.path)
+            key, etag = self._place(c, sha256, md5)
+            if etag is not None:
+                status = "present"
+            elif self.options.dry_run:
+                return FileResult(str(c.path), key, c.size, "would-upload")
+            else:
+                etag, status = self._upload(c, key, sha256, md5), "uploaded"
+            if not self.options.dry_run:
+                self.state.confirm(Confirmed(file_id(c.path), c.size, c.mtime_ns, sha256, md5, key, etag))
+            return FileResult(str(c.path), key, c.size, status, etag=etag,
+                              seconds=round(time.monotonic() - started, 3))
+        except (OSError, ClientError, RuntimeError) as exc:
+            return FileResult(str(c.path), None, c.size, "failed", error=str(exc))
+
+    # ------------------------------------------------------------------ many
+    def sync(self, candidates: list[Candidate], on_result: Callable[[FileResult], None]) -> list[FileResult]:
+        """Each candidate on a worker (hash, place, upload, confirm); results in completion order. On
+        Ctrl-C the transfers in flight are cancelled: their files have no state row and are looked at
+        again next time."""
+        results: list[FileResult] = []
+        pool = ThreadPoolExecutor(max_workers=self.options.concurrency, thread_name_prefix="sync")
+        try:
+            futures = [pool.submit(self.sync_one, c) for c in candidates]
+            for future in as_completed(futures):
+                result = future.result()
+                results.append(result)
+                on_result(result)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            self.close(cancel=True)
+            raise
+        pool.shutdown()
+        return results
+
+
+def run_sync(s3: Any, bucket: str, state: SyncState, paths: Iterable[str | Path],
+             options: SyncOptions | None = None, on_result: Callable[[FileResult], None] | None = None,
+             on_start: Callable[[list[Candidate]], None] | None = None,
+             on_bytes: Callable[[int], None] | None = None) -> SyncReport:
+    """One sync pass over ``paths``: what changed since the state's rows is placed and uploaded."""
+    started = time.monotonic()
+    candidates, unchanged = changes(paths, state.known())
+    if on_start:
+        on_start(candidates)
+    report = SyncReport(unchanged=unchanged)
+    if candidates:
+        syncer = Syncer(s3, bucket, state, options, on_bytes=on_bytes)
+        report.results = syncer.sync(candidates, on_result or (lambda r: None))
+        syncer.close()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def wait_processed(catalog: Any, uploaded: dict[str, str], poll_seconds: float, timeout: float,
+                   on_done: Callable[[str, Any], None] | None = None) -> dict[str, Any]:
+    """Wait until each uploaded key's catalog row carries the ETag that was uploaded (its workflow
+    finished, processed or failed). One catalog query per poll for all of them (``get_photos``:
+    BatchGetItem, 100 keys a request), never one per photo. Returns key -> record (None: timed out)."""
+    pending = dict(uploaded)
+    done: dict[str, Any] = {}
+    deadline = time.monotonic() + timeout
+    while pending:
+        rows = catalog.get_photos(list(pending))
+        for key, etag in list(pending.items()):
+            record = rows.get(key)
+            if record is not None and (record.etag or "") == etag:
+                done[key] = record
+                del pending[key]
+                if on_done:
+                    on_done(key, record)
+        if not pending or time.monotonic() > deadline:
+            break
+        time.sleep(poll_seconds)
+    for key in pending:
+        done[key] = None
+    return done
+
+
+def estimate(candidates: list[Candidate], region: str = "us-east-1") -> dict:
+    """What uploading ``candidates`` would cost to process and store, by the backfill planner's prices
+    and model (``backfill.plan``): processing once plus a month of storage."""
+    from shoebox.backfill.plan import GIB, format_of, plan
+
+    if not candidates:
+        return {"photos": 0, "gigabytes": 0.0, "cost_usd": {"total": 0.0}}
+    counts: dict[str, int] = {}
+    for c in candidates:
+        counts[format_of(c.path.name)] = counts.get(format_of(c.path.name), 0) + 1
+    mix = {fmt: n / len(candidates) for fmt, n in counts.items()}
+    gigabytes = sum(c.size for c in candidates) / GIB
+    return plan(len(candidates), gigabytes, format_mix=mix, region=region).to_dict()
