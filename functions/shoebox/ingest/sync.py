@@ -8,8 +8,8 @@ compared with what the bucket holds under its key: the same size and checksum th
 
 Transfers go through boto3's transfer manager: one file per worker, large files in parallel parts,
 ``ChecksumSHA256`` sent with single-part uploads (S3 rejects a body that does not match) and
-``ChecksumAlgorithm=SHA256`` for multipart ones (S3 checks each part). A HEAD afterwards confirms the
-size and the stored checksum before the state row is written.
+``ChecksumAlgorithm=SHA256`` for multipart ones (S3 checks each part). S3's answer to the write (its
+ETag and the checksum it stored) is the confirmation; only then is the state row written.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shoebox.ingest.files import discover, disambiguate, original_key
+from shoebox.ingest.files import discover, disambiguate, md5_hex, original_key
 from shoebox.ingest.sync_state import Confirmed, SyncState
 
 MB = 1024 * 1024
@@ -107,14 +107,32 @@ def changes(paths: Iterable[str | Path], known: dict[str, Confirmed]) -> tuple[l
     return candidates, unchanged
 
 
-def digests(path: Path) -> tuple[str, str]:
-    """(sha256 hex, md5 hex) in one read."""
-    sha, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+def digests(path: Path, md5: bool = True) -> tuple[str, str | None]:
+    """(sha256 hex, md5 hex or None) in one read. MD5 only when asked: SHA-256 runs on the CPU's SHA
+    instructions, MD5 does not and would double the hashing."""
+    sha = hashlib.sha256()
+    md = hashlib.md5(usedforsecurity=False) if md5 else None
     with path.open("rb") as handle:
         while chunk := handle.read(MB):
             sha.update(chunk)
-            md5.update(chunk)
-    return sha.hexdigest(), md5.hexdigest()
+            if md is not None:
+                md.update(chunk)
+    return sha.hexdigest(), md.hexdigest() if md is not None else None
+
+
+class _Hashes:
+    """A file's digests, MD5 computed on first use: it is needed only when its key is taken (ingest's
+    disambiguation and comparison use MD5) or for a multipart upload (whose ETag is not one)."""
+
+    def __init__(self, path: Path, with_md5: bool) -> None:
+        self.path = path
+        self.sha256, self._md5 = digests(path, with_md5)
+
+    @property
+    def md5(self) -> str:
+        if self._md5 is None:
+            self._md5 = md5_hex(self.path)
+        return self._md5
 
 
 def _b64(hex_digest: str) -> str:
@@ -135,6 +153,42 @@ class KeyTaken(RuntimeError):
     pass
 
 
+class _Acks:
+    """S3's own answers to this sync's writes (PutObject, CompleteMultipartUpload), by key: the transfer
+    manager's futures return nothing, and a HEAD per file to learn the ETag would add a request per
+    file (a tenth of the throughput against a busy local service). A 200 to a write that carried a
+    checksum is S3's confirmation that the bytes matched it."""
+
+    _OPS = ("PutObject", "CompleteMultipartUpload")
+
+    def __init__(self, s3: Any) -> None:
+        self._events = s3.meta.events
+        self._id = f"shoebox-sync-{id(self)}"
+        self._lock = threading.Lock()
+        self._acks: dict[str, dict] = {}
+        for op in self._OPS:
+            self._events.register(f"before-parameter-build.s3.{op}", self._note, unique_id=f"{self._id}-b-{op}")
+            self._events.register(f"after-call.s3.{op}", self._ack, unique_id=f"{self._id}-a-{op}")
+
+    def _note(self, params: dict, context: dict, **kwargs: Any) -> None:
+        context["shoebox_sync_key"] = params.get("Key")
+
+    def _ack(self, http_response: Any, parsed: dict, context: dict, **kwargs: Any) -> None:
+        key = context.get("shoebox_sync_key")
+        if key and http_response is not None and http_response.status_code < 300 and parsed.get("ETag"):
+            with self._lock:
+                self._acks[key] = parsed
+
+    def pop(self, key: str) -> dict | None:
+        with self._lock:
+            return self._acks.pop(key, None)
+
+    def close(self) -> None:
+        for op in self._OPS:
+            self._events.unregister(f"before-parameter-build.s3.{op}", unique_id=f"{self._id}-b-{op}")
+            self._events.unregister(f"after-call.s3.{op}", unique_id=f"{self._id}-a-{op}")
+
+
 class Syncer:
     def __init__(self, s3: Any, bucket: str, state: SyncState, options: SyncOptions | None = None,
                  on_bytes: Callable[[int], None] | None = None) -> None:
@@ -150,11 +204,13 @@ class Syncer:
                                 max_concurrency=self.options.concurrency, max_bandwidth=self.options.max_bandwidth,
                                 use_threads=True)
         self._transfers = create_transfer_manager(s3, config)
+        self._acks = _Acks(s3)
         self._stored: dict[str, int] | None = None
         self._stored_lock = threading.Lock()
 
     def close(self, cancel: bool = False) -> None:
         self._transfers.shutdown(cancel=cancel)
+        self._acks.close()
 
     # ------------------------------------------------------------------ one file
     def _stored_size(self, key: str) -> int | None:
@@ -163,9 +219,10 @@ class Syncer:
                 self._stored = stored_originals(self.s3, self.bucket)
             return self._stored.get(key)
 
-    def _same_content(self, key: str, size: int, sha256: str, md5: str) -> tuple[bool, str | None]:
-        """(whether ``key`` holds this content, its ETag). A multipart ETag is not an MD5: the checksum
-        or the md5 we stored as metadata decide (ingest's uploads carry the md5 only)."""
+    def _same_content(self, key: str, size: int, hashes: _Hashes) -> tuple[bool, str | None]:
+        """(whether ``key`` holds this content, its ETag; None: not there). SHA-256 decides when the
+        object has one (a sync's upload), else MD5: the md5 ingest stores as metadata, or the ETag of
+        a single-part upload."""
         try:
             head = self.s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
         except ClientError as err:
@@ -176,24 +233,27 @@ class Syncer:
         if head["ContentLength"] != size:
             return False, etag
         meta = head.get("Metadata", {})
-        same = (meta.get("sha256") == sha256 or head.get("ChecksumSHA256") == _b64(sha256)
-                or (meta.get("md5") or etag) == md5)
-        return same, etag
+        stored_sha = meta.get("sha256") or (head.get("ChecksumSHA256") if "-" not in head.get("ChecksumSHA256", "-")
+                                            else None)
+        if stored_sha is not None:
+            return stored_sha in (hashes.sha256, _b64(hashes.sha256)), etag
+        return (meta.get("md5") or etag) == hashes.md5, etag
 
-    def _place(self, c: Candidate, sha256: str, md5: str) -> tuple[str, str | None]:
+    def _place(self, c: Candidate, hashes: _Hashes) -> tuple[str, str | None]:
         """(key, ETag if the same content is there already) under ingest's rules: the date key, else a
         content-suffixed one when other content holds it. Raises KeyTaken if both are taken."""
         key = original_key(c.path)
-        for candidate in (key, disambiguate(key, md5)):
-            stored = self._stored_size(candidate)
-            if stored is None:
+        if self._stored_size(key) is None:
+            return key, None
+        for candidate in (key, disambiguate(key, hashes.md5)):
+            if candidate != key and self._stored_size(candidate) is None:
                 return candidate, None
-            same, etag = self._same_content(candidate, c.size, sha256, md5)
+            same, etag = self._same_content(candidate, c.size, hashes)
             if same or etag is None:  # the same content, or deleted since the listing: free
                 return candidate, etag if same else None
-        raise KeyTaken(f"{key} and {disambiguate(key, md5)} hold other content; not overwritten")
+        raise KeyTaken(f"{key} and {disambiguate(key, hashes.md5)} hold other content; not overwritten")
 
-    def _upload(self, c: Candidate, key: str, sha256: str, md5: str) -> str:
+    def _upload(self, c: Candidate, key: str, hashes: _Hashes) -> str:
         from s3transfer.subscribers import BaseSubscriber
 
         on_bytes = self.on_bytes
@@ -204,21 +264,25 @@ class Syncer:
 
         # multipart: each part's SHA-256 is computed by botocore and checked by S3; single part: the
         # whole body's, which we have already (no second pass), checked by S3
-        extra: dict[str, Any] = {"Metadata": {"md5": md5, "sha256": sha256}, "ChecksumAlgorithm": "SHA256"}
+        sha256 = hashes.sha256
+        extra: dict[str, Any] = {"Metadata": {"sha256": sha256}, "ChecksumAlgorithm": "SHA256"}
         multipart = c.size >= self.options.multipart_threshold
-        if not multipart:
+        if multipart:
+            extra["Metadata"]["md5"] = hashes.md5  # what ingest compares when the ETag is not an MD5
+        else:
             extra["ChecksumSHA256"] = _b64(sha256)
         self._transfers.upload(str(c.path), self.bucket, key, extra_args=extra,
                                subscribers=[_Progress()]).result()
-        head = self.s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
-        if head["ContentLength"] != c.size or head.get("Metadata", {}).get("sha256") != sha256:
-            raise RuntimeError(f"{key}: the stored object does not match what was sent")
-        if not multipart and head.get("ChecksumSHA256") not in (None, _b64(sha256)):
-            raise RuntimeError(f"{key}: stored checksum {head['ChecksumSHA256']} is not the file's")
+        ack = self._acks.pop(key)
+        if ack is None:
+            raise RuntimeError(f"{key}: no acknowledgement from S3 for the upload")
+        stored = ack.get("ChecksumSHA256")
+        if not multipart and stored not in (None, _b64(sha256)):  # None: an S3 that does not echo it
+            raise RuntimeError(f"{key}: S3 stored checksum {stored}, not the file's")
         with self._stored_lock:
             if self._stored is not None:
                 self._stored[key] = c.size
-        return head["ETag"].strip('"')
+        return ack["ETag"].strip('"')
 
     def sync_one(self, c: Candidate) -> FileResult:
         started = time.monotonic()
@@ -227,16 +291,17 @@ class Syncer:
                 key = original_key(c.path)
                 if self._stored_size(key) is None:
                     return FileResult(str(c.path), key, c.size, "would-upload")
-            sha256, md5 = digests(c.path)
-            key, etag = self._place(c, sha256, md5)
+            hashes = _Hashes(c.path, with_md5=c.size >= self.options.multipart_threshold)
+            key, etag = self._place(c, hashes)
             if etag is not None:
                 status = "present"
             elif self.options.dry_run:
                 return FileResult(str(c.path), key, c.size, "would-upload")
             else:
-                etag, status = self._upload(c, key, sha256, md5), "uploaded"
+                etag, status = self._upload(c, key, hashes), "uploaded"
             if not self.options.dry_run:
-                self.state.confirm(Confirmed(file_id(c.path), c.size, c.mtime_ns, sha256, md5, key, etag))
+                self.state.confirm(Confirmed(file_id(c.path), c.size, c.mtime_ns, hashes.sha256, hashes._md5, key,
+                                             etag))
             return FileResult(str(c.path), key, c.size, status, etag=etag,
                               seconds=round(time.monotonic() - started, 3))
         except (OSError, ClientError, RuntimeError) as exc:
@@ -248,7 +313,9 @@ class Syncer:
         Ctrl-C the transfers in flight are cancelled: their files have no state row and are looked at
         again next time."""
         results: list[FileResult] = []
-        pool = ThreadPoolExecutor(max_workers=self.options.concurrency, thread_name_prefix="sync")
+        # twice as many files in hand as transfers: while one worker hashes or confirms its file, the
+        # transfer manager still has `concurrency` transfers to run
+        pool = ThreadPoolExecutor(max_workers=2 * self.options.concurrency, thread_name_prefix="sync")
         try:
             futures = [pool.submit(self.sync_one, c) for c in candidates]
             for future in as_completed(futures):
