@@ -29,6 +29,11 @@ def sync(
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Files uploaded at once.")] = 8,
     max_bandwidth: Annotated[Optional[float], typer.Option(help="Upload limit in MB/s (all files together).")] = None,
     timeout: Annotated[float, typer.Option(help="With --wait: give up after this many seconds.")] = 3600.0,
+    watch: Annotated[bool, typer.Option("--watch", help="Keep running: upload new or changed files as they appear (Ctrl-C stops).")] = False,
+    poll: Annotated[Optional[bool], typer.Option("--poll/--no-poll", help="With --watch: poll the folders instead of "
+                                                 "file-system events (default: poll on network shares).")] = None,
+    settle: Annotated[float, typer.Option(help="With --watch: seconds without changes before a burst is synced, and "
+                                          "the age a file must reach (a copy in progress is not uploaded).")] = 2.0,
 ) -> None:
     """Upload what is new or changed since the last sync (resumable: a killed sync continues where it
     stopped), then return; the workflow processes each photo in the background."""
@@ -40,14 +45,22 @@ def sync(
             raise typer.Exit(1)
     options = SyncOptions(concurrency=concurrency, dry_run=dry_run,
                           max_bandwidth=int(max_bandwidth * MB) if max_bandwidth else None)
+    if watch and (dry_run or wait):
+        err.print("[red]--watch cannot be combined with --dry-run or --wait[/red]")
+        raise typer.Exit(1)
     with open_backend(stack) as backend:
         state = _state(backend)
         try:
-            if as_json:
-                report = run_sync(backend.s3, backend.bucket, state, paths, options,
-                                  on_result=lambda r: print(dumps(r.to_json()), flush=True))
-            else:
-                report = _with_progress(backend, state, paths, options)
+            def one_pass(min_age: float = 0.0):
+                if as_json:
+                    return run_sync(backend.s3, backend.bucket, state, paths, options, min_age=min_age,
+                                    on_result=lambda r: print(dumps(r.to_json()), flush=True))
+                return _with_progress(backend, state, paths, options, min_age)
+
+            if watch:
+                _watch(paths, one_pass, settle, poll, as_json)
+                return
+            report = one_pass()
             summary = report.summary()
             if dry_run:
                 pending = [r for r in report.results if r.status == "would-upload"]
@@ -68,13 +81,40 @@ def sync(
         raise typer.Exit(2)
 
 
+def _watch(paths, one_pass, settle: float, poll, as_json: bool) -> None:
+    """First a pass over everything, then one per burst of changes, until Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+
+    from shoebox.ingest.sync import network_filesystem, watch
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: stop.set())
+    polling = poll if poll is not None else any(network_filesystem(p) for p in paths)
+
+    def run():
+        report = one_pass(settle)
+        if as_json:
+            print(dumps({"summary": report.summary()}), flush=True)
+        else:
+            _print_summary(report, report.summary(), False)
+        return report
+
+    err.print(esc(f"watching {', '.join(str(p) for p in paths)} ({'polling' if polling else 'file-system events'}); "
+                  "Ctrl-C stops"))
+    try:
+        watch([Path(p) for p in paths], run, stop, settle=settle, polling=polling)
+    except KeyboardInterrupt:
+        pass
+
+
 def _as_candidates(results):
     from shoebox.ingest.sync import Candidate
 
     return [Candidate(Path(r.source), r.size, 0) for r in results]
 
 
-def _with_progress(backend, state, paths, options):
+def _with_progress(backend, state, paths, options, min_age: float = 0.0):
     """One display: files and bytes done, MB/s, ETA (over the bytes to send)."""
     from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
                                TransferSpeedColumn)
@@ -103,7 +143,7 @@ def _with_progress(backend, state, paths, options):
             progress.update(task, advance=n)
 
         return run_sync(backend.s3, backend.bucket, state, paths, options, on_result=result, on_start=start,
-                        on_bytes=sent)
+                        on_bytes=sent, min_age=min_age)
 
 
 def _print_summary(report, summary, dry_run: bool) -> None:

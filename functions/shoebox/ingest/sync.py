@@ -70,6 +70,7 @@ class FileResult:
 class SyncReport:
     results: list[FileResult] = field(default_factory=list)
     unchanged: int = 0
+    deferred: int = 0  # modified too recently (--watch): the next pass takes them
     seconds: float = 0.0
 
     def count(self, status: str) -> int:
@@ -81,7 +82,7 @@ class SyncReport:
 
     def summary(self) -> dict:
         statuses = ("uploaded", "present", "would-upload", "failed")
-        return {"unchanged": self.unchanged, **{s: self.count(s) for s in statuses},
+        return {"unchanged": self.unchanged, "deferred": self.deferred, **{s: self.count(s) for s in statuses},
                 "uploaded_bytes": self.uploaded_bytes, "seconds": round(self.seconds, 3)}
 
 
@@ -90,10 +91,14 @@ def file_id(path: Path) -> str:
     return str(path.absolute())
 
 
-def changes(paths: Iterable[str | Path], known: dict[str, Confirmed]) -> tuple[list[Candidate], int]:
-    """(files to look at, how many are unchanged since they were confirmed): a stat per file."""
+def changes(paths: Iterable[str | Path], known: dict[str, Confirmed],
+            min_age: float = 0.0) -> tuple[list[Candidate], int, int]:
+    """(files to look at, how many are unchanged since they were confirmed, how many were modified less
+    than ``min_age`` seconds ago and are left for later): a stat per file. ``min_age`` keeps --watch
+    from uploading a file still being copied (it would be uploaded again, complete, as a new original)."""
     candidates: list[Candidate] = []
-    unchanged = 0
+    unchanged = young = 0
+    now_ns = time.time_ns()
     for path in discover(paths):
         try:
             st = path.stat()
@@ -102,9 +107,11 @@ def changes(paths: Iterable[str | Path], known: dict[str, Confirmed]) -> tuple[l
         row = known.get(file_id(path))
         if row is not None and row.size == st.st_size and row.mtime_ns == st.st_mtime_ns:
             unchanged += 1
+        elif min_age and now_ns - st.st_mtime_ns < min_age * 1e9:
+            young += 1
         else:
             candidates.append(Candidate(path, st.st_size, st.st_mtime_ns))
-    return candidates, unchanged
+    return candidates, unchanged, young
 
 
 def digests(path: Path, md5: bool = True) -> tuple[str, str | None]:
@@ -333,19 +340,78 @@ class Syncer:
 def run_sync(s3: Any, bucket: str, state: SyncState, paths: Iterable[str | Path],
              options: SyncOptions | None = None, on_result: Callable[[FileResult], None] | None = None,
              on_start: Callable[[list[Candidate]], None] | None = None,
-             on_bytes: Callable[[int], None] | None = None) -> SyncReport:
+             on_bytes: Callable[[int], None] | None = None, min_age: float = 0.0) -> SyncReport:
     """One sync pass over ``paths``: what changed since the state's rows is placed and uploaded."""
     started = time.monotonic()
-    candidates, unchanged = changes(paths, state.known())
+    candidates, unchanged, young = changes(paths, state.known(), min_age)
     if on_start:
         on_start(candidates)
-    report = SyncReport(unchanged=unchanged)
+    report = SyncReport(unchanged=unchanged, deferred=young)
     if candidates:
         syncer = Syncer(s3, bucket, state, options, on_bytes=on_bytes)
         report.results = syncer.sync(candidates, on_result or (lambda r: None))
         syncer.close()
     report.seconds = time.monotonic() - started
     return report
+
+
+def watch(paths: list[Path], run_pass: Callable[[], SyncReport], stop: threading.Event, settle: float = 2.0,
+          polling: bool = False, poll_interval: float = 5.0) -> None:
+    """Run ``run_pass`` once, then whenever files under ``paths`` change, until ``stop`` is set. A burst of events
+    (a camera card copied in) is one pass, once nothing has changed for ``settle`` seconds; a pass that
+    left files for later (still being written) runs again after ``settle``. ``polling``: watchdog's
+    polling observer, for network shares (NFS/SMB) whose changes made on another machine raise no
+    inotify event."""
+    from watchdog.events import FileSystemEventHandler
+    from watchdog.observers import Observer
+    from watchdog.observers.polling import PollingObserver
+
+    changed = threading.Event()
+    last = [time.monotonic()]
+
+    class _Handler(FileSystemEventHandler):
+        def on_any_event(self, event: Any) -> None:
+            if event.event_type in ("opened", "closed_no_write"):  # reads: ours, when we hash
+                return
+            last[0] = time.monotonic()
+            changed.set()
+
+    observer = PollingObserver(timeout=poll_interval) if polling else Observer()
+    for path in paths:
+        observer.schedule(_Handler(), str(path), recursive=path.is_dir())
+    observer.start()  # before the first pass: a file arriving during it raises an event for the next
+    last[0] = 0.0
+    changed.set()
+    try:
+        while not stop.is_set():
+            if not changed.wait(0.2):
+                continue
+            while not stop.is_set() and time.monotonic() - last[0] < settle:  # coalesce the burst
+                stop.wait(min(0.2, settle))
+            if stop.is_set():
+                break
+            changed.clear()
+            report = run_pass()
+            if report.deferred:
+                last[0] = time.monotonic()
+                changed.set()
+    finally:
+        observer.stop()
+        observer.join()
+
+
+def network_filesystem(path: Path) -> bool:
+    """Whether ``path`` is on NFS/SMB/FUSE (Linux /proc/mounts): there inotify misses other machines'
+    writes, so --watch polls."""
+    try:
+        mounts = [line.split() for line in Path("/proc/mounts").read_text().splitlines()]
+    except OSError:
+        return False
+    target = str(path.resolve())
+    best = max((m for m in mounts if len(m) > 2 and (target == m[1] or target.startswith(m[1].rstrip("/") + "/"))),
+               key=lambda m: len(m[1]), default=None)
+    return best is not None and best[2].split(".")[0] in ("nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse", "9p",
+                                                          "sshfs", "davfs")
 
 
 def wait_processed(catalog: Any, uploaded: dict[str, str], poll_seconds: float, timeout: float,
