@@ -85,7 +85,7 @@ def main() -> None:
 
     from shoebox import aws
     from shoebox.cli.backends import _local_outputs
-    from shoebox.ingest.files import discover
+    from shoebox.ingest.walk import walk
     from shoebox.ingest.sync import SyncOptions, run_sync
     from shoebox.ingest.sync_state import SyncState
     from shoebox.local import client
@@ -104,7 +104,7 @@ def main() -> None:
                 bucket = _local_outputs(home, service.started_at)["BucketName"]
                 s3 = aws.client("s3")
                 options = SyncOptions(concurrency=args.concurrency)
-                files = list(discover([folder]))
+                files = [p.path for p in walk([folder]).photos]
                 outputs = _local_outputs(home, service.started_at)
                 ref_s = reference(s3, bucket, files, options)
                 drain(outputs["TableName"], [f"originals/reference/{i:05d}.jpg" for i in range(len(files))])

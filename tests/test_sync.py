@@ -156,3 +156,40 @@ def test_wait_polls_the_catalog_once_per_round(service, tmp_path):
     assert set(rows) == set(uploaded) and all(r is not None and r.status == "processed" for r in rows.values())
     assert 1 <= counting.calls  # one BatchGetItem a round whatever the number of photos: no get_photo used
     state.close()
+
+
+def test_sidecars_are_not_uploaded_and_copies_are_duplicates(service, tmp_path):
+    """ingest's walk and duplicate rules: an XMP sidecar travels as metadata of its photo, a second copy
+    of the same bytes is not stored again (and not read again by the next sync)."""
+    rt = service.runtime
+    photo = _photos(tmp_path / "nas" / "a", 1)[0]
+    (photo.parent / (photo.stem + ".xmp")).write_text(
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="4"/></rdf:RDF></x:xmpmeta>')
+    copy = tmp_path / "nas" / "b" / photo.name
+    copy.parent.mkdir()
+    copy.write_bytes(photo.read_bytes())
+    code, files, summary = _sync(str(tmp_path / "nas"))
+    assert code == 0 and summary["skipped"] == 1  # the sidecar
+    assert sorted(f["status"] for f in files) == ["duplicate", "uploaded"]
+    uploaded = next(f for f in files if f["status"] == "uploaded")
+    assert list(_versions(rt)) == [uploaded["key"]]
+    meta = rt.s3.head_object(Bucket=rt.bucket, Key=uploaded["key"])["Metadata"]
+    assert meta.get("taken-at", "").startswith("2011-03-01") and '"rating": 4' in meta.get("xmp", "")
+    code, files, summary = _sync(str(tmp_path / "nas"))
+    assert files == [] and summary["unchanged"] == 2
+
+
+def test_two_folders_with_the_same_name_and_day_keep_both(service, tmp_path):
+    """Different photos under one name and day in two folders, synced at once: both kept (one under the
+    content-suffixed key), none overwritten, whatever order the workers run in."""
+    rt = service.runtime
+    a = _photos(tmp_path / "nas" / "a", 1)[0]
+    b = tmp_path / "nas" / "b" / a.name
+    b.parent.mkdir()
+    b.write_bytes(jpeg_bytes((96, 64), (250, 250, 0), datetime(2011, 3, 1, 9, 0)))
+    code, files, summary = _sync(str(tmp_path / "nas"))
+    assert code == 0 and sorted(f["status"] for f in files) == ["uploaded", "uploaded"]
+    keys = {f["key"] for f in files}
+    assert len(keys) == 2 and original_key(a) in keys
+    assert _versions(rt) == dict.fromkeys(keys, 1)

@@ -54,7 +54,7 @@ def sync(
             def one_pass(min_age: float = 0.0):
                 if as_json:
                     return run_sync(backend.s3, backend.bucket, state, paths, options, min_age=min_age,
-                                    on_result=lambda r: print(dumps(r.to_json()), flush=True))
+                                    catalog=backend.catalog, on_result=lambda r: print(dumps(r.to_json()), flush=True))
                 return _with_progress(backend, state, paths, options, min_age)
 
             if watch:
@@ -143,7 +143,7 @@ def _with_progress(backend, state, paths, options, min_age: float = 0.0):
             progress.update(task, advance=n)
 
         return run_sync(backend.s3, backend.bucket, state, paths, options, on_result=result, on_start=start,
-                        on_bytes=sent, min_age=min_age)
+                        on_bytes=sent, min_age=min_age, catalog=backend.catalog)
 
 
 def _print_summary(report, summary, dry_run: bool) -> None:
@@ -155,7 +155,9 @@ def _print_summary(report, summary, dry_run: bool) -> None:
         out.print(f"{summary['would-upload']} file(s), {estimate['gigabytes']} GB would be uploaded; "
                   f"estimated ${estimate['cost_usd']['total']} (processing once + a month of storage)")
     line = (f"{summary['uploaded']} uploaded ({summary['uploaded_bytes'] / 1e6:.1f} MB), {summary['present']} already "
-            f"there, {summary['unchanged']} unchanged, {summary['failed']} failed in {summary['seconds']:.1f}s")
+            f"there, {summary['duplicate']} duplicate(s) not stored again, {summary['unchanged']} unchanged, "
+            f"{summary['skipped']} not photos (sidecars, companions), {summary['failed']} failed "
+            f"in {summary['seconds']:.1f}s")
     if "processed" in summary:
         line += (f"; processed {summary['processed']}, failed {summary['processing_failed']}, "
                  f"not yet {summary['not_processed_in_time']}")

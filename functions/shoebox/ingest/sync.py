@@ -1,10 +1,11 @@
 """`shoebox sync`: upload what is new or changed in folders, in parallel, resumably; nothing else.
 
-Which files and under which key come from ``shoebox.ingest.files`` (the rules `ingest` uses). A file is
-done when its state row says so (same size and mtime as when it was confirmed: no read at all), else
-it is hashed once (SHA-256 for S3's checksum and the state, MD5 for the key rules' disambiguation) and
-compared with what the bucket holds under its key: the same size and checksum there means "present"
-(recorded, not uploaded); different content keeps both (``disambiguate``), never an overwrite.
+Which files, under which key, with which metadata (dates, sidecars, Live Photo companions) and which are
+content duplicates come from ingest's own code (``ingest.walk.walk``, ``ingest.plan.plan_photo``,
+``ingest.plan.duplicate_of``). A file is done when its state row says so (same size and mtime as when it
+was confirmed: no read at all), else it is planned (one read: SHA-256 and MD5) and compared with what the
+bucket holds under its key: the same size and checksum there means "present" (recorded, not uploaded);
+different content keeps both (``disambiguate``), never an overwrite.
 
 Transfers go through boto3's transfer manager: one file per worker, large files in parallel parts,
 ``ChecksumSHA256`` sent with single-part uploads (S3 rejects a body that does not match) and
@@ -26,7 +27,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shoebox.ingest.files import discover, disambiguate, md5_hex, original_key
+from shoebox.ingest.files import disambiguate
+from shoebox.ingest.plan import Planned, duplicate_of, plan_photo
+from shoebox.ingest.walk import PhotoFile, walk
 from shoebox.ingest.sync_state import Confirmed, SyncState
 
 MB = 1024 * 1024
@@ -43,11 +46,12 @@ class SyncOptions:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A file the state does not know in its current size and mtime."""
+    """A photo the state does not know in its current size and mtime (with its sidecars, from walk)."""
 
     path: Path
     size: int
     mtime_ns: int
+    photo: PhotoFile | None = None
 
 
 @dataclass
@@ -57,7 +61,7 @@ class FileResult:
     source: str
     key: str | None
     size: int
-    status: str  # uploaded | present | would-upload | failed
+    status: str  # uploaded | present | duplicate | would-upload | failed
     etag: str | None = None
     error: str | None = None
     seconds: float | None = None
@@ -71,6 +75,7 @@ class SyncReport:
     results: list[FileResult] = field(default_factory=list)
     unchanged: int = 0
     deferred: int = 0  # modified too recently (--watch): the next pass takes them
+    skipped: int = 0  # not photos (sidecars, companions, special files): walk's reasons
     seconds: float = 0.0
 
     def count(self, status: str) -> int:
@@ -81,8 +86,9 @@ class SyncReport:
         return sum(r.size for r in self.results if r.status == "uploaded")
 
     def summary(self) -> dict:
-        statuses = ("uploaded", "present", "would-upload", "failed")
-        return {"unchanged": self.unchanged, "deferred": self.deferred, **{s: self.count(s) for s in statuses},
+        statuses = ("uploaded", "present", "duplicate", "would-upload", "failed")
+        return {"unchanged": self.unchanged, "deferred": self.deferred, "skipped": self.skipped,
+                **{s: self.count(s) for s in statuses},
                 "uploaded_bytes": self.uploaded_bytes, "seconds": round(self.seconds, 3)}
 
 
@@ -92,14 +98,17 @@ def file_id(path: Path) -> str:
 
 
 def changes(paths: Iterable[str | Path], known: dict[str, Confirmed],
-            min_age: float = 0.0) -> tuple[list[Candidate], int, int]:
-    """(files to look at, how many are unchanged since they were confirmed, how many were modified less
-    than ``min_age`` seconds ago and are left for later): a stat per file. ``min_age`` keeps --watch
-    from uploading a file still being copied (it would be uploaded again, complete, as a new original)."""
+            min_age: float = 0.0) -> tuple[list[Candidate], int, int, int]:
+    """(photos to look at, how many are unchanged since they were confirmed, how many were modified less
+    than ``min_age`` seconds ago and are left for later, how many entries walk skipped): a stat per file.
+    ``min_age`` keeps --watch from uploading a file still being copied (it would be uploaded again,
+    complete, as a new original)."""
     candidates: list[Candidate] = []
     unchanged = young = 0
     now_ns = time.time_ns()
-    for path in discover(paths):
+    walked = walk(paths)
+    for photo in walked.photos:
+        path = photo.path
         try:
             st = path.stat()
         except OSError:  # gone between the listing and the stat: the next sync sees what is there
@@ -110,36 +119,8 @@ def changes(paths: Iterable[str | Path], known: dict[str, Confirmed],
         elif min_age and now_ns - st.st_mtime_ns < min_age * 1e9:
             young += 1
         else:
-            candidates.append(Candidate(path, st.st_size, st.st_mtime_ns))
-    return candidates, unchanged, young
-
-
-def digests(path: Path, md5: bool = True) -> tuple[str, str | None]:
-    """(sha256 hex, md5 hex or None) in one read. MD5 only when asked: SHA-256 runs on the CPU's SHA
-    instructions, MD5 does not and would double the hashing."""
-    sha = hashlib.sha256()
-    md = hashlib.md5(usedforsecurity=False) if md5 else None
-    with path.open("rb") as handle:
-        while chunk := handle.read(MB):
-            sha.update(chunk)
-            if md is not None:
-                md.update(chunk)
-    return sha.hexdigest(), md.hexdigest() if md is not None else None
-
-
-class _Hashes:
-    """A file's digests, MD5 computed on first use: it is needed only when its key is taken (ingest's
-    disambiguation and comparison use MD5) or for a multipart upload (whose ETag is not one)."""
-
-    def __init__(self, path: Path, with_md5: bool) -> None:
-        self.path = path
-        self.sha256, self._md5 = digests(path, with_md5)
-
-    @property
-    def md5(self) -> str:
-        if self._md5 is None:
-            self._md5 = md5_hex(self.path)
-        return self._md5
+            candidates.append(Candidate(path, st.st_size, st.st_mtime_ns, photo))
+    return candidates, unchanged, young, len(walked.skipped)
 
 
 def _b64(hex_digest: str) -> str:
@@ -198,7 +179,7 @@ class _Acks:
 
 class Syncer:
     def __init__(self, s3: Any, bucket: str, state: SyncState, options: SyncOptions | None = None,
-                 on_bytes: Callable[[int], None] | None = None) -> None:
+                 on_bytes: Callable[[int], None] | None = None, catalog: Any | None = None) -> None:
         from boto3.s3.transfer import TransferConfig, create_transfer_manager
 
         self.s3 = s3
@@ -213,7 +194,10 @@ class Syncer:
         self._transfers = create_transfer_manager(s3, config)
         self._acks = _Acks(s3)
         self._stored: dict[str, int] | None = None
-        self._stored_lock = threading.Lock()
+        self._stored_lock = threading.RLock()
+        self._claimed: dict[str, str] = {}  # key -> sha256 of the file of this run uploading to it
+        self.catalog = catalog  # for content duplicates already archived (None: only this run's)
+        self._seen: dict[str, tuple[str, str]] = {}  # sha256 -> (source, planned key) of this run's first file
 
     def close(self, cancel: bool = False) -> None:
         self._transfers.shutdown(cancel=cancel)
@@ -226,7 +210,7 @@ class Syncer:
                 self._stored = stored_originals(self.s3, self.bucket)
             return self._stored.get(key)
 
-    def _same_content(self, key: str, size: int, hashes: _Hashes) -> tuple[bool, str | None]:
+    def _same_content(self, key: str, size: int, hashes: Planned) -> tuple[bool, str | None]:
         """(whether ``key`` holds this content, its ETag; None: not there). SHA-256 decides when the
         object has one (a sync's upload), else MD5: the md5 ingest stores as metadata, or the ETag of
         a single-part upload."""
@@ -246,21 +230,40 @@ class Syncer:
             return stored_sha in (hashes.sha256, _b64(hashes.sha256)), etag
         return (meta.get("md5") or etag) == hashes.md5, etag
 
-    def _place(self, c: Candidate, hashes: _Hashes) -> tuple[str, str | None]:
-        """(key, ETag if the same content is there already) under ingest's rules: the date key, else a
-        content-suffixed one when other content holds it. Raises KeyTaken if both are taken."""
-        key = original_key(c.path)
-        if self._stored_size(key) is None:
-            return key, None
-        for candidate in (key, disambiguate(key, hashes.md5)):
-            if candidate != key and self._stored_size(candidate) is None:
-                return candidate, None
-            same, etag = self._same_content(candidate, c.size, hashes)
+    def _place(self, c: Candidate, planned: Planned) -> tuple[str, str | None]:
+        """(key, ETag if the same content is there already) under ingest's rules: the planned key, else
+        a content-suffixed one when other content holds it, or another file of this run is uploading
+        to it (two folders with an IMG_0001.JPG of the same day). Raises KeyTaken if both are taken."""
+        key = planned.key
+        for candidate in (key, disambiguate(key, planned.md5)):
+            with self._stored_lock:
+                if candidate in self._claimed:  # other content of this run (the same is a duplicate)
+                    continue
+                if self._stored_size(candidate) is None:
+                    self._claimed[candidate] = planned.sha256
+                    return candidate, None
+            same, etag = self._same_content(candidate, c.size, planned)
             if same or etag is None:  # the same content, or deleted since the listing: free
                 return candidate, etag if same else None
-        raise KeyTaken(f"{key} and {disambiguate(key, hashes.md5)} hold other content; not overwritten")
+        raise KeyTaken(f"{key} and {disambiguate(key, planned.md5)} hold other content; not overwritten")
 
-    def _upload(self, c: Candidate, key: str, hashes: _Hashes) -> str:
+    def _duplicate(self, c: Candidate, planned: Planned) -> str | None:
+        """The key these bytes are stored under as another photo (ingest's rule, ``duplicate_of``): an
+        earlier file of this run with the same bytes (whatever its key), else a processed photo (a
+        catalog query, only with a catalog)."""
+        from shoebox.catalog.duplicates import keys_with_content, record_duplicate
+
+        with self._stored_lock:
+            first = self._seen.setdefault(planned.sha256, (str(c.path), planned.key))
+        earlier = first[1] if first[0] != str(c.path) else None
+        own = {planned.key, disambiguate(planned.key, planned.md5)}
+        held = [] if earlier or self.catalog is None else keys_with_content(self.catalog, planned.sha256)
+        of = earlier or duplicate_of(planned.key, own, None, held)
+        if of is not None and self.catalog is not None and not self.options.dry_run:
+            record_duplicate(self.catalog, file_id(c.path), of)
+        return of
+
+    def _upload(self, c: Candidate, key: str, hashes: Planned) -> str:
         from s3transfer.subscribers import BaseSubscriber
 
         on_bytes = self.on_bytes
@@ -272,11 +275,12 @@ class Syncer:
         # multipart: each part's SHA-256 is computed by botocore and checked by S3; single part: the
         # whole body's, which we have already (no second pass), checked by S3
         sha256 = hashes.sha256
-        extra: dict[str, Any] = {"Metadata": {"sha256": sha256}, "ChecksumAlgorithm": "SHA256"}
+        # ingest's metadata (date and its source, sidecar fields, companion) and the digests: md5 is
+        # what ingest compares when a multipart ETag is not one, sha256 what a later sync compares
+        extra: dict[str, Any] = {"Metadata": {**hashes.metadata, "md5": hashes.md5, "sha256": sha256},
+                                 "ChecksumAlgorithm": "SHA256"}
         multipart = c.size >= self.options.multipart_threshold
-        if multipart:
-            extra["Metadata"]["md5"] = hashes.md5  # what ingest compares when the ETag is not an MD5
-        else:
+        if not multipart:
             extra["ChecksumSHA256"] = _b64(sha256)
         self._transfers.upload(str(c.path), self.bucket, key, extra_args=extra,
                                subscribers=[_Progress()]).result()
@@ -294,20 +298,24 @@ class Syncer:
     def sync_one(self, c: Candidate) -> FileResult:
         started = time.monotonic()
         try:
-            if self.options.dry_run:
-                key = original_key(c.path)
-                if self._stored_size(key) is None:
-                    return FileResult(str(c.path), key, c.size, "would-upload")
-            hashes = _Hashes(c.path, with_md5=c.size >= self.options.multipart_threshold)
-            key, etag = self._place(c, hashes)
+            planned = plan_photo(c.photo or PhotoFile(c.path, c.path.parent))
+            if self.options.dry_run and self._stored_size(planned.key) is None:
+                return FileResult(str(c.path), planned.key, c.size, "would-upload")
+            of = self._duplicate(c, planned)
+            if of is not None:
+                if not self.options.dry_run:  # remembered: the next sync does not read it again
+                    self.state.confirm(Confirmed(file_id(c.path), c.size, c.mtime_ns, planned.sha256, planned.md5,
+                                                 of, ""))
+                return FileResult(str(c.path), None, c.size, "duplicate", error=f"same bytes as {of}: not stored again")
+            key, etag = self._place(c, planned)
             if etag is not None:
                 status = "present"
             elif self.options.dry_run:
                 return FileResult(str(c.path), key, c.size, "would-upload")
             else:
-                etag, status = self._upload(c, key, hashes), "uploaded"
+                etag, status = self._upload(c, key, planned), "uploaded"
             if not self.options.dry_run:
-                self.state.confirm(Confirmed(file_id(c.path), c.size, c.mtime_ns, hashes.sha256, hashes._md5, key,
+                self.state.confirm(Confirmed(file_id(c.path), c.size, c.mtime_ns, planned.sha256, planned.md5, key,
                                              etag))
             return FileResult(str(c.path), key, c.size, status, etag=etag,
                               seconds=round(time.monotonic() - started, 3))
@@ -340,15 +348,17 @@ class Syncer:
 def run_sync(s3: Any, bucket: str, state: SyncState, paths: Iterable[str | Path],
              options: SyncOptions | None = None, on_result: Callable[[FileResult], None] | None = None,
              on_start: Callable[[list[Candidate]], None] | None = None,
-             on_bytes: Callable[[int], None] | None = None, min_age: float = 0.0) -> SyncReport:
-    """One sync pass over ``paths``: what changed since the state's rows is placed and uploaded."""
+             on_bytes: Callable[[int], None] | None = None, min_age: float = 0.0,
+             catalog: Any | None = None) -> SyncReport:
+    """One sync pass over ``paths``: what changed since the state's rows is placed and uploaded.
+    ``catalog``: also skip content already archived as another photo (ingest's duplicate rule)."""
     started = time.monotonic()
-    candidates, unchanged, young = changes(paths, state.known(), min_age)
+    candidates, unchanged, young, skipped = changes(paths, state.known(), min_age)
     if on_start:
         on_start(candidates)
-    report = SyncReport(unchanged=unchanged, deferred=young)
+    report = SyncReport(unchanged=unchanged, deferred=young, skipped=skipped)
     if candidates:
-        syncer = Syncer(s3, bucket, state, options, on_bytes=on_bytes)
+        syncer = Syncer(s3, bucket, state, options, on_bytes=on_bytes, catalog=catalog)
         report.results = syncer.sync(candidates, on_result or (lambda r: None))
         syncer.close()
     report.seconds = time.monotonic() - started
