@@ -7,7 +7,7 @@ the same run:
 - reference: boto3's transfer manager (``create_transfer_manager``, the same concurrency, multipart
   threshold and chunk size) uploads every file directly under ``originals/reference/`` (so each upload
   triggers the same workflow run a synced one does);
-- first sync: ``run_sync`` (what `shoebox sync` runs) of the folder into a fresh state;
+- first sync: ``run_sync`` with the catalog (what `shoebox sync` runs) of the folder into a fresh state;
 - second sync of the unchanged folder.
 Prints one JSON line: MB/s of both, ``ratio`` = sync / reference (target >= 0.9), ``second_share`` =
 second / first sync time (target <= 0.05) and what the second uploaded (target 0).
@@ -110,11 +110,14 @@ def main() -> None:
                 drain(outputs["TableName"], [f"originals/reference/{i:05d}.jpg" for i in range(len(files))])
                 state = SyncState(home / "bench-sync.sqlite", "bench")
                 began = time.perf_counter()
-                first = run_sync(s3, bucket, state, [folder], options)
+                from shoebox.catalog import Catalog
+
+                catalog = Catalog(outputs["TableName"])  # as the CLI runs it: archived duplicates checked
+                first = run_sync(s3, bucket, state, [folder], options, catalog=catalog)
                 first_s = time.perf_counter() - began
                 drain(outputs["TableName"], [r.key for r in first.results])
                 began = time.perf_counter()
-                second = run_sync(s3, bucket, state, [folder], options)
+                second = run_sync(s3, bucket, state, [folder], options, catalog=catalog)
                 second_s = time.perf_counter() - began
                 state.close()
         finally:

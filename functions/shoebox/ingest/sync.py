@@ -210,7 +210,7 @@ class Syncer:
                 self._stored = stored_originals(self.s3, self.bucket)
             return self._stored.get(key)
 
-    def _same_content(self, key: str, size: int, hashes: Planned) -> tuple[bool, str | None]:
+    def _same_content(self, key: str, size: int, planned: Planned) -> tuple[bool, str | None]:
         """(whether ``key`` holds this content, its ETag; None: not there). SHA-256 decides when the
         object has one (a sync's upload), else MD5: the md5 ingest stores as metadata, or the ETag of
         a single-part upload."""
@@ -227,8 +227,8 @@ class Syncer:
         stored_sha = meta.get("sha256") or (head.get("ChecksumSHA256") if "-" not in head.get("ChecksumSHA256", "-")
                                             else None)
         if stored_sha is not None:
-            return stored_sha in (hashes.sha256, _b64(hashes.sha256)), etag
-        return (meta.get("md5") or etag) == hashes.md5, etag
+            return stored_sha in (planned.sha256, _b64(planned.sha256)), etag
+        return (meta.get("md5") or etag) == planned.md5, etag
 
     def _place(self, c: Candidate, planned: Planned) -> tuple[str, str | None]:
         """(key, ETag if the same content is there already) under ingest's rules: the planned key, else
@@ -263,7 +263,7 @@ class Syncer:
             record_duplicate(self.catalog, file_id(c.path), of)
         return of
 
-    def _upload(self, c: Candidate, key: str, hashes: Planned) -> str:
+    def _upload(self, c: Candidate, key: str, planned: Planned) -> str:
         from s3transfer.subscribers import BaseSubscriber
 
         on_bytes = self.on_bytes
@@ -274,10 +274,10 @@ class Syncer:
 
         # multipart: each part's SHA-256 is computed by botocore and checked by S3; single part: the
         # whole body's, which we have already (no second pass), checked by S3
-        sha256 = hashes.sha256
+        sha256 = planned.sha256
         # ingest's metadata (date and its source, sidecar fields, companion) and the digests: md5 is
         # what ingest compares when a multipart ETag is not one, sha256 what a later sync compares
-        extra: dict[str, Any] = {"Metadata": {**hashes.metadata, "md5": hashes.md5, "sha256": sha256},
+        extra: dict[str, Any] = {"Metadata": {**planned.metadata, "md5": planned.md5, "sha256": sha256},
                                  "ChecksumAlgorithm": "SHA256"}
         multipart = c.size >= self.options.multipart_threshold
         if not multipart:
