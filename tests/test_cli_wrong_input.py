@@ -28,6 +28,8 @@ def _cases(tmp):
     os.mkfifo(fifo_dir / "p.jpg")
     return {
         "ingest": [["ingest", str(tmp / "missing")], ["ingest", str(tmp), "--retry-failed", "--exclude"]],
+        "sync": [["sync", str(tmp / "missing")], ["sync", str(tmp), "--concurrency", "0"],
+                 ["sync", str(tmp), "--watch", "--dry-run"]],
         "show": [["show", "originals/nope.jpg"]],
         "get": [["get", "originals/nope.jpg"], ["get", "originals/nope.jpg", "-o", str(tmp / "no" / "dir" / "x.jpg")]],
         "executions": [["executions", "--limit", "lots"]],
