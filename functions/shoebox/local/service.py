@@ -351,6 +351,12 @@ def main(argv: list[str] | None = None) -> int:
     except HomeBusy as exc:
         print(f"shoebox service: {exc}", file=sys.stderr)
         return 3
+    # the restored archive is millions of long-lived objects: out of the cyclic GC's way, or every full
+    # collection walks them all (a pause of seconds in the middle of someone's search)
+    import gc
+
+    gc.collect()
+    gc.freeze()
     print(f"shoebox service: {service.url} for {service.home} (pid {os.getpid()}, "
           f"started in {service.start_seconds} s)", file=sys.stderr, flush=True)
     try:
