@@ -175,8 +175,10 @@ class NoRecognizer(CallCounter):
 
 @lru_cache(maxsize=None)
 def get_recognizer(name: str | None = None) -> Recognizer:
-    """The backend named by ``SHOEBOX_RECOGNIZER`` (rekognition | local | none). Built once per process
-    because local models are expensive to load."""
+    """The backend named by ``SHOEBOX_RECOGNIZER`` (rekognition | hybrid | local | none). Built once per
+    process because local models are expensive to load. ``hybrid`` always, and ``local`` with
+    ``SHOEBOX_FACE_INDEX=dynamodb`` (the stack on AWS), file faces in the catalog table
+    (recognition/indexed.py); ``local`` otherwise keeps them under ``SHOEBOX_HOME`` (the local runtime)."""
     name = (name or os.environ.get("SHOEBOX_RECOGNIZER", "rekognition")).lower()
     if name == "none":
         return NoRecognizer()
@@ -184,8 +186,12 @@ def get_recognizer(name: str | None = None) -> Recognizer:
         from shoebox.recognition.rekognition import RekognitionRecognizer
 
         return RekognitionRecognizer.from_env()
+    if name == "hybrid" or (name == "local" and os.environ.get("SHOEBOX_FACE_INDEX", "file") == "dynamodb"):
+        from shoebox.recognition.indexed import IndexedRecognizer
+
+        return IndexedRecognizer.from_env(name)
     if name == "local":
         from shoebox.recognition.local import LocalRecognizer
 
         return LocalRecognizer.from_env()
-    raise ValueError(f"unknown recognizer {name!r}: expected rekognition, local or none")
+    raise ValueError(f"unknown recognizer {name!r}: expected rekognition, hybrid, local or none")

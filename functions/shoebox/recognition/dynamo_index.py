@@ -36,8 +36,8 @@ import numpy as np
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from shoebox.errors import RecognitionThrottled
-from shoebox.recognition.local.index import (DEFAULT_MERGE_THRESHOLD, DEFAULT_SUGGEST_THRESHOLD, DEFAULT_THRESHOLD,
-                                             IndexedFace)
+from shoebox.recognition.grouping import (DEFAULT_MERGE_THRESHOLD, DEFAULT_SUGGEST_THRESHOLD, DEFAULT_THRESHOLD,
+                                         IndexedFace)
 
 PK = "FACEIDX"
 PK_FACE = "FACEIDX#FACE"

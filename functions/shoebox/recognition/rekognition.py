@@ -217,8 +217,9 @@ class RekognitionRecognizer(CallCounter):
         super().__init__()
 
     @classmethod
-    def from_env(cls, client: Any | None = None) -> "RekognitionRecognizer":
-        collection_id = os.environ.get("SHOEBOX_COLLECTION_ID", "").strip()
+    def from_env(cls, client: Any | None = None, *, labels_only: bool = False) -> "RekognitionRecognizer":
+        """``labels_only``: for DetectLabels alone (the hybrid recognizer), which needs no collection."""
+        collection_id = os.environ.get("SHOEBOX_COLLECTION_ID", "").strip() or ("(none)" if labels_only else "")
         if not collection_id:
             raise RecognitionError("no Rekognition collection configured (SHOEBOX_COLLECTION_ID is empty)")
         return cls(
