@@ -182,3 +182,22 @@ def test_two_people_in_one_photo_are_never_merged_and_keep_apart_cuts_a_merge(ta
     # file index), and asking again changes nothing
     assert len(index.people()) == 2
     assert index.keep_apart(survivor, gone) == []
+
+
+def test_a_warm_execution_reads_only_what_changed(table):
+    """Per-photo reads stay flat as people accumulate: after its first read an execution reads the head
+    and the person items other executions wrote, not every person."""
+    rng = np.random.default_rng(9)
+    bases = [unit(rng.normal(size=128)) for _ in range(6)]
+    warm, other = DynamoFaceIndex(table), DynamoFaceIndex(table)
+    for n, base in enumerate(bases[:3]):
+        warm.add(f"w{n}.jpg", [(BOX, 99.0, near(base, rng))])
+    new = other.add("o.jpg", [(BOX, 99.0, near(bases[3], rng))])[0]  # a person the warm one has not seen
+    joined = other.add("o2.jpg", [(BOX, 99.0, near(bases[0], rng))])[0]  # a join: no head change
+    again = warm.add("w9.jpg", [(BOX, 99.0, near(bases[3], rng))])[0]
+    assert again.person_id == new.person_id  # caught up through the head's log
+    assert warm.full_reads == 1
+    # its cached copy of person 0 is one face behind: joining it fails the version check, is re-read
+    late = warm.add("w10.jpg", [(BOX, 99.0, near(bases[0], rng))])[0]
+    assert late.person_id == joined.person_id and warm.conflicts >= 1 and warm.full_reads == 1
+    assert int(person_items(table)[joined.person_id]["faces"]) == 3

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import random
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ PK = "FACEIDX"
 PK_FACE = "FACEIDX#FACE"
 PK_PHOTO = "FACEIDX#PHOTO"
 MAX_ATTEMPTS = 60  # conflicts are retried with jitter; past that the step's Retry takes over
+REFRESH_S = 300.0  # a warm execution reads every person item again at least this often
+HEAD_LOG = 64  # head versions whose written person ids the head remembers, for warm executions to catch up
 
 _ser, _de = TypeSerializer(), TypeDeserializer()
 
@@ -91,6 +94,23 @@ class Snapshot:
     apart: set[tuple[str, str]] = field(default_factory=set)
     ids: dict[str, PersonId] = field(default_factory=dict)
     exists: bool = False  # the head item exists
+    recent: list[list] = field(default_factory=list)  # the head's log: [version, [person ids it wrote]]
+    _own: set[str] | None = None  # a fork: ids already copied (copy on write)
+
+    def fork(self) -> "Snapshot":
+        """A copy to decide on: person records are copied when first changed, so a decision that loses
+        its transaction leaves the cached snapshot as it was."""
+        return Snapshot(self.v, set(self.apart), dict(self.ids), self.exists, list(self.recent), set())
+
+    def mine(self, pid: str) -> PersonId:
+        rec = self.ids.get(pid)
+        if rec is None:
+            rec = self.ids[pid] = PersonId()
+        elif self._own is not None and pid not in self._own:
+            rec = self.ids[pid] = PersonId(rec.total.copy(), rec.faces, dict(rec.together), rec.into, rec.v)
+        if self._own is not None:
+            self._own.add(pid)
+        return rec
 
     def canonical(self, pid: str) -> str:
         seen = {pid}
@@ -128,7 +148,7 @@ class Snapshot:
         return any(n > 0 and other in b for a in members_a for other, n in self.ids[a].together.items())
 
     def count(self, pid: str, emb: np.ndarray, sign: int) -> None:
-        rec = self.ids.setdefault(pid, PersonId())
+        rec = self.mine(pid)
         rec.total = rec.total + sign * emb.astype(np.float64)
         rec.faces += sign
 
@@ -137,7 +157,7 @@ class Snapshot:
         for a in filed:
             for b in filed:
                 if a != b:
-                    t = self.ids.setdefault(a, PersonId()).together
+                    t = self.mine(a).together
                     t[b] = t.get(b, 0) + sign
                     if t[b] <= 0:
                         del t[b]
@@ -229,7 +249,7 @@ def _merge_close(snap: Snapshot, touched: set[str], merge_threshold: float | Non
         if best is None:
             continue
         into, gone = sorted((person, best), key=lambda p: (-groups[p][1], p))
-        snap.ids[gone].into = into
+        snap.mine(gone).into = into
         changed |= {gone, into}
         merged = True
         todo.discard(gone)
@@ -250,7 +270,12 @@ class DynamoFaceIndex:
         self.threshold = threshold
         self.merge_threshold = merge_threshold
         self._last = Snapshot()
+        self._lock = threading.Lock()
+        self._cache: Snapshot | None = None  # the people as this execution last read or wrote them
+        self._cache_at = 0.0
+        self._stale: set[str] = set()  # person ids a failed transaction found changed
         self.conflicts = 0  # transactions retried after a concurrent change (for tests and logs)
+        self.full_reads = 0  # Queries of every person item (cold start, refresh, a long absence)
 
     @property
     def client(self) -> Any:
@@ -262,6 +287,37 @@ class DynamoFaceIndex:
 
     # ------------------------------------------------------------ reading
     def snapshot(self) -> Snapshot:
+        """A fork of the people as they are now. A warm execution keeps the last snapshot and reads only
+        the head (one item) plus the person items the head's log says changed since, and those its own
+        failed transactions found changed; every REFRESH_S it reads everything again, for the centroids
+        that other executions' joins moved (those never make a decision unsafe: every item written is
+        conditioned on its version, only slightly less informed)."""
+        with self._lock:
+            cache, stale = self._cache, set(self._stale)
+            fresh = cache is not None and time.monotonic() - self._cache_at < REFRESH_S
+        if not fresh:
+            return self._load().fork()
+        head = self._read_head()
+        hv = int(head["v"]) if head else 0
+        if hv < cache.v:
+            return self._load().fork()  # the head went back (restored table): start over
+        if hv != cache.v:
+            log = {int(v): ids for v, ids in head.get("recent", [])}
+            if any(v not in log for v in range(cache.v + 1, hv + 1)):
+                return self._load().fork()  # away for longer than the log reaches
+            stale |= {pid for v in range(cache.v + 1, hv + 1) for pid in log[v]}
+        base = cache.fork()
+        if head:
+            base.v, base.exists = hv, True
+            base.apart = {tuple(p) for p in head.get("apart", [])}
+            base.recent = [list(r) for r in head.get("recent", [])]
+        for pid, rec in self._read_people(sorted(stale)).items():
+            base.ids[pid] = rec
+        with self._lock:
+            self._stale -= stale
+        return base
+
+    def _load(self) -> Snapshot:
         snap = Snapshot()
         kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True,
                                   "KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": {"S": PK}}}
@@ -272,14 +328,39 @@ class DynamoFaceIndex:
                 if it["sk"] == "HEAD":
                     snap.v, snap.exists = int(it["v"]), True
                     snap.apart = {tuple(p) for p in it.get("apart", [])}
+                    snap.recent = [list(r) for r in it.get("recent", [])]
                 elif it["sk"].startswith("P#"):
-                    snap.ids[it["sk"][2:]] = PersonId(
-                        total=_vec64(it["total"]), faces=int(it["faces"]),
+                    snap.ids[it["sk"][2:]] = self._person(it)
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        self.full_reads += 1
+        with self._lock:
+            self._cache, self._cache_at, self._stale = snap, time.monotonic(), set()
+        return snap
+
+    @staticmethod
+    def _person(it: dict) -> PersonId:
+        return PersonId(total=_vec64(it["total"]), faces=int(it["faces"]),
                         together={k: int(n) for k, n in it.get("together", {}).items()},
                         into=it.get("into"), v=int(it["v"]))
-            if "LastEvaluatedKey" not in page:
-                return snap
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _read_head(self) -> dict | None:
+        got = self.client.get_item(TableName=self.table, Key=_item({"pk": PK, "sk": "HEAD"}),
+                                   ConsistentRead=True).get("Item")
+        return _plain(got) if got else None
+
+    def _read_people(self, pids: list[str]) -> dict[str, PersonId]:
+        out: dict[str, PersonId] = {}
+        todo = [{"pk": {"S": PK}, "sk": {"S": "P#" + pid}} for pid in pids]
+        while todo:
+            batch, todo = todo[:100], todo[100:]
+            resp = self.client.batch_get_item(RequestItems={self.table: {"Keys": batch, "ConsistentRead": True}})
+            for raw in resp["Responses"].get(self.table, []):
+                it = _plain(raw)
+                out[it["sk"][2:]] = self._person(it)
+            todo += resp.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
+        return out
 
     def _photo(self, photo_id: str) -> tuple[list[IndexedFace], int]:
         got = self.client.get_item(TableName=self.table, Key=_item({"pk": PK_PHOTO, "sk": photo_id}),
@@ -314,8 +395,10 @@ class DynamoFaceIndex:
                 {"ConditionExpression": "v = :v", "ExpressionAttributeValues": {":v": {"N": str(rec.v)}}})
         return {"Put": {"TableName": self.table, "Item": _item(item), **cond}}
 
-    def _head_write(self, snap: Snapshot) -> dict:
-        item = {"pk": PK, "sk": "HEAD", "v": snap.v + 1, "apart": [list(p) for p in sorted(snap.apart)]}
+    def _head_write(self, snap: Snapshot, changed: set[str]) -> dict:
+        snap.recent = (snap.recent + [[snap.v + 1, sorted(changed)]])[-HEAD_LOG:]
+        item = {"pk": PK, "sk": "HEAD", "v": snap.v + 1, "apart": [list(p) for p in sorted(snap.apart)],
+                "recent": snap.recent}
         cond = ({"ConditionExpression": "v = :v", "ExpressionAttributeValues": {":v": {"N": str(snap.v)}}}
                 if snap.exists else {"ConditionExpression": "attribute_not_exists(pk)"})
         return {"Put": {"TableName": self.table, "Item": _item(item), **cond}}
@@ -337,16 +420,32 @@ class DynamoFaceIndex:
     def _face_delete(self, face_id: str) -> dict:
         return {"Delete": {"TableName": self.table, "Key": _item({"pk": PK_FACE, "sk": face_id})}}
 
-    def _commit(self, ops: list[dict]) -> bool:
-        """True when written; False when a condition failed (someone else changed what we read)."""
+    def _commit(self, snap: Snapshot, ops: list[dict], changed: set[str], head: bool) -> bool:
+        """Write; True when written (``snap`` then becomes this execution's view of the people), False
+        when a condition failed: someone else changed what we read (those person items are read again)."""
         try:
             self.client.transact_write_items(TransactItems=ops)
-            return True
         except self.client.exceptions.TransactionCanceledException as err:
             reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
-            if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in reasons):
-                return False
-            raise RecognitionThrottled(f"face index: transaction cancelled {reasons}") from err
+            if not any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in reasons):
+                raise RecognitionThrottled(f"face index: transaction cancelled {reasons}") from err
+            keys = [op["Put"]["Item"] if "Put" in op else op["Delete"]["Key"] for op in ops]
+            with self._lock:
+                for key, code in zip(keys, reasons):
+                    sk = (key or {}).get("sk", {}).get("S", "")
+                    if code and code != "None" and key and key["pk"]["S"] == PK and sk.startswith("P#"):
+                        self._stale.add(sk[2:])
+            return False
+        for pid in changed:
+            snap.mine(pid).v += 1
+        if head:
+            snap.v, snap.exists = snap.v + 1, True
+        snap._own = None
+        with self._lock:
+            if self._cache is not None:
+                self._cache = snap
+        self._last = snap
+        return True
 
     def _retry(self, attempt) -> Any:
         for n in range(MAX_ATTEMPTS):
@@ -371,11 +470,11 @@ class DynamoFaceIndex:
             ops += [self._face_delete(f.face_id) for f in old]
             ops += [self._face_write(f) for f in dec.faces]
             ops += [self._person_write(snap, pid) for pid in sorted(dec.changed)]
-            if dec.created or dec.merged:
-                ops.append(self._head_write(snap))
-            if not self._commit(ops):
+            head = bool(dec.created or dec.merged)
+            if head:
+                ops.append(self._head_write(snap, dec.changed))
+            if not self._commit(snap, ops, dec.changed, head):
                 return False, None
-            self._last = snap
             return True, dec.faces
 
         return self._retry(attempt)
@@ -408,7 +507,7 @@ class DynamoFaceIndex:
         ops = [self._photo_write(photo_id, [f.face_id for f in keep], photo_v)]
         ops += [self._face_delete(f.face_id) for f in faces if f.face_id in gone]
         ops += [self._person_write(snap, pid) for pid in sorted(changed)]
-        return self._commit(ops), None
+        return self._commit(snap, ops, changed, False), None
 
     def keep_apart(self, a: str, b: str) -> list[IndexedFace]:
         """Cut the merge between ``a`` and ``b`` and never merge them again. Faces that joined the merged
@@ -436,13 +535,12 @@ class DynamoFaceIndex:
             if meet is not None:
                 low = b if a == meet else a
                 if low in snap.ids:
-                    snap.ids[low].into = None
+                    snap.mine(low).into = None
                     changed.add(low)
             snap.apart.add(pair)
-            ops = [self._person_write(snap, pid) for pid in sorted(changed)] + [self._head_write(snap)]
-            if not self._commit(ops):
+            ops = [self._person_write(snap, pid) for pid in sorted(changed)] + [self._head_write(snap, changed)]
+            if not self._commit(snap, ops, changed, True):
                 return False, None
-            self._last = snap
             return True, []
 
         return self._retry(attempt)
