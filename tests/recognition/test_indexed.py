@@ -61,7 +61,9 @@ def test_get_recognizer_picks_the_dynamodb_index_for_hybrid_and_for_local_on_aws
     base.get_recognizer.cache_clear()
     try:
         assert isinstance(base.get_recognizer("hybrid"), IndexedRecognizer)
-        monkeypatch.setenv("SHOEBOX_FACE_INDEX", "dynamodb")
+        monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+        assert not isinstance(base.get_recognizer("local"), IndexedRecognizer)  # the local runtime: files
+        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "shoebox-IndexFacesFunction")
         base.get_recognizer.cache_clear()
         local = base.get_recognizer("local")
         assert isinstance(local, IndexedRecognizer) and local.name == "local"

@@ -176,9 +176,10 @@ class NoRecognizer(CallCounter):
 @lru_cache(maxsize=None)
 def get_recognizer(name: str | None = None) -> Recognizer:
     """The backend named by ``SHOEBOX_RECOGNIZER`` (rekognition | hybrid | local | none). Built once per
-    process because local models are expensive to load. ``hybrid`` always, and ``local`` with
-    ``SHOEBOX_FACE_INDEX=dynamodb`` (the stack on AWS), file faces in the catalog table
-    (recognition/indexed.py); ``local`` otherwise keeps them under ``SHOEBOX_HOME`` (the local runtime)."""
+    process because local models are expensive to load. ``hybrid`` always, and ``local`` in a Lambda
+    function (the stack on AWS), file faces in the catalog table (recognition/indexed.py); ``local``
+    elsewhere keeps them under ``SHOEBOX_HOME`` (the local runtime). ``SHOEBOX_FACE_INDEX`` (dynamodb |
+    file) overrides where."""
     name = (name or os.environ.get("SHOEBOX_RECOGNIZER", "rekognition")).lower()
     if name == "none":
         return NoRecognizer()
@@ -186,7 +187,9 @@ def get_recognizer(name: str | None = None) -> Recognizer:
         from shoebox.recognition.rekognition import RekognitionRecognizer
 
         return RekognitionRecognizer.from_env()
-    if name == "hybrid" or (name == "local" and os.environ.get("SHOEBOX_FACE_INDEX", "file") == "dynamodb"):
+    in_lambda = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))  # set by Lambda, never by the local runtime
+    face_index = os.environ.get("SHOEBOX_FACE_INDEX") or ("dynamodb" if in_lambda else "file")
+    if name == "hybrid" or (name == "local" and face_index == "dynamodb"):
         from shoebox.recognition.indexed import IndexedRecognizer
 
         return IndexedRecognizer.from_env(name)

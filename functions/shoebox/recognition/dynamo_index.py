@@ -346,43 +346,34 @@ class DynamoFaceIndex:
                         into=it.get("into"), v=int(it["v"]))
 
     def _read_head(self) -> dict | None:
-        got = self.client.get_item(TableName=self.table, Key=_item({"pk": PK, "sk": "HEAD"}),
-                                   ConsistentRead=True).get("Item")
-        return _plain(got) if got else None
+        return self._get(PK, "HEAD")
+
+    def _get(self, pk: str, sk: str) -> dict | None:
+        # GetItem, not BatchGetItem: the functions that file faces may already GetItem the table (IAM)
+        got = self.client.get_item(TableName=self.table, Key=_item({"pk": pk, "sk": sk}), ConsistentRead=True)
+        return _plain(got["Item"]) if "Item" in got else None
 
     def _read_people(self, pids: list[str]) -> dict[str, PersonId]:
-        out: dict[str, PersonId] = {}
-        todo = [{"pk": {"S": PK}, "sk": {"S": "P#" + pid}} for pid in pids]
-        while todo:
-            batch, todo = todo[:100], todo[100:]
-            resp = self.client.batch_get_item(RequestItems={self.table: {"Keys": batch, "ConsistentRead": True}})
-            for raw in resp["Responses"].get(self.table, []):
-                it = _plain(raw)
-                out[it["sk"][2:]] = self._person(it)
-            todo += resp.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
-        return out
+        """The changed person items (a few: what the head's log or a failed condition named)."""
+        found = {pid: self._get(PK, "P#" + pid) for pid in pids}
+        return {pid: self._person(it) for pid, it in found.items() if it}
 
     def _photo(self, photo_id: str) -> tuple[list[IndexedFace], int]:
-        got = self.client.get_item(TableName=self.table, Key=_item({"pk": PK_PHOTO, "sk": photo_id}),
-                                   ConsistentRead=True).get("Item")
-        if not got:
+        it = self._get(PK_PHOTO, photo_id)
+        if not it:
             return [], 0
-        it = _plain(got)
         return self._faces(list(it.get("faces", []))), int(it["v"])
 
     def _faces(self, face_ids: list[str]) -> list[IndexedFace]:
-        out: dict[str, IndexedFace] = {}
-        todo = [{"pk": {"S": PK_FACE}, "sk": {"S": fid}} for fid in dict.fromkeys(face_ids)]
-        while todo:
-            batch, todo = todo[:100], todo[100:]
-            resp = self.client.batch_get_item(RequestItems={self.table: {"Keys": batch, "ConsistentRead": True}})
-            for raw in resp["Responses"].get(self.table, []):
-                it = _plain(raw)
-                out[it["sk"]] = IndexedFace(it["sk"], it["photo_id"], it["person_id"],
-                                            {k: float(v) for k, v in it["bbox"].items()}, float(it["confidence"]),
-                                            _vec32(it["embedding"]), list(it.get("joined", [])))
-            todo += resp.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
-        return [out[f] for f in face_ids if f in out]
+        """A photo's faces (at most MaxFaces) or the few a step asks about."""
+        out = []
+        for fid in dict.fromkeys(face_ids):
+            it = self._get(PK_FACE, fid)
+            if it:
+                out.append(IndexedFace(it["sk"], it["photo_id"], it["person_id"],
+                                       {k: float(v) for k, v in it["bbox"].items()}, float(it["confidence"]),
+                                       _vec32(it["embedding"]), list(it.get("joined", []))))
+        return out
 
     # ------------------------------------------------------------ writing
     def _person_write(self, snap: Snapshot, pid: str) -> dict:
