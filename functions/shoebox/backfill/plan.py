@@ -104,6 +104,9 @@ OFFLINE_STEP_PROFILE: dict[str, dict[str, tuple[int, float]]] = {
 FACE_INDEX_WRU_PER_FACE = 2 * (1 + 2)
 FACE_INDEX_WRU_PER_PHOTO = 2
 FACE_INDEX_RRU_PER_PHOTO = 3
+# local: no Rekognition quota sets the pace; photos in flight are capped so that executions filing faces
+# into the same people at once retry little (the face index was tested with 8 at once, not hundreds)
+OFFLINE_MAX_CONCURRENCY = 64
 FACE_INDEX_KB_PER_FACE = 1.0
 FACE_INDEX_KB_PER_PERSON = 2.0
 
@@ -329,7 +332,8 @@ def plan(
     rek_rate = rekognition_tps / busiest if busiest > 0 else math.inf  # items/s the quotas allow
     if max_concurrency is None:
         if math.isinf(rek_rate):
-            max_concurrency = lambda_concurrency_limit
+            max_concurrency = min(lambda_concurrency_limit,
+                                  OFFLINE_MAX_CONCURRENCY if recognizer != "rekognition" else lambda_concurrency_limit)
         else:
             max_concurrency = int(quota_headroom * rek_rate * latency)
         max_concurrency = max(1, min(max_concurrency, lambda_concurrency_limit))
