@@ -45,6 +45,7 @@ PK_FACE = "FACEIDX#FACE"
 PK_PHOTO = "FACEIDX#PHOTO"
 MAX_ATTEMPTS = 60  # conflicts are retried with jitter; past that the step's Retry takes over
 REFRESH_S = 300.0  # a warm execution reads every person item again at least this often
+SIMILAR_BLOCK = 1024
 HEAD_LOG = 64  # head versions whose written person ids the head remembers, for warm executions to catch up
 
 _ser, _de = TypeSerializer(), TypeDeserializer()
@@ -182,7 +183,6 @@ def decide_add(snap: Snapshot, photo_id: str, old: list[IndexedFace], new: list[
         for f in old:
             snap.count(f.person_id, f.embedding, -1)
             changed.add(f.person_id)
-        changed |= {b for f in old for b in [f.person_id]}
     out: list[IndexedFace] = []
     taken: set[str] = set()
     created: set[str] = set()
@@ -306,16 +306,16 @@ class DynamoFaceIndex:
             if any(v not in log for v in range(cache.v + 1, hv + 1)):
                 return self._load().fork()  # away for longer than the log reaches
             stale |= {pid for v in range(cache.v + 1, hv + 1) for pid in log[v]}
-        base = cache.fork()
-        if head:
-            base.v, base.exists = hv, True
-            base.apart = {tuple(p) for p in head.get("apart", [])}
-            base.recent = [list(r) for r in head.get("recent", [])]
-        for pid, rec in self._read_people(sorted(stale)).items():
-            base.ids[pid] = rec
+        fresh_people = self._read_people(sorted(stale))
         with self._lock:
+            # brought up to date in place (entries replaced, never mutated: forks share them)
+            if head:
+                cache.v, cache.exists = hv, True
+                cache.apart = {tuple(p) for p in head.get("apart", [])}
+                cache.recent = [list(r) for r in head.get("recent", [])]
+            cache.ids.update(fresh_people)
             self._stale -= stale
-        return base
+            return cache.fork()
 
     def _load(self) -> Snapshot:
         snap = Snapshot()
@@ -544,15 +544,15 @@ class DynamoFaceIndex:
         groups = snap.groups()
         ids, cents = snap.centroids(groups)
         out = []
-        if ids:
-            sims = cents @ cents.T
+        for start in range(0, len(ids), SIMILAR_BLOCK):  # thousands of people: a block of rows at a time
+            sims = cents[start:start + SIMILAR_BLOCK] @ cents.T
             for i, j in zip(*np.nonzero(sims >= threshold)):
-                i, j = int(i), int(j)
+                i, j = start + int(i), int(j)
                 if j <= i:
                     continue
                 x, y = ids[i], ids[j]
                 if not snap.share_photo(groups[x][2], groups[y][2]) and not snap.kept_apart(x, y):
-                    out.append((x, y, round(float(sims[i, j]), 4)))
+                    out.append((x, y, round(float(sims[i - start, j]), 4)))
         return sorted(out, key=lambda t: (-t[2], t[0], t[1]))
 
     def people(self) -> dict[str, list[str]]:
