@@ -79,3 +79,36 @@ def test_functions_that_only_file_faces_do_not_import_the_models():
             "print(sorted(m for m in ('cv2', 'onnxruntime', 'onnx') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_deployed_stacks_mode_comes_from_its_recognizer_parameter():
+    from shoebox.recognition.modes import stack_mode
+
+    assert stack_mode({"Parameters": [{"ParameterKey": "Recognizer", "ParameterValue": "hybrid"}]}) == "hybrid"
+    assert stack_mode({"Parameters": [{"ParameterKey": "LogLevel", "ParameterValue": "INFO"}]}) == "rekognition"
+    assert stack_mode({}) == "rekognition"  # a stack deployed before the parameter existed
+
+
+def test_people_commands_on_a_hybrid_stack_ask_its_dynamodb_face_index(rt, monkeypatch):
+    import numpy as np
+
+    from shoebox.recognition import modes
+
+    rng = np.random.default_rng(3)
+    base_vec = rng.normal(size=128)
+    emb = lambda: (v := base_vec + rng.normal(0, 0.01, 128)) / np.linalg.norm(v)  # noqa: E731
+    box = {"left": 0.1, "top": 0.1, "width": 0.2, "height": 0.2}
+    a = DynamoFaceIndex(rt.table).add("a.jpg", [(box, 99.0, emb())])[0]
+    deployed = {"hybrid-stack": "hybrid", "old-stack": "rekognition"}
+    monkeypatch.setattr(modes, "deployed_mode", deployed.__getitem__)  # DescribeStacks' Recognizer
+    modes._mode_of.cache_clear()
+    modes.index_recognizer.cache_clear()
+    try:
+        assert modes.stack_index_recognizer("old-stack", rt.table) is None  # its collection answers
+        rec = modes.stack_index_recognizer("hybrid-stack", rt.table)
+        assert rec.filed_as([a.face_id, "f-gone"]) == {a.face_id: a.person_id}
+        assert rec.similar_people([a.person_id]) == []  # one person: nobody to compare with
+        assert rec.keep_apart([a.person_id, "p-other"]) == []
+    finally:
+        modes._mode_of.cache_clear()
+        modes.index_recognizer.cache_clear()

@@ -77,9 +77,9 @@ def register(app: typer.Typer) -> None:
         photos: Annotated[Optional[int], typer.Option(help="--plan: number of photos (measured when omitted).")] = None,
         gigabytes: Annotated[Optional[float], typer.Option(help="--plan: total GB (measured when omitted).")] = None,
         tps: Annotated[float, typer.Option(help="--plan: Rekognition TPS quota per operation.")] = 5.0,
-        recognizer: Annotated[str, typer.Option(
-            help="--plan: recognizer mode to cost (rekognition, hybrid, local; the template's Recognizer); "
-                 "every mode's total is listed too.")] = "rekognition",
+        recognizer: Annotated[Optional[str], typer.Option(
+            help="--plan: recognizer mode to cost (rekognition, hybrid, local; the template's Recognizer): "
+                 "the stack's with --stack, else rekognition. Every mode's total is listed too.")] = None,
         as_json: JsonOpt = False,
         stack: StackOpt = None,
     ) -> None:
@@ -93,7 +93,9 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         if plan_only:
             from shoebox.backfill.plan import RECOGNIZERS
+            from shoebox.recognition.modes import deployed_mode
 
+            recognizer = recognizer or (deployed_mode(stack) if stack else "rekognition")
             if recognizer not in RECOGNIZERS:
                 err.print(f"[red]--recognizer must be one of {', '.join(RECOGNIZERS)}[/red]")
                 raise typer.Exit(2)
