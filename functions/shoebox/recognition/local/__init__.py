@@ -90,7 +90,8 @@ class LocalRecognizer(CallCounter):
                  max_labels: int = DEFAULT_MAX_LABELS, face_threshold: float = DEFAULT_THRESHOLD,
                  merge_threshold: float | None = DEFAULT_MERGE_THRESHOLD, person_label: bool = True,
                  index: Any | None = None):
-        self.home = Path(home) if home is not None else shoebox_home()
+        # with an index given (the DynamoDB one, in a Lambda function) there is no home to look for
+        self.home = Path(home) if home is not None else (shoebox_home() if index is None else None)
         self.min_confidence = min_confidence
         self.max_labels = max_labels
         self.person_label = person_label
