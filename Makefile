@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_thumbnail.py
 	$(BIN)/python scripts/bench_faces.py
 	$(BIN)/python scripts/bench_face_index.py
+	$(BIN)/python scripts/bench_index_faces.py
 	$(BIN)/python scripts/bench_labels.py
 	$(BIN)/python scripts/bench_search.py
 	$(BIN)/python scripts/bench_backfill.py

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -66,10 +67,51 @@ def suggestions_answered(assigned: list[tuple[str, str]], similar: list[tuple[st
             "recall_after_answering": round(pairwise_scores([(merged[g], p) for g, p in assigned])["recall"], 4)}
 
 
+def hybrid_runs(run_orders, threshold: float, merge: float | None) -> dict:
+    """The same orders through the hybrid path: the IndexFaces Lambda's recognizer (offline detection and
+    embedding, faces filed in the DynamoDB face index), on moto's DynamoDB, one fresh table per order."""
+    from moto import mock_aws
+
+    from shoebox import aws
+    from shoebox.local import moto_dynamodb
+    from shoebox.recognition.dynamo_index import DynamoFaceIndex
+    from shoebox.recognition.indexed import IndexedRecognizer
+
+    def make(home: str, k: int) -> IndexedRecognizer:
+        table = f"bench-faces-{k}"
+        aws.client("dynamodb").create_table(
+            TableName=table, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+        return IndexedRecognizer("hybrid", DynamoFaceIndex(table, threshold=threshold, merge_threshold=merge))
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        os.environ.setdefault(key, value)
+    restore = moto_dynamodb.install()
+    t = time.perf_counter()
+    try:
+        with mock_aws():
+            aws.reset_clients()
+            runs, sub_runs, _ = run_orders(make)
+    finally:
+        restore()
+        aws.reset_clients()
+    precisions = [r[0]["precision"] for r in runs]
+    recalls = [r[0]["recall"] for r in runs]
+    return {"precision_min": round(min(precisions), 4), "precision_mean": round(statistics.mean(precisions), 4),
+            "recall_min": round(min(recalls), 4), "recall_mean": round(statistics.mean(recalls), 4),
+            "groups_found": sorted({r[2] for r in runs}), "faces_missed": max(r[1] for r in runs),
+            "look_alikes_precision_min": round(min(r["precision"] for r in sub_runs["look_alikes"]), 4),
+            "s_per_order_on_moto": round((time.perf_counter() - t) / len(runs), 2)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--orders", type=int, default=20, help="random indexing orders to try")
     ap.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    ap.add_argument("--path", choices=("both", "local"), default="both",
+                    help="both: also run the hybrid path (IndexFaces' code: DynamoDB face index on moto)")
     ap.add_argument("--merge-threshold", type=float, default=DEFAULT_MERGE_THRESHOLD,
                     help="automatic merge of two people's centroids; a negative value turns it off")
     args = ap.parse_args()
@@ -84,20 +126,26 @@ def main() -> None:
     subsets = {"licence_stated": lambda photo, person: photo in stated,
                "look_alikes": lambda photo, person: photo.startswith("bald_")}
 
-    runs = []
-    sub_runs: dict[str, list[dict]] = {name: [] for name in subsets}
-    suggestion_runs: list[dict] = []
-    rng = random.Random(5)
-    for k in range(args.orders):
-        order = names if k == 0 else rng.sample(names, len(names))
-        with tempfile.TemporaryDirectory() as home:
-            merge = args.merge_threshold if args.merge_threshold >= 0 else None
-            rec = LocalRecognizer(home, face_threshold=args.threshold, merge_threshold=merge)
-            assigned, missed, photos = index_photo_set(rec, faces_dir, order, with_photos=True)
-            runs.append((pairwise_scores(assigned), missed, len(set(p for p, _ in assigned))))
-            suggestion_runs.append(suggestions_answered(assigned, rec.index.similar()))
-            for name, keep in subsets.items():
-                sub_runs[name].append(pairwise_scores([a for a, ph in zip(assigned, photos) if keep(ph, a[1])]))
+    def run_orders(make_recognizer) -> tuple[list, dict, list]:
+        runs, sub_runs, suggestion_runs = [], {name: [] for name in subsets}, []
+        rng = random.Random(5)
+        for k in range(args.orders):
+            order = names if k == 0 else rng.sample(names, len(names))
+            with tempfile.TemporaryDirectory() as home:
+                rec = make_recognizer(home, k)
+                assigned, missed, photos = index_photo_set(rec, faces_dir, order, with_photos=True)
+                runs.append((pairwise_scores(assigned), missed, len(set(p for p, _ in assigned))))
+                suggestion_runs.append(suggestions_answered(assigned, rec.index.similar()))
+                for name, keep in subsets.items():
+                    sub_runs[name].append(pairwise_scores([a for a, ph in zip(assigned, photos) if keep(ph, a[1])]))
+        return runs, sub_runs, suggestion_runs
+
+    merge = args.merge_threshold if args.merge_threshold >= 0 else None
+    runs, sub_runs, suggestion_runs = run_orders(
+        lambda home, k: LocalRecognizer(home, face_threshold=args.threshold, merge_threshold=merge))
+    hybrid = None
+    if args.path == "both":
+        hybrid = hybrid_runs(run_orders, args.threshold, merge)
     sub_report = {}
     for name, keep in subsets.items():
         people = [f["person"] for n in names if keep(n, None) for f in truth[n]]
@@ -157,6 +205,8 @@ def main() -> None:
         "suggestions_top_10": {key: (min if key != "wrong" else max)(r[key] for r in suggestion_runs)
                                for key in suggestion_runs[0]},
         "ms_per_photo_detect_embed_1920": round(ms, 1),
+        **({"hybrid": {**hybrid, "same_as_local": (hybrid["precision_min"], hybrid["recall_min"]) == (
+            round(min(precisions), 4), round(min(recalls), 4))}} if hybrid else {}),
         "targets": {"precision": 0.95, "recall": 0.95},
     }))
 

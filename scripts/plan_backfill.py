@@ -4,7 +4,8 @@
     python scripts/plan_backfill.py --photos 60000 --gigabytes 200 --json
     python scripts/plan_backfill.py --bucket my-shoebox --prefix originals/2007/ --json   # measure first
 
-Prints the stable JSON ``{"photos", "gigabytes", "duration_s", "max_concurrency", "cost_usd": {...}}``
+Prints the stable JSON ``{"photos", "gigabytes", "duration_s", "max_concurrency", "cost_usd": {...},
+"recognizer", "modes": {mode: {"total", "one_off", "monthly", ...}}}``
 with --json (add --assumptions for the model's inputs), else a short human summary.
 """
 
@@ -16,10 +17,10 @@ import sys
 from pathlib import Path
 
 try:
-    from shoebox.backfill.plan import FORMATS, measure_bucket, plan
+    from shoebox.backfill.plan import FORMATS, RECOGNIZERS, measure_bucket, plan_modes
 except ImportError:  # running from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
-    from shoebox.backfill.plan import FORMATS, measure_bucket, plan
+    from shoebox.backfill.plan import FORMATS, RECOGNIZERS, measure_bucket, plan_modes
 
 
 def _mix(text: str) -> dict[str, float]:
@@ -45,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--child-execution", choices=("STANDARD", "EXPRESS"), default="EXPRESS")
     ap.add_argument("--glacier-ir-after-days", type=int, default=30, help="-1 keeps originals in Standard")
     ap.add_argument("--region", default="us-east-1")
+    ap.add_argument("--recognizer", choices=RECOGNIZERS, default="rekognition",
+                    help="recognizer mode to cost (the template's Recognizer); every mode's total is listed too")
     ap.add_argument("--bucket", help="measure photos, GB and format mix from this bucket")
     ap.add_argument("--prefix", default="originals/")
     ap.add_argument("--json", action="store_true", help="print the stable JSON")
@@ -64,9 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         mix = mix or measured[2]
 
     try:
-        result = plan(
+        d = plan_modes(
             photos,
             gigabytes,
+            recognizer=args.recognizer,
+            include_assumptions=True,
             format_mix=mix,
             max_concurrency=args.max_concurrency,
             rekognition_tps=args.tps,
@@ -80,9 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(str(exc))
 
     if args.json:
-        print(json.dumps(result.to_dict(include_assumptions=args.assumptions), indent=2))
+        if not args.assumptions:
+            d.pop("assumptions")
+        print(json.dumps(d, indent=2))
         return 0
-    d = result.to_dict(include_assumptions=True)
     a = d["assumptions"]
     hours = d["duration_s"] / 3600
     print(f"{d['photos']:,} photos, {d['gigabytes']:,} GB")
@@ -91,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, usd in d["cost_usd"].items():
         print(f"  {name:<20} ${usd:>10,.2f}")
     print("  (total = the backfill once + one month of storage; see docs/backfill.md)")
+    print(f"{'mode':<12} {'total':>9} {'one-off':>9} {'monthly':>9}  (60,000-photo figures in docs/backfill.md)")
+    for mode, m in d["modes"].items():
+        print(f"{mode:<12} ${m['total']:>8,.2f} ${m['one_off']:>8,.2f} ${m['monthly']:>8,.2f}")
     return 0
 
 

@@ -10,6 +10,11 @@ lines of photos the run skipped (already in the archive) carry ``null`` there an
 Output (stdout, JSON): photos, calls per API in total and per 1,000 photos, and USD per 1,000 photos:
 API calls (one-off) and face / user-vector storage (per month, recurring).
 
+``--recognizer`` says which mode the run used (the template's ``Recognizer``): ``rekognition`` bills every
+call, ``hybrid`` only DetectLabels (its face work, counted as DetectFaces/IndexFaces/DeleteFaces, ran offline
+in Lambda), ``local`` nothing; offline work is listed under ``offline_calls``. ``modes`` prices the same
+photos, labels and faces in each mode, so a run in one mode tells what the others would have cost.
+
 Prices come from ``functions/shoebox/recognition/prices.json`` (first volume tier, us-east-1); its
 ``_sources`` cite the public pricing they were taken from: aws.amazon.com/rekognition/pricing (group 1
 IndexFaces/SearchFaces/… and group 2 DetectLabels/… at $0.001 per image for the first 1M images a month;
@@ -23,6 +28,7 @@ big runs this is an upper bound.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections import Counter
@@ -31,6 +37,14 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_PRICES = Path(__file__).resolve().parent.parent / "functions" / "shoebox" / "recognition" / "prices.json"
+RECOGNIZERS = ("rekognition", "hybrid", "local")
+BILLED = {"rekognition": None, "hybrid": {"DetectLabels"}, "local": set()}  # None: every priced API
+
+try:
+    import shoebox.backfill.plan  # noqa: F401
+except ImportError:  # running from a checkout without `pip install -e .`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
+_plan = importlib.import_module("shoebox.backfill.plan")  # the planner's assumptions (the package exports a `plan` function)
 SUFFIXES = {".json", ".jsonl", ".ndjson"}
 
 
@@ -91,7 +105,31 @@ def collect(paths: Iterable[Path]) -> list[dict[str, Any]]:
     return list(by_key.values()) + anonymous
 
 
-def report(records: list[dict[str, Any]], prices: dict[str, Any]) -> dict[str, Any]:
+def _modes(photos: int, labelled: int, face_photos: int, faces: int, people: int, calls: Counter,
+           recognizer: str, per_call: dict[str, float], storage: dict[str, float]) -> dict[str, dict[str, float]]:
+    """USD per 1,000 photos for this run's photos, labels and faces in each mode (calls, and monthly face
+    storage: the collection's for rekognition, the DynamoDB face index rows for hybrid/local)."""
+    scale = 1000.0 / photos if photos else 0.0
+    ddb_gb_month = _plan.load_prices()["regions"]["us-east-1"]["dynamodb"]["storage_gb_month"]
+    if recognizer == "rekognition":
+        rek_calls = sum(n * per_call.get(api, 0.0) for api, n in calls.items())
+    else:  # what Rekognition would have been asked: a search per face, an association for some
+        rek_calls = (labelled * per_call["DetectLabels"] + face_photos * per_call["IndexFaces"]
+                     + faces * (per_call["SearchUsers"] + _plan.DEFAULT_ASSOCIATE_SHARE * per_call["AssociateFaces"]))
+    index_storage = (faces * _plan.FACE_INDEX_KB_PER_FACE + people * _plan.FACE_INDEX_KB_PER_PERSON) \
+        / 1024 / 1024 * ddb_gb_month
+    out = {
+        "rekognition": (rek_calls, faces * storage.get("face_metadata", 0.0) + people * storage.get("user_vector", 0.0)),
+        "hybrid": (labelled * per_call["DetectLabels"], index_storage),
+        "local": (0.0, index_storage),
+    }
+    return {mode: {"calls": round(c * scale, 6), "storage_per_month": round(st * scale, 6)}
+            for mode, (c, st) in out.items()}
+
+
+def report(records: list[dict[str, Any]], prices: dict[str, Any], recognizer: str = "rekognition") -> dict[str, Any]:
+    if recognizer not in RECOGNIZERS:
+        raise ValueError(f"recognizer must be one of {RECOGNIZERS}")
     photos = len(records)
     calls: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
@@ -109,16 +147,26 @@ def report(records: list[dict[str, Any]], prices: dict[str, Any]) -> dict[str, A
     per_call: dict[str, float] = prices.get("per_call", {})
     storage: dict[str, float] = prices.get("storage_per_month", {})
     scale = 1000.0 / photos if photos else 0.0
+    billed = BILLED[recognizer]
+    offline = {api: n for api, n in sorted(calls.items()) if billed is not None and api not in billed}
 
     calls_per_1000 = {api: round(count * scale, 3) for api, count in sorted(calls.items())}
-    usd_calls = {api: round(count * scale * per_call[api], 6) for api, count in sorted(calls.items()) if api in per_call}
-    unpriced = sorted(api for api in calls if api not in per_call)
+    usd_calls = {api: round(count * scale * per_call[api], 6) for api, count in sorted(calls.items())
+                 if api in per_call and api not in offline}
+    unpriced = sorted(api for api in calls if api not in per_call and api not in offline)
     faces_per_1000 = faces * scale
     people_per_1000 = len(people) * scale
-    face_storage = faces_per_1000 * storage.get("face_metadata", 0.0)
-    user_storage = people_per_1000 * storage.get("user_vector", 0.0)
+    modes = _modes(photos, sum(1 for r in records if (r.get("recognition_calls") or {}).get("DetectLabels")),
+                   sum(1 for r in records if (r.get("recognition_calls") or {}).get("IndexFaces")),
+                   faces, len(people), calls, recognizer, per_call, storage)
+    if recognizer == "rekognition":
+        face_storage = faces_per_1000 * storage.get("face_metadata", 0.0)
+        user_storage = people_per_1000 * storage.get("user_vector", 0.0)
+    else:  # the face index rows in the user's table
+        face_storage, user_storage = modes[recognizer]["storage_per_month"], 0.0
 
     return {
+        "recognizer": recognizer,
         "photos": photos,
         "photos_by_status": dict(sorted(statuses.items())),
         "photos_with_recognition_calls": sum(1 for r in records if r.get("recognition_calls")),
@@ -132,6 +180,8 @@ def report(records: list[dict[str, Any]], prices: dict[str, Any]) -> dict[str, A
             "storage_per_month": round(face_storage + user_storage, 6),
             "first_month": round(sum(usd_calls.values()) + face_storage + user_storage, 6),
         },
+        "offline_calls": offline,
+        "modes_usd_per_1000_photos": modes,
         "unpriced_apis": unpriced,
         "prices": {
             "currency": prices.get("currency", "USD"),
@@ -145,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="+", type=Path, help="JSON / JSON-lines files or directories")
     parser.add_argument("--prices", type=Path, default=DEFAULT_PRICES, help="price table (JSON)")
+    parser.add_argument("--recognizer", choices=RECOGNIZERS, default="rekognition",
+                        help="the mode the run used (the template's Recognizer; shoebox ingest runs local)")
     args = parser.parse_args(argv)
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
@@ -153,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     if not records:
         print(f"no records with recognition_calls under {', '.join(map(str, args.paths))}", file=sys.stderr)
         return 1
-    json.dump(report(records, load_prices(args.prices)), sys.stdout, indent=2)
+    json.dump(report(records, load_prices(args.prices), args.recognizer), sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
 

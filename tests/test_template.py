@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
@@ -68,9 +67,28 @@ def test_every_function_has_its_own_role_and_runs_arm64_python312(cfn):
         assert fn["Properties"]["Architectures"] == ["arm64"]
 
 
-def _statements(cfn: dict, role: str) -> list[dict]:
+def _condition(cfn: dict, expr, recognizer: str) -> bool:
+    """Evaluate one of the template's Conditions for a value of the Recognizer parameter."""
+    if isinstance(expr, dict) and "Condition" in expr:
+        return _condition(cfn, cfn["Conditions"][expr["Condition"]], recognizer)
+    (op, args), = expr.items()
+    if op == "Fn::Equals":
+        a, b = ((recognizer if v == {"Ref": "Recognizer"} else v) for v in args)
+        return a == b
+    if op == "Fn::Not":
+        return not _condition(cfn, args[0], recognizer)
+    raise AssertionError(f"unexpected condition {expr}")
+
+
+def _statements(cfn: dict, role: str, recognizer: str = "rekognition") -> list[dict]:
+    """The role's statements as deployed with that Recognizer mode (policies under !If resolved)."""
     out = []
     for policy in cfn["Resources"][role]["Properties"].get("Policies", []):
+        if "Fn::If" in policy:
+            name, then, otherwise = policy["Fn::If"]
+            policy = then if _condition(cfn, cfn["Conditions"][name], recognizer) else otherwise
+            if policy == {"Ref": "AWS::NoValue"}:
+                continue
         out.extend(policy["PolicyDocument"]["Statement"])
     return out
 
@@ -166,7 +184,7 @@ def test_table_is_on_demand_with_point_in_time_recovery(sam):
 
 def test_state_machine_is_standard_and_every_task_retries_and_catches():
     definition = json.loads((ROOT / "statemachine" / "process_photo.asl.json").read_text())
-    sam_doc = yaml.safe_load((ROOT / "template.yaml").read_text().replace("!", ""))
+    sam_doc = yaml_parse((ROOT / "template.yaml").read_text())
     assert sam_doc["Resources"]["ProcessPhotoStateMachine"]["Properties"]["Type"] == "STANDARD"
     tasks = {name: s for name, s in definition["States"].items() if s["Type"] == "Task"}
     assert set(tasks) >= {"Classify", "Thumbnail", "DetectLabels", "IndexFaces", "Persist", "RecordFailure"}
@@ -271,3 +289,27 @@ def test_backfill_role_grants_no_map_run_reads(cfn):
     """The Distributed Map starts, describes and stops its children; nothing in it reads map runs."""
     granted = json.dumps(_statements(cfn, "BackfillStateMachineRole"))
     assert "DescribeMapRun" not in granted and "ListMapRuns" not in granted
+
+@pytest.mark.parametrize("mode", ["hybrid", "local"])
+def test_offline_face_modes_give_indexfaces_the_face_index_and_no_collection(cfn, sam, mode):
+    """hybrid/local: no Rekognition face call is allowed anywhere a face is indexed; IndexFaces writes the
+    face index rows (conditional puts and deletes in transactions) in the catalog table; local calls no
+    Rekognition API at all in DetectLabels."""
+    param = sam["Parameters"]["Recognizer"]
+    assert param["AllowedValues"] == ["rekognition", "hybrid", "local"] and param["Default"] == "rekognition"
+    assert "hybrid" in param["Description"] and "local" in param["Description"]
+    faces = json.dumps(_statements(cfn, "IndexFacesFunctionRole", mode))
+    assert "rekognition:" not in faces
+    for action in ("dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:GetItem"):
+        assert action in faces, action
+    assert "dynamodb:UpdateItem" not in faces and "s3:PutObject" not in faces
+    labels = json.dumps(_statements(cfn, "DetectLabelsFunctionRole", mode))
+    assert ("rekognition:DetectLabels" in labels) == (mode == "hybrid")
+    assert "rekognition:IndexFaces" in json.dumps(_statements(cfn, "IndexFacesFunctionRole", "rekognition"))
+    assert "dynamodb:PutItem" not in json.dumps(_statements(cfn, "IndexFacesFunctionRole", "rekognition"))
+    memory = {name: cfn["Resources"][name]["Properties"]["MemorySize"]
+              for name in ("IndexFacesFunction", "DetectLabelsFunction")}
+    assert memory["IndexFacesFunction"] == {"Fn::If": ["OfflineFaces", 2048, 256]}
+    assert memory["DetectLabelsFunction"] == {"Fn::If": ["OfflineLabels", 2048, 256]}
+    env = cfn["Resources"]["PersistFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["SHOEBOX_RECOGNIZER"] == {"Ref": "Recognizer"}

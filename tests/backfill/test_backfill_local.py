@@ -169,13 +169,18 @@ def test_cli_json_shapes(home, service):
     plan = cli.invoke(app, ["backfill", "--plan", "--json"])
     assert plan.exit_code == 0, plan.output
     estimate = json.loads(plan.stdout.strip().splitlines()[-1])
-    assert list(estimate) == ["photos", "gigabytes", "duration_s", "max_concurrency", "cost_usd"]
+    assert list(estimate) == ["photos", "gigabytes", "duration_s", "max_concurrency", "cost_usd", "recognizer", "modes"]
     assert estimate["photos"] == 7  # measured from the bucket
     assert list(estimate["cost_usd"]) == ["total", "rekognition", "lambda", "stepfunctions", "dynamodb",
                                           "s3_requests", "s3_storage_monthly"]
     given = json.loads(cli.invoke(app, ["backfill", "--plan", "--photos", "60000", "--gigabytes", "200",
                                         "--json"]).stdout)
-    assert (given["photos"], given["max_concurrency"], given["cost_usd"]["total"]) == (60000, 16, 202.44)
+    assert (given["photos"], given["max_concurrency"], given["cost_usd"]["total"]) == (60000, 16, 161.94)
+    assert given["recognizer"] == "rekognition" and given["modes"]["rekognition"]["total"] == 161.94
+    assert given["modes"]["hybrid"]["total"] <= 72 and given["modes"]["local"]["total"] < 10
+    hybrid = json.loads(cli.invoke(app, ["backfill", "--plan", "--photos", "60000", "--gigabytes", "200",
+                                         "--recognizer", "hybrid", "--json"]).stdout)
+    assert hybrid["cost_usd"]["total"] == given["modes"]["hybrid"]["total"]
 
     bad = cli.invoke(app, ["backfill", "--prefix", "thumbnails/"])
     assert bad.exit_code == 1

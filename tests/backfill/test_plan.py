@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shoebox.backfill.plan import load_prices, measure_bucket, plan
+from shoebox.backfill.plan import DEFAULT_ASSOCIATE_SHARE, load_prices, measure_bucket, plan, plan_modes
 
 ROOT = Path(__file__).resolve().parents[2]
 COST_KEYS = {"total", "rekognition", "lambda", "stepfunctions", "dynamodb", "s3_requests", "s3_storage_monthly"}
@@ -57,10 +57,13 @@ def test_zero_photos_cost_nothing():
 def test_rekognition_cost_counts_calls_per_photo():
     prices = load_prices()["regions"]["us-east-1"]["rekognition"]
     p = plan(1_000, 3.0, person_share=0.5, faces_per_person_photo=2.0, format_mix={"jpeg": 1.0})
-    # DetectLabels 1 + IndexFaces 0.5 + (SearchUsers + AssociateFaces) per face = 2 * 0.5 * 2
+    # DetectLabels 1 + IndexFaces 0.5 + per face (1 per photo): SearchUsers 1 and AssociateFaces for the
+    # share of faces whose person's user vector still takes faces
     expected = 1_000 * (prices["DetectLabels"] + 0.5 * prices["IndexFaces"]
-                        + 1.0 * prices["SearchUsers"] + 1.0 * prices["AssociateFaces"])
+                        + 1.0 * prices["SearchUsers"] + DEFAULT_ASSOCIATE_SHARE * prices["AssociateFaces"])
     assert p.rekognition == pytest.approx(expected)
+    every = plan(1_000, 3.0, person_share=0.5, faces_per_person_photo=2.0, format_mix={"jpeg": 1.0}, associate_share=1.0)
+    assert every.rekognition - p.rekognition == pytest.approx(1_000 * (1 - DEFAULT_ASSOCIATE_SHARE) * prices["AssociateFaces"])
     # no people -> only DetectLabels
     assert plan(1_000, 3.0, person_share=0.0, format_mix={"jpeg": 1.0}).rekognition == pytest.approx(
         1_000 * prices["DetectLabels"])
@@ -209,7 +212,8 @@ def test_cli_prints_the_stable_json():
         check=True, capture_output=True, text=True,
     ).stdout
     d = json.loads(out)
-    assert d == plan(60_000, 200.0).to_dict()
+    assert d == plan_modes(60_000, 200.0)
+    assert {k: v for k, v in d.items() if k not in ("recognizer", "modes")} == plan(60_000, 200.0).to_dict()
     out = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "plan_backfill.py"), "--photos", "100", "--gigabytes", "1",
          "--max-concurrency", "7", "--tps", "50", "--json", "--assumptions"],
@@ -217,3 +221,27 @@ def test_cli_prints_the_stable_json():
     ).stdout
     d = json.loads(out)
     assert d["max_concurrency"] == 7 and d["assumptions"]["rekognition_tps_per_operation"] == 50.0
+
+
+def test_recognizer_modes_side_by_side_for_the_issue_workload():
+    """Issue 18's acceptance figures: 60,000 photos / 200 GB, every mode's total next to the chosen one."""
+    d = plan_modes(60_000, 200.0, recognizer="hybrid")
+    assert d["recognizer"] == "hybrid" and set(d["modes"]) == {"rekognition", "hybrid", "local"}
+    assert d["cost_usd"]["total"] == d["modes"]["hybrid"]["total"] <= 72.0
+    # hybrid calls DetectLabels only; local calls nothing; faces cost DynamoDB rows instead of collection storage
+    assert d["modes"]["hybrid"]["rekognition"] == pytest.approx(60.0)
+    assert d["modes"]["local"]["rekognition"] == 0
+    assert d["modes"]["local"]["total"] < d["modes"]["hybrid"]["total"] < d["modes"]["rekognition"]["total"]
+    for m in d["modes"].values():
+        assert m["one_off"] + 1.27 == pytest.approx(m["total"], abs=0.011)  # total = one-off + a month of S3
+    # the cap on associations takes the rekognition mode from $202.44 (every face associated) down
+    assert plan_modes(60_000, 200.0)["modes"]["rekognition"]["total"] < plan(
+        60_000, 200.0, associate_share=1.0).to_dict()["cost_usd"]["total"] - 40
+    with pytest.raises(ValueError):
+        plan_modes(10, 1.0, recognizer="vision")
+
+
+def test_offline_modes_are_not_bound_by_rekognition_quotas():
+    local = plan(60_000, 200.0, recognizer="local").to_dict(include_assumptions=True)
+    assert local["assumptions"]["rekognition_calls_per_photo"] == {}
+    assert local["assumptions"]["bottleneck"] == "max_concurrency"

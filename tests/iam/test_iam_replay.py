@@ -140,13 +140,35 @@ def role_policies(arns: dict[str, str]) -> dict[str, list[dict]]:
             return [resolve(v) for v in value]
         return value
 
+    # conditional policies (the Recognizer mode): as deployed with the parameters' defaults
+    params = {name: str(spec.get("Default", "")) for name, spec in sam.get("Parameters", {}).items()}
+
+    def holds(condition) -> bool:
+        if isinstance(condition, str):
+            return holds(cfn["Conditions"][condition])
+        (fn, args), = condition.items()
+        if fn == "Fn::Not":
+            return not holds(args[0])
+        if fn == "Fn::Equals":
+            a, b = (params[x["Ref"]] if isinstance(x, dict) else str(x) for x in args)
+            return a == b
+        if fn == "Condition":
+            return holds(args)
+        raise ValueError(f"condition {fn} not handled")
+
+    def chosen(value):
+        while isinstance(value, dict) and "Fn::If" in value:
+            cond, yes, no = value["Fn::If"]
+            value = yes if holds(cond) else no
+        return None if value == {"Ref": "AWS::NoValue"} else value
+
     out = {}
     for name, resource in cfn["Resources"].items():
         if resource["Type"] != "AWS::Lambda::Function":
             continue
         role = resource["Properties"]["Role"]["Fn::GetAtt"][0]
         statements = []
-        for policy in cfn["Resources"][role]["Properties"].get("Policies", []):
+        for policy in filter(None, map(chosen, cfn["Resources"][role]["Properties"].get("Policies", []))):
             for s in policy["PolicyDocument"]["Statement"]:
                 actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
                 resources = resolve(s["Resource"])

@@ -54,7 +54,8 @@ def stub(client):
 
 @pytest.fixture
 def rec(client):
-    return RekognitionRecognizer(COLLECTION, client=client)
+    # the association flow itself; the cap on associations per user (ListFaces) has its own tests below
+    return RekognitionRecognizer(COLLECTION, client=client, user_vector_faces=0)
 
 
 # ------------------------------------------------------------------------------ response builders
@@ -796,3 +797,29 @@ def test_similar_people_skips_a_user_gone_but_not_a_missing_collection(stub, rec
                           expected_params={"CollectionId": COLLECTION})
     with pytest.raises(RecognitionError, match="DescribeCollection ResourceNotFoundException"):
         rec.similar_people([NATALIE, SISTER])
+
+
+def list_faces_response(user_id, n):
+    return {"Faces": [{"FaceId": f"{k:08d}-0000-4000-8000-000000000000", "UserId": user_id,
+                       "BoundingBox": bbox(0.1, 0.1, 0.2, 0.3), "ImageId": IMAGE_ID, "Confidence": 99.9}
+                      for k in range(n)], "FaceModelVersion": "7.0"}
+
+
+@pytest.mark.parametrize("held, associates", [(10, False), (3, True)])
+def test_a_user_vector_is_refined_only_until_it_holds_ten_faces(client, stub, held, associates):
+    """A known person's face is associated (one billed call) only while the user holds fewer than
+    user_vector_faces faces; after that SearchUsers' match (same threshold) files it. ListFaces is free."""
+    rec = RekognitionRecognizer(COLLECTION, client=client)
+    assert rec.user_vector_faces == 10
+    stub.add_response("index_faces", index_response(face_record(FACE_A, bbox(0.1, 0.1, 0.2, 0.3))), index_request())
+    stub.add_response("search_users", search_response(FACE_A, (NATALIE, 97.0)), search_request(FACE_A))
+    stub.add_response("list_faces", list_faces_response(NATALIE, held),
+                      {"CollectionId": COLLECTION, "UserId": NATALIE, "MaxResults": 10})
+    if associates:
+        stub.add_response("associate_faces", associated(FACE_A), associate_request(NATALIE, FACE_A))
+
+    [face] = rec.index_faces(VIEW, PHOTO)
+
+    assert face.person_id == NATALIE
+    billed = {k: v for k, v in rec.calls().items() if k != "ListFaces"}
+    assert billed == {"IndexFaces": 1, "SearchUsers": 1, **({"AssociateFaces": 1} if associates else {})}

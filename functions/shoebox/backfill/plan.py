@@ -82,6 +82,34 @@ MAP_ITEM_TRANSITIONS = 1
 
 GIB = 1024**3
 
+# Recognizer modes (the template's `Recognizer` parameter; docs/backfill.md "Recognizer modes").
+RECOGNIZERS = ("rekognition", "hybrid", "local")
+# rekognition: every face costs a SearchUsers; an AssociateFaces only while its person's user vector holds
+# fewer than 10 faces (rekognition.DEFAULT_USER_VECTOR_FACES). Share of faces associated, assumed: faces of
+# people seen for the first time (strangers, guests: about one face in five in a family archive) plus the
+# first ten of each person seen often (a few hundred people x 10 of ~54,000 faces).
+DEFAULT_ASSOCIATE_SHARE = 0.25
+# hybrid/local: the offline face models run in IndexFaces (and, for local, the label model and the faces
+# behind the Person label in DetectLabels) at 2048 MB. Measured on one core of the 2-core dev machine
+# (python -S, only the shoebox package and its dependencies): 164 ms a photo warm for detection,
+# alignment, embedding, the animal check and filing into the DynamoDB face index (moto); 1.7 s of
+# imports + 1.5 s of model loading on a cold start. Seconds below add the S3 read and DynamoDB round trips.
+OFFLINE_STEP_PROFILE: dict[str, dict[str, tuple[int, float]]] = {
+    "hybrid": {"index_faces": (2048, 0.35)},
+    "local": {"index_faces": (2048, 0.35), "detect_labels": (2048, 0.35)},
+}
+# DynamoDB face index per indexed face / per photo with faces (transactional writes cost 2 units per KB):
+# the face item (~1 KB) and its person's running totals (~2 KB); the photo item; reads: the head, the
+# photo's item and about one changed person item, consistent (1 unit per 4 KB).
+FACE_INDEX_WRU_PER_FACE = 2 * (1 + 2)
+FACE_INDEX_WRU_PER_PHOTO = 2
+FACE_INDEX_RRU_PER_PHOTO = 3
+# local: no Rekognition quota sets the pace; photos in flight are capped so that executions filing faces
+# into the same people at once retry little (the face index was tested with 8 at once, not hundreds)
+OFFLINE_MAX_CONCURRENCY = 64
+FACE_INDEX_KB_PER_FACE = 1.0
+FACE_INDEX_KB_PER_PERSON = 2.0
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -197,13 +225,18 @@ def plan(
     orchestration_s_per_state: float = 0.05,
     step_profile: Mapping[str, tuple[int, float]] | None = None,
     thumbnail_profile: Mapping[str, tuple[int, float]] | None = None,
+    recognizer: str = "rekognition",
+    associate_share: float = DEFAULT_ASSOCIATE_SHARE,
+    people_per_1000_faces: float = 200.0,
 ) -> Plan:
     """Estimate duration and cost of backfilling ``photos`` originals totalling ``gigabytes`` GB.
 
     ``rekognition_tps`` is applied to each Rekognition operation's own quota (they are separate
     quotas). ``person_share`` is the share of images with a Person label (they get IndexFaces and one
     set of grouping calls per face). ``grouping_calls_per_face`` defaults to one SearchUsers and one
-    AssociateFaces per indexed face. ``child_execution`` is the Distributed Map's ExecutionType.
+    AssociateFaces for ``associate_share`` of them (``rekognition``); ``hybrid`` calls DetectLabels only and
+    ``local`` nothing: their faces are grouped in the IndexFaces Lambda and the DynamoDB face index.
+    ``child_execution`` is the Distributed Map's ExecutionType.
     ``glacier_ir_after_days=None`` keeps originals in S3 Standard (no lifecycle transition).
     """
     if isinstance(photos, bool) or not isinstance(photos, int) or photos < 0:
@@ -226,15 +259,21 @@ def plan(
         raise ValueError("glacier_ir_after_days must be >= 0 or None")
     if not 0 < quota_headroom <= 1:
         raise ValueError("quota_headroom must be within (0, 1]")
+    if recognizer not in RECOGNIZERS:
+        raise ValueError(f"recognizer must be one of {RECOGNIZERS}")
+    if not 0 <= associate_share <= 1:
+        raise ValueError("associate_share must be within 0..1")
 
     p = _region_prices(prices, region)
     mix = _normalise_mix(format_mix)
-    steps = {**DEFAULT_STEP_PROFILE, **(step_profile or {})}
+    steps = {**DEFAULT_STEP_PROFILE, **OFFLINE_STEP_PROFILE.get(recognizer, {}), **(step_profile or {})}
     thumbs = {**DEFAULT_THUMBNAIL_PROFILE, **(thumbnail_profile or {})}
-    grouping = dict(grouping_calls_per_face) if grouping_calls_per_face is not None else {
-        "SearchUsers": 1.0,
-        "AssociateFaces": 1.0,
-    }
+    if grouping_calls_per_face is not None:
+        grouping = dict(grouping_calls_per_face)
+    elif recognizer == "rekognition":
+        grouping = {"SearchUsers": 1.0, "AssociateFaces": associate_share}
+    else:
+        grouping = {}
 
     image_share = sum(mix[f] for f in IMAGE_FORMATS)
     faces_per_photo = image_share * person_share * faces_per_person_photo  # averaged over all items
@@ -275,7 +314,11 @@ def plan(
     )
 
     # --- Rekognition calls per item ------------------------------------------------------------------
-    calls: dict[str, float] = {"DetectLabels": image_share, "IndexFaces": image_share * person_share}
+    calls: dict[str, float] = {
+        "rekognition": {"DetectLabels": image_share, "IndexFaces": image_share * person_share},
+        "hybrid": {"DetectLabels": image_share},
+        "local": {},
+    }[recognizer]
     for op, n in grouping.items():
         calls[op] = calls.get(op, 0.0) + n * faces_per_photo
     rek = p["rekognition"]
@@ -285,11 +328,12 @@ def plan(
     rek_per_item = sum(n * rek[op] for op, n in calls.items())
 
     # --- Throughput and concurrency ------------------------------------------------------------------
-    busiest = max(calls.values())
+    busiest = max(calls.values(), default=0.0)
     rek_rate = rekognition_tps / busiest if busiest > 0 else math.inf  # items/s the quotas allow
     if max_concurrency is None:
         if math.isinf(rek_rate):
-            max_concurrency = lambda_concurrency_limit
+            max_concurrency = min(lambda_concurrency_limit,
+                                  OFFLINE_MAX_CONCURRENCY if recognizer != "rekognition" else lambda_concurrency_limit)
         else:
             max_concurrency = int(quota_headroom * rek_rate * latency)
         max_concurrency = max(1, min(max_concurrency, lambda_concurrency_limit))
@@ -319,7 +363,7 @@ def plan(
             + express_gbs * sfn["express_gb_second"]
         )
 
-    rekognition_cost = photos * rek_per_item
+    rekognition_cost = float(photos * rek_per_item)
 
     ddb = p["dynamodb"]
     image_rows = 1 + photo_index_writes + labels_per_photo  # photo row, its index entries, label rows
@@ -329,6 +373,9 @@ def plan(
         + (mix["video"] + mix["other"]) * 2  # the recorded row + its skipped/failed index entry
     )
     rru_per_item = 0.5  # eventually consistent GetItem (< 4 KB) for the already-done check
+    if recognizer != "rekognition":  # the face index lives in the table
+        wru_per_item += faces_per_photo * FACE_INDEX_WRU_PER_FACE + image_share * person_share * FACE_INDEX_WRU_PER_PHOTO
+        rru_per_item += image_share * person_share * FACE_INDEX_RRU_PER_PHOTO
     dynamodb_cost = photos * (
         wru_per_item * ddb["on_demand_write_request_unit"] + rru_per_item * ddb["on_demand_read_request_unit"]
     )
@@ -366,7 +413,14 @@ def plan(
         )
 
     faces_stored = photos * faces_per_photo
-    db_gb = photos * wru_per_item * 0.5 / 1024 / 1024  # ~0.5 KB per row
+    catalog_rows = photos * (image_share * image_rows + faces_per_photo + (mix["video"] + mix["other"]) * 2)
+    db_gb = catalog_rows * 0.5 / 1024 / 1024  # ~0.5 KB per row
+    people = faces_stored * people_per_1000_faces / 1000
+    if recognizer == "rekognition":
+        face_storage_monthly = faces_stored * rek["face_metadata_month"] + people * rek["face_metadata_month"]
+    else:
+        face_storage_monthly = (faces_stored * FACE_INDEX_KB_PER_FACE + people * FACE_INDEX_KB_PER_PERSON) \
+            / 1024 / 1024 * ddb["storage_gb_month"]
 
     assumptions: dict[str, Any] = {
         "region": region,
@@ -407,8 +461,10 @@ def plan(
         },
         "glacier_ir_after_days": glacier_ir_after_days,
         "s3_storage_first_month_usd": round(first_month, 2),
+        "recognizer": recognizer,
         "not_in_total_monthly_usd": {
-            "rekognition_face_metadata": round(faces_stored * rek["face_metadata_month"], 2),
+            # rekognition: face metadata + user vectors in the collection; hybrid/local: the face index rows
+            "face_storage": round(face_storage_monthly, 2),
             "dynamodb_storage": round(db_gb * ddb["storage_gb_month"], 2),
         },
         "not_modelled": [
@@ -434,6 +490,29 @@ def plan(
         s3_storage_monthly=s3_storage_monthly,
         assumptions=assumptions,
     )
+
+
+def plan_modes(photos: int, gigabytes: float, *, recognizer: str = "rekognition",
+               include_assumptions: bool = False, **kwargs: Any) -> dict[str, Any]:
+    """``plan(...).to_dict()`` for ``recognizer``, plus ``recognizer`` and ``modes``: the same workload
+    under each recognizer mode, its ``total`` (as ``cost_usd.total``: the backfill once plus one month of
+    storage), ``one_off`` and ``monthly`` (S3 storage plus the faces' storage: the collection's for
+    rekognition, the face index rows for hybrid/local)."""
+    if recognizer not in RECOGNIZERS:
+        raise ValueError(f"recognizer must be one of {RECOGNIZERS}")
+    plans = {mode: plan(photos, gigabytes, recognizer=mode, **kwargs) for mode in RECOGNIZERS}
+    out = plans[recognizer].to_dict(include_assumptions=include_assumptions)
+    out["recognizer"] = recognizer
+    modes = {}
+    for mode, p in plans.items():
+        d = p.to_dict(include_assumptions=True)
+        cost, face_storage = d["cost_usd"], d["assumptions"]["not_in_total_monthly_usd"]["face_storage"]
+        modes[mode] = {"total": cost["total"], "one_off": round(cost["total"] - cost["s3_storage_monthly"], 2),
+                       "monthly": round(cost["s3_storage_monthly"] + face_storage, 2),
+                       "rekognition": cost["rekognition"], "per_1000_photos": round(cost["total"] * 1000 / photos, 2)
+                       if photos else 0.0}
+    out["modes"] = modes
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------

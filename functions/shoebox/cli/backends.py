@@ -148,7 +148,10 @@ class Backend:
         """The local service's offline recognizer: its face index is files under SHOEBOX_HOME, shared with
         the service's steps (FaceIndex locks and replays them), so the CLI edits it directly."""
         if not self.local:
-            return None
+            # a hybrid/local stack keeps faces in its DynamoDB face index; rekognition: None
+            from shoebox.recognition.modes import stack_index_recognizer
+
+            return stack_index_recognizer(self.stack, self.table)
         from shoebox.recognition import get_recognizer
 
         return get_recognizer(self.recognizer_name or "none")

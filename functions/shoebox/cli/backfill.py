@@ -48,8 +48,8 @@ def _dumps(value: object) -> str:
 
 
 def _plan(target: Target | None, prefix: str, photos: int | None, gigabytes: float | None,
-          max_concurrency: int | None, tps: float) -> dict:
-    from shoebox.backfill.plan import measure_bucket, plan
+          max_concurrency: int | None, tps: float, recognizer: str = "rekognition") -> dict:
+    from shoebox.backfill.plan import measure_bucket, plan_modes
 
     mix = None
     if photos is None or gigabytes is None:
@@ -58,7 +58,8 @@ def _plan(target: Target | None, prefix: str, photos: int | None, gigabytes: flo
         photos = measured[0] if photos is None else photos
         gigabytes = measured[1] if gigabytes is None else gigabytes
         mix = measured[2] or None
-    return plan(photos, gigabytes, format_mix=mix, max_concurrency=max_concurrency, rekognition_tps=tps).to_dict()
+    return plan_modes(photos, gigabytes, recognizer=recognizer, format_mix=mix, max_concurrency=max_concurrency,
+                      rekognition_tps=tps)
 
 
 def register(app: typer.Typer) -> None:
@@ -76,6 +77,9 @@ def register(app: typer.Typer) -> None:
         photos: Annotated[Optional[int], typer.Option(help="--plan: number of photos (measured when omitted).")] = None,
         gigabytes: Annotated[Optional[float], typer.Option(help="--plan: total GB (measured when omitted).")] = None,
         tps: Annotated[float, typer.Option(help="--plan: Rekognition TPS quota per operation.")] = 5.0,
+        recognizer: Annotated[Optional[str], typer.Option(
+            help="--plan: recognizer mode to cost (rekognition, hybrid, local; the template's Recognizer): "
+                 "the stack's with --stack, else rekognition. Every mode's total is listed too.")] = None,
         as_json: JsonOpt = False,
         stack: StackOpt = None,
     ) -> None:
@@ -88,11 +92,18 @@ def register(app: typer.Typer) -> None:
             err.print(f"[red]{esc(str(exc))}[/red]")
             raise typer.Exit(1)
         if plan_only:
+            from shoebox.backfill.plan import RECOGNIZERS
+            from shoebox.recognition.modes import deployed_mode
+
+            recognizer = recognizer or (deployed_mode(stack) if stack else "rekognition")
+            if recognizer not in RECOGNIZERS:
+                err.print(f"[red]--recognizer must be one of {', '.join(RECOGNIZERS)}[/red]")
+                raise typer.Exit(2)
             if photos is not None and gigabytes is not None:
-                estimate = _plan(None, prefix_n, photos, gigabytes, max_concurrency, tps)
+                estimate = _plan(None, prefix_n, photos, gigabytes, max_concurrency, tps, recognizer)
             else:
                 with open_target(stack) as target:
-                    estimate = _plan(target, prefix_n, photos, gigabytes, max_concurrency, tps)
+                    estimate = _plan(target, prefix_n, photos, gigabytes, max_concurrency, tps, recognizer)
             if as_json:
                 print(_dumps(estimate))
             else:
@@ -170,6 +181,12 @@ def _print_summary(s: dict) -> None:
 def _print_plan(d: dict) -> None:
     out.print(f"{d['photos']:,} photos, {d['gigabytes']:,} GB: about {d['duration_s'] / 3600:.1f} h at "
               f"max_concurrency {d['max_concurrency']}")
+    out.print(f"recognizer {d.get('recognizer', 'rekognition')}:")
     for name, usd in d["cost_usd"].items():
         out.print(f"  {name:<20} ${usd:>10,.2f}")
     out.print("  (total = the backfill once + one month of storage; see docs/backfill.md)")
+    if d.get("modes"):
+        out.print(f"  {'mode':<12} {'total':>9} {'one-off':>9} {'monthly':>9} {'per 1,000':>10}")
+        for mode, m in d["modes"].items():
+            out.print(f"  {mode:<12} ${m['total']:>8,.2f} ${m['one_off']:>8,.2f} ${m['monthly']:>8,.2f} "
+                      f"${m['per_1000_photos']:>9,.2f}")

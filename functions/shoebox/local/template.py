@@ -1,7 +1,8 @@
 """Read template.yaml into what the local runtime needs: nothing is declared twice.
 
 Intrinsic functions are resolved only as far as the local runtime needs: !Ref of resources/parameters,
-!GetAtt X.Arn, !Sub with ${Ref} and ${X.Arn}. Anything else fails loudly.
+!GetAtt X.Arn, !Sub with ${Ref} and ${X.Arn}, and !If on the template's Conditions (made of !Equals and
+!Not over parameters: the Recognizer mode's memory sizes). Anything else fails loudly.
 """
 
 from __future__ import annotations
@@ -102,8 +103,15 @@ class LocalStack:
 
 
 class _Resolver:
-    def __init__(self, resources: dict, names: dict[str, str], arns: dict[str, str], params: dict[str, str]):
+    def __init__(self, resources: dict, names: dict[str, str], arns: dict[str, str], params: dict[str, str],
+                 conditions: dict | None = None):
         self.resources, self.names, self.arns, self.params = resources, names, arns, params
+        self.conditions = conditions or {}
+
+    def condition(self, name: str) -> bool:
+        if name not in self.conditions:
+            raise KeyError(f"template.yaml: no condition {name}")
+        return bool(self.resolve(self.conditions[name]))
 
     def ref(self, name: str) -> str:
         if name in self.params:
@@ -139,6 +147,14 @@ class _Resolver:
                     return self.getatt(name) if "." in name and not name.startswith("AWS::") else self.ref(name)
 
                 return re.sub(r"\$\{([^}!]+)\}", sub, text)
+            if value.tag == "If":
+                name, then, otherwise = value.value
+                return self.resolve(then if self.condition(name) else otherwise)
+            if value.tag == "Equals":
+                a, b = (self.resolve(v) for v in value.value)
+                return str(a) == str(b)
+            if value.tag == "Not":
+                return not self.resolve(value.value[0])
             raise KeyError(f"template.yaml: intrinsic !{value.tag} is not supported locally")
         if isinstance(value, dict):
             if len(value) == 1:
@@ -185,7 +201,7 @@ def load_template(root: Path | None = None, overrides: dict[str, str] | None = N
         elif rtype == "AWS::SQS::Queue":
             names[logical] = f"{STACK}-{logical}"
             arns[logical] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{names[logical]}"
-    resolver = _Resolver(resources, names, arns, params)
+    resolver = _Resolver(resources, names, arns, params, doc.get("Conditions"))
 
     globals_env = (((doc.get("Globals") or {}).get("Function") or {}).get("Environment") or {}).get("Variables") or {}
     globals_fn = (doc.get("Globals") or {}).get("Function") or {}
@@ -207,7 +223,7 @@ def load_template(root: Path | None = None, overrides: dict[str, str] | None = N
                 logical_id=logical,
                 handler=props["Handler"],
                 environment={k: str(v) for k, v in env.items()},
-                memory_mb=int(props.get("MemorySize", globals_fn.get("MemorySize", 128))),
+                memory_mb=int(resolver.resolve(props.get("MemorySize", globals_fn.get("MemorySize", 128)))),
                 timeout_s=int(props.get("Timeout", globals_fn.get("Timeout", 3))),
             )
         elif rtype == "AWS::Serverless::StateMachine":

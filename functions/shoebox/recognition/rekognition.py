@@ -42,6 +42,10 @@ DEFAULT_MIN_CONFIDENCE = 70.0
 DEFAULT_FACE_MATCH_THRESHOLD = 80.0
 DEFAULT_MAX_LABELS = 50
 DEFAULT_MAX_FACES = 15  # IndexFaces keeps the largest faces; each indexed face costs ~3 grouping calls
+# A user vector is refined by AssociateFaces ($0.001 each) until it holds this many faces; later faces of
+# the person are matched by SearchUsers alone (already at the same threshold AssociateFaces checks) and
+# not associated. Checked with ListFaces(UserId), which is not billed. 0 associates every face.
+DEFAULT_USER_VECTOR_FACES = 10
 MAX_USER_CANDIDATES = 5  # SearchUsers MaxUsers: room to skip people already assigned in this photo
 # `shoebox people suggest`: users at least this alike (SearchUsers by UserId) are offered to the user as
 # maybe one person. Below the grouping threshold on purpose; not measured on real photos (no account)
@@ -204,6 +208,7 @@ class RekognitionRecognizer(CallCounter):
         face_match_threshold: float = DEFAULT_FACE_MATCH_THRESHOLD,
         max_labels: int = DEFAULT_MAX_LABELS,
         max_faces: int = DEFAULT_MAX_FACES,
+        user_vector_faces: int = DEFAULT_USER_VECTOR_FACES,
     ) -> None:
         if not collection_id:
             raise RecognitionError("no Rekognition collection configured (SHOEBOX_COLLECTION_ID is empty)")
@@ -212,13 +217,15 @@ class RekognitionRecognizer(CallCounter):
         self.face_match_threshold = float(face_match_threshold)
         self.max_labels = int(max_labels)
         self.max_faces = int(max_faces)
+        self.user_vector_faces = int(user_vector_faces)
         self._region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self._client = client
         super().__init__()
 
     @classmethod
-    def from_env(cls, client: Any | None = None) -> "RekognitionRecognizer":
-        collection_id = os.environ.get("SHOEBOX_COLLECTION_ID", "").strip()
+    def from_env(cls, client: Any | None = None, *, labels_only: bool = False) -> "RekognitionRecognizer":
+        """``labels_only``: for DetectLabels alone (the hybrid recognizer), which needs no collection."""
+        collection_id = os.environ.get("SHOEBOX_COLLECTION_ID", "").strip() or ("(none)" if labels_only else "")
         if not collection_id:
             raise RecognitionError("no Rekognition collection configured (SHOEBOX_COLLECTION_ID is empty)")
         return cls(
@@ -228,6 +235,7 @@ class RekognitionRecognizer(CallCounter):
             face_match_threshold=_env_float("SHOEBOX_FACE_MATCH_THRESHOLD", DEFAULT_FACE_MATCH_THRESHOLD),
             max_labels=_env_int("SHOEBOX_MAX_LABELS", DEFAULT_MAX_LABELS),
             max_faces=_env_int("SHOEBOX_MAX_FACES", DEFAULT_MAX_FACES),
+            user_vector_faces=_env_int("SHOEBOX_USER_VECTOR_FACES", DEFAULT_USER_VECTOR_FACES, low=0),
         )
 
     @property
@@ -350,10 +358,20 @@ class RekognitionRecognizer(CallCounter):
             user_id = match["User"]["UserId"]
             if user_id in taken:
                 continue
+            if self._vector_complete(user_id):
+                return user_id  # SearchUsers matched at the threshold AssociateFaces would check
             assigned = self._associate(user_id, face_id)
             if assigned:
                 return assigned
         return self._new_person(face_id)
+
+    def _vector_complete(self, user_id: str) -> bool:
+        """Whether the user already holds ``user_vector_faces`` faces (ListFaces is free)."""
+        if self.user_vector_faces <= 0:
+            return False
+        response = self._call("ListFaces", self.client.list_faces, CollectionId=self.collection_id,
+                              UserId=user_id, MaxResults=self.user_vector_faces)
+        return len(response.get("Faces", [])) >= self.user_vector_faces
 
     def _new_person(self, face_id: str) -> str | None:
         user_id = person_id_for_face(face_id)

@@ -9,6 +9,7 @@ import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -87,13 +88,17 @@ class LocalRecognizer(CallCounter):
 
     def __init__(self, home: str | os.PathLike | None = None, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
                  max_labels: int = DEFAULT_MAX_LABELS, face_threshold: float = DEFAULT_THRESHOLD,
-                 merge_threshold: float | None = DEFAULT_MERGE_THRESHOLD, person_label: bool = True):
-        self.home = Path(home) if home is not None else shoebox_home()
+                 merge_threshold: float | None = DEFAULT_MERGE_THRESHOLD, person_label: bool = True,
+                 index: Any | None = None):
+        # with an index given (the DynamoDB one, in a Lambda function) there is no home to look for
+        self.home = Path(home) if home is not None else (shoebox_home() if index is None else None)
         self.min_confidence = min_confidence
         self.max_labels = max_labels
         self.person_label = person_label
         super().__init__()
-        self.index = FaceIndex(self.home / "faces", threshold=face_threshold, merge_threshold=merge_threshold)
+        # another store with FaceIndex's API (the DynamoDB face index on AWS: recognition/indexed.py)
+        self.index = index if index is not None else FaceIndex(
+            self.home / "faces", threshold=face_threshold, merge_threshold=merge_threshold)
         self._detect_cache: OrderedDict[str, list[DetectedFace]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
