@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_index_faces.py
 	$(BIN)/python scripts/bench_labels.py
 	$(BIN)/python scripts/bench_search.py
+	$(BIN)/python scripts/bench_local_service.py
 	$(BIN)/python scripts/bench_backfill.py
 
 clean:
