@@ -124,12 +124,35 @@ def asl_validate() -> list[str]:
 
 # ---------------------------------------------------------------------------------- 3. packages
 
+def _as_deployed(sam: dict, value) -> int:
+    """A size as the stack is deployed with its parameters' defaults (``!If [OfflineFaces, 2048, 256]``
+    is 256 with the default Recognizer, rekognition)."""
+    params = {name: str(spec.get("Default", "")) for name, spec in (sam.get("Parameters") or {}).items()}
+
+    def holds(condition) -> bool:
+        if isinstance(condition, str):
+            return holds(sam["Conditions"][condition])
+        (fn, args), = condition.items()
+        if fn == "Fn::Not":
+            return not holds(args[0])
+        if fn == "Fn::Equals":
+            a, b = (params[x["Ref"]] if isinstance(x, dict) else str(x) for x in args)
+            return a == b
+        raise ValueError(f"condition {fn} not handled")
+
+    while isinstance(value, dict) and "Fn::If" in value:
+        condition, yes, no = value["Fn::If"]
+        value = yes if holds(condition) else no
+    return int(value)
+
+
 def functions() -> dict[str, dict]:
     from samtranslator.yaml_helper import yaml_parse
 
     sam = yaml_parse((ROOT / "template.yaml").read_text())
     memory = sam["Globals"]["Function"].get("MemorySize", 128)
-    return {name: {"memory_mb": int(r["Properties"].get("MemorySize", memory)), "handler": r["Properties"]["Handler"]}
+    return {name: {"memory_mb": _as_deployed(sam, r["Properties"].get("MemorySize", memory)),
+                   "handler": r["Properties"]["Handler"]}
             for name, r in sam["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
 
 
