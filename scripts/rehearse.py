@@ -19,7 +19,6 @@ host build, which differs from it only in the platform of its compiled wheels. T
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import shutil
@@ -48,24 +47,9 @@ def log(message: str) -> None:
 # ------------------------------------------------------------------------------------------ 1. lint
 
 def transformed_template() -> dict:
-    from samtranslator.translator.transform import transform
-    from samtranslator.yaml_helper import yaml_parse
+    from shoebox.validate import sam_transform
 
-    sam = yaml_parse((ROOT / "template.yaml").read_text())
-    packaged = copy.deepcopy(sam)  # `sam package` puts code and definitions in S3 before the transform
-    for resource in packaged["Resources"].values():
-        if resource["Type"] == "AWS::Serverless::Function":
-            resource["Properties"]["CodeUri"] = "s3://artifacts/functions.zip"
-        if resource["Type"] == "AWS::Serverless::StateMachine":
-            resource["Properties"]["DefinitionUri"] = "s3://artifacts/definition.json"
-    packaged["Globals"]["Function"].pop("CodeUri", None)
-
-    class NoManagedPolicies:
-        def load(self) -> dict:
-            return {}
-
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    return transform(packaged, {}, NoManagedPolicies())
+    return sam_transform((ROOT / "template.yaml").read_text())
 
 
 def cfn_lint() -> list[str]:
@@ -124,34 +108,14 @@ def asl_validate() -> list[str]:
 
 # ---------------------------------------------------------------------------------- 3. packages
 
-def _as_deployed(sam: dict, value) -> int:
-    """A size as the stack is deployed with its parameters' defaults (``!If [OfflineFaces, 2048, 256]``
-    is 256 with the default Recognizer, rekognition)."""
-    params = {name: str(spec.get("Default", "")) for name, spec in (sam.get("Parameters") or {}).items()}
-
-    def holds(condition) -> bool:
-        if isinstance(condition, str):
-            return holds(sam["Conditions"][condition])
-        (fn, args), = condition.items()
-        if fn == "Fn::Not":
-            return not holds(args[0])
-        if fn == "Fn::Equals":
-            a, b = (params[x["Ref"]] if isinstance(x, dict) else str(x) for x in args)
-            return a == b
-        raise ValueError(f"condition {fn} not handled")
-
-    while isinstance(value, dict) and "Fn::If" in value:
-        condition, yes, no = value["Fn::If"]
-        value = yes if holds(condition) else no
-    return int(value)
-
-
 def functions() -> dict[str, dict]:
     from samtranslator.yaml_helper import yaml_parse
 
     sam = yaml_parse((ROOT / "template.yaml").read_text())
     memory = sam["Globals"]["Function"].get("MemorySize", 128)
-    return {name: {"memory_mb": _as_deployed(sam, r["Properties"].get("MemorySize", memory)),
+    from shoebox.validate import as_deployed
+
+    return {name: {"memory_mb": int(as_deployed(sam, r["Properties"].get("MemorySize", memory))),
                    "handler": r["Properties"]["Handler"]}
             for name, r in sam["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
 
@@ -311,7 +275,7 @@ def lambda_like_run(packages: dict[str, Path], runtime: Path, python: str) -> di
     from PIL import Image
 
     from shoebox.backfill.run import local_target, run_backfill
-    from shoebox.local import LocalRuntime, router
+    from shoebox.local import LocalRuntime
 
     import logging
 

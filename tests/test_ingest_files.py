@@ -3,7 +3,6 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
-import pytest
 
 from photo_factory import jpeg_bytes
 from shoebox.ingest.dates import capture_date

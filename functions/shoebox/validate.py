@@ -16,24 +16,55 @@ def _cfn_lint(text: str) -> list[str]:
     return [str(m) for m in lint(text, config=ManualArgs(regions=["us-east-1"])) if m.rule.id.startswith("E")]
 
 
-def _sam_transform(text: str) -> list[str]:
+def sam_transform(text: str) -> dict:
+    """template.yaml through the SAM translator, as `sam package` + CloudFormation would see it (code and
+    definitions in S3). Shared by `validate`, `make rehearse` and the IAM replay test."""
     from samtranslator.translator.transform import transform
     from samtranslator.yaml_helper import yaml_parse
 
-    doc = yaml_parse(text)
-    packaged = copy.deepcopy(doc)
-    packaged.setdefault("Globals", {}).setdefault("Function", {})["CodeUri"] = "s3://artifacts/functions.zip"
+    packaged = copy.deepcopy(yaml_parse(text))
     for resource in packaged["Resources"].values():
-        if resource["Type"] == "AWS::Serverless::StateMachine" and "DefinitionUri" in resource["Properties"]:
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://artifacts/functions.zip"
+        if resource["Type"] == "AWS::Serverless::StateMachine":
             resource["Properties"]["DefinitionUri"] = "s3://artifacts/definition.json"
+    packaged.get("Globals", {}).get("Function", {}).pop("CodeUri", None)
 
     class NoManagedPolicies:
         def load(self) -> dict:
             return {}
 
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    return transform(packaged, {}, NoManagedPolicies())
+
+
+def as_deployed(template: dict, value):
+    """``value`` as the stack is deployed with its parameters' defaults: every ``Fn::If`` decided (the
+    Recognizer mode's conditional sizes and policies); None for ``AWS::NoValue``."""
+    params = {name: str(spec.get("Default", "")) for name, spec in (template.get("Parameters") or {}).items()}
+
+    def holds(condition) -> bool:
+        if isinstance(condition, str):
+            return holds(template["Conditions"][condition])
+        (fn, args), = condition.items()
+        if fn == "Fn::Not":
+            return not holds(args[0])
+        if fn == "Fn::Equals":
+            a, b = (params[x["Ref"]] if isinstance(x, dict) else str(x) for x in args)
+            return a == b
+        if fn == "Condition":
+            return holds(args)
+        raise ValueError(f"condition {fn} not handled")
+
+    while isinstance(value, dict) and "Fn::If" in value:
+        condition, yes, no = value["Fn::If"]
+        value = yes if holds(condition) else no
+    return None if value == {"Ref": "AWS::NoValue"} else value
+
+
+def _sam_transform(text: str) -> list[str]:
     try:
-        transform(packaged, {}, NoManagedPolicies())
+        sam_transform(text)
     except Exception as exc:  # noqa: BLE001 - report, don't crash
         return [str(exc)]
     return []

@@ -6,7 +6,6 @@ the local runtime's LambdaBridge runs that function's handler."""
 from __future__ import annotations
 
 import contextvars
-import copy
 import fnmatch
 import importlib
 import json
@@ -15,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from botocore.client import BaseClient
-from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
 from shoebox.backfill.run import local_target, run_backfill
 from shoebox.catalog import Catalog
 from shoebox.local import router
+from shoebox.validate import as_deployed, sam_transform
 
 from aws_events import aws_event
 
@@ -113,20 +112,8 @@ def required(service: str, operation: str, params: dict, arns: dict[str, str]) -
 
 def role_policies(arns: dict[str, str]) -> dict[str, list[dict]]:
     """Each function's role statements from the SAM transform, intrinsics resolved to the local stack."""
-    sam = yaml_parse((ROOT / "template.yaml").read_text())
-    packaged = copy.deepcopy(sam)
-    for resource in packaged["Resources"].values():
-        if resource["Type"] == "AWS::Serverless::Function":
-            resource["Properties"]["CodeUri"] = "s3://artifacts/functions.zip"
-        if resource["Type"] == "AWS::Serverless::StateMachine":
-            resource["Properties"]["DefinitionUri"] = "s3://artifacts/definition.json"
-    packaged["Globals"]["Function"].pop("CodeUri", None)
-
-    class NoManagedPolicies:
-        def load(self) -> dict:
-            return {}
-
-    cfn = transform(packaged, {}, NoManagedPolicies())
+    text = (ROOT / "template.yaml").read_text()
+    sam, cfn = yaml_parse(text), sam_transform(text)
 
     def resolve(value):
         if isinstance(value, dict) and "Fn::GetAtt" in value:
@@ -140,27 +127,8 @@ def role_policies(arns: dict[str, str]) -> dict[str, list[dict]]:
             return [resolve(v) for v in value]
         return value
 
-    # conditional policies (the Recognizer mode): as deployed with the parameters' defaults
-    params = {name: str(spec.get("Default", "")) for name, spec in sam.get("Parameters", {}).items()}
-
-    def holds(condition) -> bool:
-        if isinstance(condition, str):
-            return holds(cfn["Conditions"][condition])
-        (fn, args), = condition.items()
-        if fn == "Fn::Not":
-            return not holds(args[0])
-        if fn == "Fn::Equals":
-            a, b = (params[x["Ref"]] if isinstance(x, dict) else str(x) for x in args)
-            return a == b
-        if fn == "Condition":
-            return holds(args)
-        raise ValueError(f"condition {fn} not handled")
-
-    def chosen(value):
-        while isinstance(value, dict) and "Fn::If" in value:
-            cond, yes, no = value["Fn::If"]
-            value = yes if holds(cond) else no
-        return None if value == {"Ref": "AWS::NoValue"} else value
+    def chosen(policy):  # conditional policies (the Recognizer mode): as deployed with the defaults
+        return as_deployed(sam, policy)
 
     out = {}
     for name, resource in cfn["Resources"].items():

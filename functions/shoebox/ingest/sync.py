@@ -16,7 +16,6 @@ ETag and the checksum it stored) is the confirmation; only then is the state row
 from __future__ import annotations
 
 import base64
-import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterable
