@@ -172,7 +172,7 @@ def test_sidecars_are_not_uploaded_and_copies_are_not_stored_again(service, tmp_
     meta = rt.s3.head_object(Bucket=rt.bucket, Key=uploaded["key"])["Metadata"]
     assert meta.get("taken-at", "").startswith("2011-03-01") and '"rating": 4' in meta.get("xmp", "")
     # a copy of the same bytes found later (same name and day: its key holds these bytes) is not stored
-    # again (two copies in one sync race for which one is stored, see the session note)
+    # again
     copy = tmp_path / "nas" / "b" / photo.name
     copy.parent.mkdir()
     copy.write_bytes(photo.read_bytes())
@@ -196,3 +196,46 @@ def test_two_folders_with_the_same_name_and_day_keep_both(service, tmp_path):
     keys = {f["key"] for f in files}
     assert len(keys) == 2 and original_key(a) in keys
     assert _versions(rt) == dict.fromkeys(keys, 1)
+
+
+def test_identical_files_in_one_sync_store_the_first_in_walk_order_with_its_sidecar(service, tmp_path,
+                                                                                    monkeypatch):
+    """Copies synced together: the walk's first (here the one with an XMP sidecar) is stored, whatever
+    hash finishes first (the first is made the slowest to read); the others are duplicates of it. Other
+    files of the same size still upload."""
+    import time
+
+    import shoebox.ingest.sync as sync_module
+
+    rt = service.runtime
+    real_plan = sync_module.plan_photo
+
+    def slow_first(photo_file, *args, **kwargs):
+        if photo_file.path.parent.name == "a":
+            time.sleep(0.5)
+        return real_plan(photo_file, *args, **kwargs)
+
+    monkeypatch.setattr(sync_module, "plan_photo", slow_first)
+    photo = _photos(tmp_path / "nas" / "a", 1)[0]
+    (photo.parent / (photo.stem + ".xmp")).write_text(
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="5"/></rdf:RDF></x:xmpmeta>')
+    for i in range(6):
+        copy = tmp_path / "nas" / f"b{i}" / f"copy_{i}.jpg"
+        copy.parent.mkdir()
+        copy.write_bytes(photo.read_bytes())
+    other = tmp_path / "nas" / "c" / "other.jpg"  # same size, other bytes: not a copy
+    other.parent.mkdir()
+    body = bytearray(photo.read_bytes())
+    body[-3] ^= 0xFF
+    other.write_bytes(bytes(body))
+    code, files, summary = _sync(str(tmp_path / "nas"))
+    assert code == 0
+    by_source = {Path(f["source"]).relative_to(tmp_path / "nas").as_posix(): f for f in files}
+    stored = by_source[f"a/{photo.name}"]
+    assert stored["status"] == "uploaded" and stored["key"] == original_key(photo)
+    assert all(by_source[f"b{i}/copy_{i}.jpg"]["status"] == "duplicate" for i in range(6))
+    assert all(stored["key"] in by_source[f"b{i}/copy_{i}.jpg"]["error"] for i in range(6))
+    assert by_source["c/other.jpg"]["status"] == "uploaded"
+    meta = rt.s3.head_object(Bucket=rt.bucket, Key=stored["key"])["Metadata"]
+    assert '"rating": 5' in meta.get("xmp", "")

@@ -188,7 +188,7 @@ class Backend:
         existing = _head_etag(self.s3, self.bucket, upload.key)
         if existing is None:
             return upload, "upload"
-        digest = md5_hex(upload.source)
+        digest = upload.md5 or md5_hex(upload.source)
         if existing != digest:
             upload = Upload(upload.source, disambiguate(upload.key, digest), upload.metadata, upload.sha256, upload.md5)
             existing = _head_etag(self.s3, self.bucket, upload.key)
@@ -196,13 +196,14 @@ class Backend:
                 return upload, "upload"
         return upload, "rerun" if force else "present"
 
-    def _put(self, upload: Upload) -> str:
-        """Upload the file (multipart above 16 MB, through boto3's transfer manager); returns its ETag."""
-        from boto3.s3.transfer import S3Transfer, TransferConfig
+    def _put(self, uploader: Any, upload: Upload) -> str:
+        """Upload the file with sync's uploader (transfer manager, S3-verified SHA-256); returns its ETag."""
+        from shoebox.ingest.plan import digests
 
-        S3Transfer(self.s3, TransferConfig(multipart_threshold=16 * 1024 * 1024)).upload_file(
-            str(upload.source), self.bucket, upload.key, extra_args={"Metadata": {"md5": md5_hex(upload.source), **upload.metadata}})
-        return self.s3.head_object(Bucket=self.bucket, Key=upload.key)["ETag"].strip('"')
+        if not (upload.sha256 and upload.md5):
+            upload.sha256, upload.md5 = digests(upload.source)
+        return uploader.put(upload.source, upload.key, upload.source.stat().st_size, upload.metadata,
+                            upload.sha256, upload.md5)
 
     def ingest(self, uploads: list[Upload], on_result: ResultCallback, force: bool = False,
                window: int | None = None, timeout: float = 900.0, retry_failed: bool = False) -> list[dict]:
@@ -246,18 +247,24 @@ class Backend:
                 if len(pending) > keep:
                     time.sleep(self.poll_seconds)
 
-        seen: dict[str, str] = {}
-        for upload in uploads:
-            # issue 19: duplicates, earlier failures, the same content (shoebox.cli.ingest_screen)
-            final, action, screened = screen(self, upload, force=force, retry_failed=retry_failed, seen=seen)
-            if screened is not None:
-                report(screened)
-                continue
-            if action == "upload":
-                pending.append(_Pending(final, self._put(final), None, time.monotonic()))
-            else:  # "rerun": --force, --retry-failed, or there but never catalogued
-                pending.append(_Pending(final, None, self.start_photo(final.key), time.monotonic()))
-            drain(window - 1)
+        from shoebox.ingest.upload import Uploader
+
+        uploader = Uploader(self.s3, self.bucket)  # one transfer manager for the run, as sync's
+        try:
+            seen: dict[str, str] = {}
+            for upload in uploads:
+                # issue 19: duplicates, earlier failures, the same content (shoebox.cli.ingest_screen)
+                final, action, screened = screen(self, upload, force=force, retry_failed=retry_failed, seen=seen)
+                if screened is not None:
+                    report(screened)
+                    continue
+                if action == "upload":
+                    pending.append(_Pending(final, self._put(uploader, final), None, time.monotonic()))
+                else:  # "rerun": --force, --retry-failed, or there but never catalogued
+                    pending.append(_Pending(final, None, self.start_photo(final.key), time.monotonic()))
+                drain(window - 1)
+        finally:
+            uploader.close()
         drain(0)
         return results
 

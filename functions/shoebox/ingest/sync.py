@@ -7,19 +7,21 @@ was confirmed: no read at all), else it is planned (one read: SHA-256 and MD5) a
 bucket holds under its key: the same size and checksum there means "present" (recorded, not uploaded);
 different content keeps both (``disambiguate``), never an overwrite.
 
-Transfers go through boto3's transfer manager: one file per worker, large files in parallel parts,
-``ChecksumSHA256`` sent with single-part uploads (S3 rejects a body that does not match) and
-``ChecksumAlgorithm=SHA256`` for multipart ones (S3 checks each part). S3's answer to the write (its
-ETag and the checksum it stored) is the confirmation; only then is the state row written.
+Transfers: ``ingest.upload.Uploader`` (shared with ``shoebox ingest``): boto3's transfer manager, a
+SHA-256 S3 verifies, S3's answer to the write as the confirmation; only then is the state row written.
+
+Byte-identical files in one run: the first in walk order is stored, the others are reported duplicates
+of it. Files of a size no other candidate has cannot be such copies and run in parallel at once; files
+sharing a size run one after another, in walk order, on one worker (the walk's order decides, not which
+hash finished first, so a copy's sidecar metadata is not lost to a race).
 """
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,8 +32,8 @@ from shoebox.ingest.files import disambiguate
 from shoebox.ingest.plan import Planned, duplicate_of, plan_photo
 from shoebox.ingest.walk import PhotoFile, walk
 from shoebox.ingest.sync_state import Confirmed, SyncState
+from shoebox.ingest.upload import MB, TransferOptions, Uploader, b64
 
-MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -122,10 +124,6 @@ def changes(paths: Iterable[str | Path], known: dict[str, Confirmed],
     return candidates, unchanged, young, len(walked.skipped)
 
 
-def _b64(hex_digest: str) -> str:
-    return base64.b64encode(bytes.fromhex(hex_digest)).decode()
-
-
 def stored_originals(s3: Any, bucket: str, prefix: str = "originals/") -> dict[str, int]:
     """Every original's size, by key: 1,000 keys a request, where a HEAD per new file would be one each.
     Only keys listed here are HEADed (to compare checksums)."""
@@ -136,62 +134,28 @@ def stored_originals(s3: Any, bucket: str, prefix: str = "originals/") -> dict[s
     return sizes
 
 
+def same_size_groups(candidates: list[Candidate]) -> list[list[Candidate]]:
+    """Candidates grouped by size, each group in walk order; only files of one size can be copies."""
+    groups: dict[int, list[Candidate]] = {}
+    for c in candidates:
+        groups.setdefault(c.size, []).append(c)
+    return list(groups.values())
+
+
 class KeyTaken(RuntimeError):
     pass
-
-
-class _Acks:
-    """S3's own answers to this sync's writes (PutObject, CompleteMultipartUpload), by key: the transfer
-    manager's futures return nothing, and a HEAD per file to learn the ETag would add a request per
-    file (a tenth of the throughput against a busy local service). A 200 to a write that carried a
-    checksum is S3's confirmation that the bytes matched it."""
-
-    _OPS = ("PutObject", "CompleteMultipartUpload")
-
-    def __init__(self, s3: Any) -> None:
-        self._events = s3.meta.events
-        self._id = f"shoebox-sync-{id(self)}"
-        self._lock = threading.Lock()
-        self._acks: dict[str, dict] = {}
-        for op in self._OPS:
-            self._events.register(f"before-parameter-build.s3.{op}", self._note, unique_id=f"{self._id}-b-{op}")
-            self._events.register(f"after-call.s3.{op}", self._ack, unique_id=f"{self._id}-a-{op}")
-
-    def _note(self, params: dict, context: dict, **kwargs: Any) -> None:
-        context["shoebox_sync_key"] = params.get("Key")
-
-    def _ack(self, http_response: Any, parsed: dict, context: dict, **kwargs: Any) -> None:
-        key = context.get("shoebox_sync_key")
-        if key and http_response is not None and http_response.status_code < 300 and parsed.get("ETag"):
-            with self._lock:
-                self._acks[key] = parsed
-
-    def pop(self, key: str) -> dict | None:
-        with self._lock:
-            return self._acks.pop(key, None)
-
-    def close(self) -> None:
-        for op in self._OPS:
-            self._events.unregister(f"before-parameter-build.s3.{op}", unique_id=f"{self._id}-b-{op}")
-            self._events.unregister(f"after-call.s3.{op}", unique_id=f"{self._id}-a-{op}")
 
 
 class Syncer:
     def __init__(self, s3: Any, bucket: str, state: SyncState, options: SyncOptions | None = None,
                  on_bytes: Callable[[int], None] | None = None, catalog: Any | None = None) -> None:
-        from boto3.s3.transfer import TransferConfig, create_transfer_manager
-
         self.s3 = s3
         self.bucket = bucket
         self.state = state
         self.options = options or SyncOptions()
-        self.on_bytes = on_bytes or (lambda n: None)
-        config = TransferConfig(multipart_threshold=self.options.multipart_threshold,
-                                multipart_chunksize=self.options.multipart_chunksize,
-                                max_concurrency=self.options.concurrency, max_bandwidth=self.options.max_bandwidth,
-                                use_threads=True)
-        self._transfers = create_transfer_manager(s3, config)
-        self._acks = _Acks(s3)
+        o = self.options
+        self.uploader = Uploader(s3, bucket, TransferOptions(o.concurrency, o.multipart_threshold,
+                                                             o.multipart_chunksize, o.max_bandwidth), on_bytes)
         self._stored: dict[str, int] | None = None
         self._stored_lock = threading.RLock()
         self._claimed: dict[str, str] = {}  # key -> sha256 of the file of this run uploading to it
@@ -199,8 +163,7 @@ class Syncer:
         self._seen: dict[str, tuple[str, str]] = {}  # sha256 -> (source, planned key) of this run's first file
 
     def close(self, cancel: bool = False) -> None:
-        self._transfers.shutdown(cancel=cancel)
-        self._acks.close()
+        self.uploader.close(cancel=cancel)
 
     # ------------------------------------------------------------------ one file
     def _stored_size(self, key: str) -> int | None:
@@ -226,7 +189,7 @@ class Syncer:
         stored_sha = meta.get("sha256") or (head.get("ChecksumSHA256") if "-" not in head.get("ChecksumSHA256", "-")
                                             else None)
         if stored_sha is not None:
-            return stored_sha in (planned.sha256, _b64(planned.sha256)), etag
+            return stored_sha in (planned.sha256, b64(planned.sha256)), etag
         return (meta.get("md5") or etag) == planned.md5, etag
 
     def _place(self, c: Candidate, planned: Planned) -> tuple[str, str | None]:
@@ -263,41 +226,19 @@ class Syncer:
         return of
 
     def _upload(self, c: Candidate, key: str, planned: Planned) -> str:
-        from s3transfer.subscribers import BaseSubscriber
-
-        on_bytes = self.on_bytes
-
-        class _Progress(BaseSubscriber):
-            def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
-                on_bytes(bytes_transferred)
-
-        # multipart: each part's SHA-256 is computed by botocore and checked by S3; single part: the
-        # whole body's, which we have already (no second pass), checked by S3
-        sha256 = planned.sha256
-        # ingest's metadata (date and its source, sidecar fields, companion) and the digests: md5 is
-        # what ingest compares when a multipart ETag is not one, sha256 what a later sync compares
-        extra: dict[str, Any] = {"Metadata": {**planned.metadata, "md5": planned.md5, "sha256": sha256},
-                                 "ChecksumAlgorithm": "SHA256"}
-        multipart = c.size >= self.options.multipart_threshold
-        if not multipart:
-            extra["ChecksumSHA256"] = _b64(sha256)
-        self._transfers.upload(str(c.path), self.bucket, key, extra_args=extra,
-                               subscribers=[_Progress()]).result()
-        ack = self._acks.pop(key)
-        if ack is None:
-            raise RuntimeError(f"{key}: no acknowledgement from S3 for the upload")
-        stored = ack.get("ChecksumSHA256")
-        if not multipart and stored not in (None, _b64(sha256)):  # None: an S3 that does not echo it
-            raise RuntimeError(f"{key}: S3 stored checksum {stored}, not the file's")
+        etag = self.uploader.put(c.path, key, c.size, planned.metadata, planned.sha256, planned.md5)
         with self._stored_lock:
             if self._stored is not None:
                 self._stored[key] = c.size
-        return ack["ETag"].strip('"')
+        return etag
 
-    def sync_one(self, c: Candidate) -> FileResult:
+    def plan(self, c: Candidate) -> Planned:
+        return plan_photo(c.photo or PhotoFile(c.path, c.path.parent))
+
+    def sync_one(self, c: Candidate, planned: Planned | None = None) -> FileResult:
         started = time.monotonic()
         try:
-            planned = plan_photo(c.photo or PhotoFile(c.path, c.path.parent))
+            planned = planned or self.plan(c)
             if self.options.dry_run and self._stored_size(planned.key) is None:
                 return FileResult(str(c.path), planned.key, c.size, "would-upload")
             of = self._duplicate(c, planned)
@@ -322,20 +263,59 @@ class Syncer:
             return FileResult(str(c.path), None, c.size, "failed", error=str(exc))
 
     # ------------------------------------------------------------------ many
+    def _planned(self, c: Candidate) -> tuple[Candidate, Planned | None, FileResult | None]:
+        try:
+            return c, self.plan(c), None
+        except (OSError, RuntimeError) as exc:
+            return c, None, FileResult(str(c.path), None, c.size, "failed", error=str(exc))
+
     def sync(self, candidates: list[Candidate], on_result: Callable[[FileResult], None]) -> list[FileResult]:
-        """Each candidate on a worker (hash, place, upload, confirm); results in completion order. On
-        Ctrl-C the transfers in flight are cancelled: their files have no state row and are looked at
-        again next time."""
+        """Each candidate on a worker (hash, place, upload, confirm); results in completion order. Files
+        that share a size are hashed first (in parallel), then each set of identical ones runs in walk
+        order on one worker. On Ctrl-C the transfers in flight are cancelled: their files have no state
+        row and are looked at again next time."""
         results: list[FileResult] = []
+
+        def report(batch: list[FileResult]) -> None:
+            for result in batch:
+                results.append(result)
+                on_result(result)
+
         # twice as many files in hand as transfers: while one worker hashes or confirms its file, the
         # transfer manager still has `concurrency` transfers to run
         pool = ThreadPoolExecutor(max_workers=2 * self.options.concurrency, thread_name_prefix="sync")
+        order = {id(c): i for i, c in enumerate(candidates)}
         try:
-            futures = [pool.submit(self.sync_one, c) for c in candidates]
-            for future in as_completed(futures):
-                result = future.result()
-                results.append(result)
-                on_result(result)
+            running: dict[Future, list[Candidate] | None] = {}  # plan futures -> their size group
+            groups = same_size_groups(candidates)
+            hashed: dict[int, list[tuple[Candidate, Planned]]] = {}
+            for group in groups:
+                if len(group) == 1:
+                    running[pool.submit(lambda c=group[0]: [self.sync_one(c)])] = None
+                else:
+                    for c in group:
+                        running[pool.submit(self._planned, c)] = group
+            left = {id(g): len(g) for g in groups if len(g) > 1}
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    group = running.pop(future)
+                    if group is None:  # a sync_one batch
+                        report(future.result())
+                        continue
+                    c, planned, failed = future.result()
+                    if failed is not None:
+                        report([failed])
+                    else:
+                        hashed.setdefault(id(group), []).append((c, planned))
+                    left[id(group)] -= 1
+                    if left[id(group)]:
+                        continue
+                    by_content: dict[str, list[tuple[Candidate, Planned]]] = {}
+                    for c, planned in sorted(hashed.pop(id(group), []), key=lambda cp: order[id(cp[0])]):
+                        by_content.setdefault(planned.sha256, []).append((c, planned))
+                    for same in by_content.values():
+                        running[pool.submit(lambda same=same: [self.sync_one(c, p) for c, p in same])] = None
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             self.close(cancel=True)
