@@ -12,7 +12,8 @@ the same run:
 Prints one JSON line: MB/s of both, ``ratio`` = sync / reference (target >= 0.9), ``second_share`` =
 second / first sync time (target <= 0.05) and what the second uploaded (target 0).
 
-Usage: .venv/bin/python scripts/bench_sync.py [--files 2000] [--min-mb 0.2] [--max-mb 30] [--concurrency 8]
+Usage: .venv/bin/python scripts/bench_sync.py [--files 2000] [--min-mb 0.2] [--max-mb 30] [--sizes loguniform]
+       [--concurrency 8]
 (a quick run: --files 200 --max-mb 8)
 """
 
@@ -32,12 +33,18 @@ sys.path.insert(0, str(ROOT / "functions"))
 MB = 1024 * 1024
 
 
-def make_files(folder: Path, count: int, min_mb: float, max_mb: float, seed: int) -> int:
+def make_files(folder: Path, count: int, min_mb: float, max_mb: float, seed: int, sizes: str = "uniform") -> int:
+    """``sizes``: "uniform" in [min, max] (mean ~15 MB for 0.2-30), or "loguniform" (as many files of
+    0.2-1 MB as of 6-30 MB: an archive's mix of PNGs, JPEGs and RAWs, mean ~6 MB)."""
+    import math
+
     rng = random.Random(seed)
     total = 0
     block = os.urandom(4 * MB)
     for i in range(count):
-        size = int(rng.uniform(min_mb, max_mb) * MB)
+        mb = (math.exp(rng.uniform(math.log(min_mb), math.log(max_mb))) if sizes == "loguniform"
+              else rng.uniform(min_mb, max_mb))
+        size = int(mb * MB)
         sub = folder / f"{2010 + i % 10}" / f"roll{i // 100:03d}"
         sub.mkdir(parents=True, exist_ok=True)
         # unique content per file (a header of random bytes), the rest from one random block
@@ -78,6 +85,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--min-mb", type=float, default=0.2)
     parser.add_argument("--max-mb", type=float, default=30.0)
+    parser.add_argument("--sizes", choices=("uniform", "loguniform"), default="uniform",
+                        help="Size distribution (loguniform: 2,000 files are ~12 GB instead of ~30 GB).")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--work", type=Path, default=None, help="Folder for the files and the home (default: a temp dir).")
@@ -94,7 +103,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
         work = Path(tmp)
         folder, home = work / "nas", work / "home"
-        total = make_files(folder, args.files, args.min_mb, args.max_mb, args.seed)
+        total = make_files(folder, args.files, args.min_mb, args.max_mb, args.seed, args.sizes)
         os.environ.update(SHOEBOX_HOME=str(home), SHOEBOX_RECOGNIZER_LOCAL="none")
         service = client.start(home)
         try:
@@ -124,7 +133,7 @@ def main() -> None:
             client.stop(home)
     mb = total / MB
     out = {
-        "files": args.files, "mb": round(mb, 1), "sizes_mb": [args.min_mb, args.max_mb],
+        "files": args.files, "mb": round(mb, 1), "sizes_mb": [args.min_mb, args.max_mb], "sizes": args.sizes,
         "concurrency": args.concurrency,
         "reference_s": round(ref_s, 2), "reference_mb_s": round(mb / ref_s, 1),
         "sync_s": round(first_s, 2), "sync_mb_s": round(mb / first_s, 1),
