@@ -100,7 +100,10 @@ def test_a_real_looking_folder(service, tmp_path):
     one = cli("show", by["IMG_1.jpg"]["key"], "--json")
     assert (one["rating"], one["title"], one["keywords"]) == (4, "Low tide", ["Tidepool", "Étretat"])
     assert cli("show", by["IMG_2.jpg"]["key"], "--json")["companion"] == "IMG_2.MOV"
-    assert [r["key"] for r in cli("search", "tidepool", "--json")] == [by["IMG_1.jpg"]["key"]]
+    assert "Tide" not in one["labels"]  # the title's words are searchable, shown as the title
+    for words in ("tidepool", "low tide", "4 stars", "rated 3 or more", "starred photos from 2012"):
+        assert [r["key"] for r in cli("search", words, "--json")] == [by["IMG_1.jpg"]["key"]], words
+    assert cli("search", "5 stars", "--json") == []
     assert {r["key"] for r in cli("search", "undated photos", "--json")} == {
         "originals/undated/no_clue.jpg", "originals/undated/future.jpg"}
     assert [r["key"] for r in cli("on-this-day", "--date", "2024-08-03", "--json")] == [

@@ -217,3 +217,22 @@ def test_labels_need_the_vocabulary():
 
 def test_tokenizer_splits_year_spans_and_strips_possessives():
     assert [t.norm for t in tokenize("Natalie's 2006-2008, 'dogs'")] == ["natalie", "2006", "-", "2008", "dogs"]
+
+
+@pytest.mark.parametrize("text,ratings,rest", [
+    ("5 stars", [5], []), ("five-star photos of dogs", [5], ["Dog"]), ("4-star", [4], []),
+    ("4+ stars", [4, 5], []), ("at least 3 stars", [3, 4, 5], []), ("photos rated 4 or more", [4, 5], []),
+    ("3 stars or better", [3, 4, 5], []), ("rated 2", [2], []), ("top rated dogs", [4, 5], ["Dog"]),
+    ("starred photos", [1, 2, 3, 4, 5], []), ("rejected", [-1], []),
+    ("4 stars and 5 stars", [], []),  # one rating cannot be both: nothing matches
+])
+def test_xmp_rating_phrases(text, ratings, rest):
+    q = parse(text, today=TODAY, vocab=Vocabulary(labels=["Dog"], resolve_place=None))
+    assert (q.ratings, q.labels, q.unknown) == (ratings, rest, [])
+    assert any(t.kind == "rating" for t in q.terms)
+
+
+def test_a_number_without_star_or_rated_is_no_rating():
+    q = parse("2 dogs", today=TODAY, vocab=Vocabulary(labels=["Dog"], resolve_place=None))
+    assert q.ratings == [] and q.labels == ["Dog"]
+    assert parse("a star", today=TODAY, vocab=Vocabulary(resolve_place=None)).ratings == []

@@ -12,6 +12,7 @@ under a partition per access pattern, sorted by capture time, so every list is o
 | on this day (month-day)    | MD#<mm-dd>                           | <taken_at>#<key>                |
 | photos by place            | PLACE#<Place.keys() value>           | <taken_at>#<key>                |
 | camera / kind / format     | CAMERA#<model> / KIND#<k> / FORMAT#<f> | <taken_at>#<key>              |
+| XMP rating (1–5, -1 reject) | RATING#<n>                          | <taken_at>#<key>                |
 | two facets at once         | <facet pk>&<facet pk> (composite)    | <taken_at>#<key>                |
 | two people and a label     | PERSON#a&PERSON#b&LABEL#x (triple)   | <taken_at>#<key>                |
 | rediscover                 | VIEWED                               | 0#<taken_at>#<key> / 1#<last_viewed>#<key> |
@@ -70,7 +71,7 @@ PAIRED_KINDS = frozenset({"raw", "video"})  # "raw photos of Natalie"; "lossy" i
 PERSON_PAIR_CAP = next(cap for a, b, cap in FAMILIES if a == b == "PERSON")
 FACET_ORDER = {"PERSON": 0, "LABEL": 1, "PLACE": 2, "KIND": 3}
 # Facet kinds whose partitions are counted in VOCAB (vocabulary for the parser, estimates for the planner).
-COUNTED = ("LABEL", "PERSON", "PLACE", "CAMERA", "KIND", "FORMAT", "YEAR")
+COUNTED = ("LABEL", "PERSON", "PLACE", "CAMERA", "KIND", "FORMAT", "YEAR", "RATING")
 
 
 def photo_pk(key: str) -> str:
@@ -104,6 +105,11 @@ def place_pk(place_key: str) -> str:
 
 def camera_pk(camera: str) -> str:
     return f"CAMERA#{norm(camera)}"
+
+
+def rating_pk(rating: int) -> str:
+    """An XMP rating: 1–5 stars, -1 rejected (Lightroom's convention); 0 (unrated) has no partition."""
+    return f"RATING#{rating}"
 
 
 def pair_pk(a: str, b: str) -> str:
@@ -209,6 +215,8 @@ def index_partitions(record: PhotoRecord) -> list[str]:
         parts.append(f"KIND#{record.kind}")
     if record.format:
         parts.append(f"FORMAT#{record.format}")
+    if record.rating:
+        parts.append(rating_pk(record.rating))
     parts += composite_partitions(f)
     if record.sha256:  # which photo holds these bytes (content duplicates); never counted in VOCAB
         parts.append(f"CONTENT#{record.sha256}")
@@ -251,4 +259,5 @@ def summary(record: PhotoRecord) -> dict:
         "format": record.format,
         "kind": record.kind,
         "camera": record.camera,
+        "rating": record.rating,
     }

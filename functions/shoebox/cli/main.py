@@ -133,7 +133,9 @@ def _show_shape(record) -> dict:
         "key": record.key, "status": record.status, "format": record.format, "width": record.width,
         "height": record.height, "taken_at": record.taken_at, "taken_source": record.taken_source,
         "camera": record.camera, "gps": record.gps,
-        "place": record.place, "labels": record.label_names, "people": record.people,
+        "place": record.place, "people": record.people,
+        # the title's words are labels only so search finds them; the title is shown whole
+        "labels": [label["name"] for label in record.labels if label.get("source") != "title"],
         "faces": face_summaries(record), "error": record.error, "rating": record.rating,
         "title": record.title, "keywords": record.keywords, "companion": record.companion,
         "thumbnails": {name: {"key": t.get("key"), "width": t.get("width"), "height": t.get("height")}

@@ -45,7 +45,7 @@ PAIR_KINDS = {frozenset((a, b)) for a, b, _ in keys.FAMILIES}
 class Slot:
     """One facet that must hold: a row matches when it has any of ``values`` (read from ``pks``)."""
 
-    kind: str  # PERSON | LABEL | PLACE | CAMERA | KIND | FORMAT | MD
+    kind: str  # PERSON | LABEL | PLACE | CAMERA | KIND | FORMAT | RATING | MD
     pks: list[str]
     label: str  # for --explain
 
@@ -117,6 +117,8 @@ def row_partitions(row: dict, kind: str) -> set[str]:
         return {f"KIND#{row['kind']}"} if row.get("kind") else set()
     if kind == "FORMAT":
         return {f"FORMAT#{row['format']}"} if row.get("format") else set()
+    if kind == "RATING":
+        return {keys.rating_pk(row["rating"])} if row.get("rating") else set()
     if kind == "MD":
         taken = row.get("taken_at") or ""
         return {f"MD#{taken[5:10]}"} if len(taken) >= 10 else set()
@@ -232,6 +234,9 @@ def slots_for(q: ParsedQuery, cv: CatalogVocabulary) -> list[Slot]:
         slots.append(Slot("KIND", [f"KIND#{q.kind}"], f"kind {q.kind}"))
     if q.format:
         slots.append(Slot("FORMAT", [f"FORMAT#{q.format}"], f"format {q.format}"))
+    if q.ratings:
+        slots.append(Slot("RATING", [keys.rating_pk(r) for r in q.ratings],
+                          "rating " + " | ".join(map(str, q.ratings))))
     if q.month_day:
         month, day = q.month_day
         slots.append(Slot("MD", [f"MD#{month:02d}-{day:02d}"], f"month-day {month:02d}-{day:02d}"))

@@ -14,7 +14,10 @@ How an executor combines the result (every facet present must hold — AND):
   ``date.min``/``date.max``);  ``month_day``: same month and day, any year (AND with the ranges, so
   "on this day in 2010" is the single day);
 * ``cameras``: any of them (the known camera names a phrase like "my iPhone" matched);
-* ``kind`` ("raw", "video", "lossy") and ``format`` ("jpeg", "heic", "nef"…): equality.
+* ``kind`` ("raw", "video", "lossy") and ``format`` ("jpeg", "heic", "nef"…): equality;
+* ``ratings``: the XMP rating is any of them ("5 stars" → [5]; "4+ stars", "at least 4 stars", "rated 4 or
+  more", "top rated" → [4, 5]; "starred", "rated" → 1–5; "rejected" → [-1]). A bare "N stars" is exactly N,
+  as the stars a photo manager shows.
 
 Ambiguity rules (documented decisions):
 
@@ -41,17 +44,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from shoebox.places import PlaceMatch, is_country_name, resolve_place_name
+from shoebox.words import STOPWORDS
 
 from . import timewords as tw
 
 # ------------------------------------------------------------------------------------------ words
 
-STOPWORDS = frozenset(
-    """photos photo pictures picture pics pic images image shots snaps snapshots show me find search
-    all my our of from with the at in on and a an taken shot during some any that were was which by
-    to for i we where when is are it featuring containing having has have including please everything
-    those these what over within & """.split()
-)
 PLACE_CUES = frozenset({"in", "at", "near", "around", "from", "to"})
 CAMERA_CUES = frozenset({"with", "on", "using", "via"})
 TITLES = frozenset({"aunt", "auntie", "uncle", "grandma", "grandpa", "granny", "cousin", "mr", "mrs", "ms",
@@ -94,7 +92,7 @@ UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week", "month": 
 RANGE_JOINERS = frozenset({"to", "through", "thru", "till", "until", "-", "–"})
 MIN_YEAR, MAX_YEAR = 1826, 2100
 
-PRIORITY = {"date": 60, "camera-cued": 55, "format": 50, "place-strong": 45, "person": 40,
+PRIORITY = {"rating": 65, "date": 60, "camera-cued": 55, "format": 50, "place-strong": 45, "person": 40,
             "label": 30, "place": 20, "camera": 10}
 
 
@@ -152,7 +150,7 @@ class Term:
     """One reading the parser made: which words, as what, meaning what (for ``--explain``)."""
 
     text: str
-    kind: str  # person | label | place | date | month_day | camera | kind | format
+    kind: str  # person | label | place | date | month_day | camera | kind | format | rating
     value: Any
 
     def to_dict(self) -> dict[str, Any]:
@@ -171,6 +169,7 @@ class ParsedQuery:
     cameras: list[str] = field(default_factory=list)
     kind: str | None = None
     format: str | None = None
+    ratings: list[int] = field(default_factory=list)  # XMP ratings, OR (-1: rejected)
     unknown: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     terms: list[Term] = field(default_factory=list)
@@ -183,7 +182,7 @@ class ParsedQuery:
     @property
     def is_empty(self) -> bool:
         return not (self.people or self.labels or self.places or self.date_ranges or self.month_day or self.undated
-                    or self.cameras or self.kind or self.format)
+                    or self.cameras or self.kind or self.format or self.ratings)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -197,6 +196,7 @@ class ParsedQuery:
             "cameras": list(self.cameras),
             "kind": self.kind,
             "format": self.format,
+            "ratings": list(self.ratings),
             "unknown": list(self.unknown),
             "ignored": list(self.ignored),
             "terms": [t.to_dict() for t in self.terms],
@@ -311,6 +311,58 @@ def number_word(tokens: list[Token], i: int) -> tuple[int, int] | None:
     return None
 
 
+# ------------------------------------------------------------------------------------------ ratings
+
+STAR_NUMBERS = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+STARS = frozenset({"star", "stars", "starred"})
+OR_MORE = (("or", "more"), ("or", "higher"), ("or", "better"), ("or", "above"), ("and", "up"),
+           ("and", "above"), ("plus",))
+ANY_RATING = (1, 2, 3, 4, 5)
+RATING_WORDS = {("starred",): ANY_RATING, ("rated",): ANY_RATING, ("top", "rated"): (4, 5),
+                ("top-rated",): (4, 5), ("highly", "rated"): (4, 5), ("best", "rated"): (4, 5),
+                ("rejected",): (-1,), ("rejects",): (-1,)}
+_STAR_TOKEN = re.compile(r"^(\w+?)(\+?)(?:-?(stars?))?$")
+
+
+def _stars(word: str) -> tuple[int, bool, bool] | None:
+    """"4" / "4+" / "4-star" / "five-stars" → (4, "or more", the word said "star")."""
+    m = _STAR_TOKEN.match(word)
+    if not m or m.group(1) not in STAR_NUMBERS:
+        return None
+    return STAR_NUMBERS[m.group(1)], bool(m.group(2)), bool(m.group(3))
+
+
+def rating_phrase(words: list[str]) -> tuple[int, tuple[int, ...]] | None:
+    """(words used, ratings) for a rating phrase at the start of ``words``: "5 stars", "4+ stars",
+    "at least 3 stars", "rated 4 or more", "4-star", "top rated", "starred"; None otherwise.
+    A number needs "star(s)" or "rated" beside it, so "4 dogs" is never a rating."""
+    used, at_least = 0, False
+    if words[:2] == ["at", "least"]:
+        used, at_least = 2, True
+    rated = used < len(words) and words[used] == "rated"
+    if rated:
+        used += 1
+    number = _stars(words[used]) if used < len(words) else None
+    if number is None:
+        if at_least or (rated and used < len(words) and words[used] in STARS):
+            return None
+        for phrase, ratings in RATING_WORDS.items():
+            if tuple(words[:len(phrase)]) == phrase:
+                return len(phrase), ratings
+        return None
+    value, plus, star_word = number
+    used += 1
+    if not star_word and used < len(words) and words[used] in ("star", "stars"):
+        star_word, used = True, used + 1
+    if not (star_word or rated):
+        return None
+    for tail in OR_MORE:
+        if tuple(words[used:used + len(tail)]) == tail:
+            plus, used = True, used + len(tail)
+            break
+    return used, tuple(range(value, 6)) if plus or at_least else (value,)
+
+
 # ------------------------------------------------------------------------------------------ matching
 
 
@@ -333,7 +385,8 @@ class _Parser:
         q = ParsedQuery(text=self.text)
         i, toks = 0, self.tokens
         while i < len(toks):
-            readings = [r for m in (self.date, self.camera, self.fmt, self.person, self.label, self.place)
+            readings = [r for m in (self.rating, self.date, self.camera, self.fmt, self.person, self.label,
+                                    self.place)
                         for r in m(i) if r is not None]
             if readings:
                 best = max(readings, key=lambda r: (r.length, PRIORITY[r.kind]))
@@ -407,6 +460,19 @@ class _Parser:
             if key in v._labels or key in v._synonyms:
                 yield key
                 return
+
+    # ---- XMP rating
+    def rating(self, i: int) -> Iterable[Reading | None]:
+        found = rating_phrase([t.norm for t in self.tokens[i:i + 6]])
+        if found:
+            n, ratings = found
+            text = self.span_text(i, n)
+
+            def apply(q: ParsedQuery) -> None:
+                q.ratings = sorted(set(q.ratings) & set(ratings)) if q.ratings else list(ratings)
+                q.terms.append(Term(text, "rating", list(ratings)))
+
+            yield Reading(n, "rating", apply)
 
     # ---- format / kind
     def fmt(self, i: int) -> Iterable[Reading | None]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from shoebox import PIPELINE_VERSION
 from shoebox.models import PhotoRecord
+from shoebox.words import title_words
 
 
 def capture(exif: dict, ingested: dict) -> tuple[str | None, str | None]:
@@ -26,6 +27,15 @@ def keyword_labels(labels: list[dict], keywords: list[str]) -> list[dict]:
     have = {str(label.get("name", "")).lower() for label in labels}
     extra = [{"name": k, "confidence": 100.0, "parents": [], "source": "keyword"}
              for k in dict.fromkeys(keywords) if k.lower() not in have]
+    return labels + extra
+
+
+def title_labels(labels: list[dict], title: str | None) -> list[dict]:
+    """The title's words join the labels too ("Low tide" → Low, Tide), so a search for any of them finds
+    the photo; ``show`` prints the title whole instead of these labels."""
+    have = {str(label.get("name", "")).lower() for label in labels}
+    extra = [{"name": w[:1].upper() + w[1:], "confidence": 100.0, "parents": [], "source": "title"}
+             for w in title_words(title or "") if w not in have]
     return labels + extra
 
 
@@ -49,7 +59,7 @@ def record_from_state(state: dict, *, status: str) -> PhotoRecord:
         lens=exif.get("lens"),
         gps=exif.get("gps"),
         place=state.get("place"),
-        labels=keyword_labels(state.get("labels") or [], keywords),
+        labels=title_labels(keyword_labels(state.get("labels") or [], keywords), ingested.get("title")),
         faces=state.get("faces") or [],
         thumbnails=state.get("thumbnails") or {},
         error=state.get("error"),
