@@ -177,3 +177,29 @@ def test_the_stack_path_runs_against_the_local_service(service, aws_user, monkey
                                 "--stack", "shoebox-local", "--json"])
     assert json.loads(shown.stdout)["execution"] == arn
     assert os.environ["AWS_ENDPOINT_URL"] == service.url
+
+
+def test_the_service_refuses_a_body_whose_checksum_does_not_match_as_s3_does(service):
+    import base64
+    import hashlib
+
+    from shoebox import aws
+    from shoebox.cli.backends import open_backend
+
+    body = b"not quite the photo that was hashed"
+    right = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    wrong = base64.b64encode(hashlib.sha256(body + b"!").digest()).decode()
+    with open_backend(None) as backend:
+        s3 = aws.client("s3")
+        with pytest.raises(ClientError) as refused:
+            s3.put_object(Bucket=backend.bucket, Key="uploads/x.bin", Body=body, ChecksumSHA256=wrong)
+        assert refused.value.response["Error"]["Code"] == "BadDigest"
+        with pytest.raises(ClientError):
+            s3.head_object(Bucket=backend.bucket, Key="uploads/x.bin")  # nothing stored
+        with pytest.raises(ClientError) as refused:  # as the uploader sends it
+            s3.put_object(Bucket=backend.bucket, Key="uploads/x.bin", Body=body, ChecksumAlgorithm="SHA256",
+                          ChecksumSHA256=wrong)
+        assert refused.value.response["Error"]["Code"] == "BadDigest"
+        stored = s3.put_object(Bucket=backend.bucket, Key="uploads/x.bin", Body=body, ChecksumAlgorithm="SHA256",
+                               ChecksumSHA256=right)
+        assert stored["ChecksumSHA256"] == right

@@ -134,9 +134,10 @@ def install(lambda_hook: Callable[..., Any]) -> None:
 
         reader._handle_list_objects_v2 = staticmethod(_handle_list_objects_v2)
 
-        from shoebox.local import moto_dynamodb
+        from shoebox.local import moto_checksums, moto_dynamodb
 
         moto_dynamodb.install()
+        moto_checksums.install()
         _emit_delete_marker_events()
 
         comm = execution_module.BaseExecutionWorkerCommunication
