@@ -25,15 +25,11 @@ from .metadata import (
     exif_tags,
     metadata_from_tags,
 )
+from shoebox.formats import PIL_FORMATS
+
 from .sniff import SNIFF_BYTES, FormatInfo, sniff
 
 DEFAULT_MAX_PIXELS = 200_000_000
-
-# Which Pillow plugin may open each sniffed format: content decides, and only that decoder runs.
-PIL_FORMATS = {
-    "jpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WEBP", "tiff": "TIFF", "bmp": "BMP",
-    "heic": "HEIF", "avif": "AVIF",
-}
 
 # EXIF orientation → the transpose that undoes it.
 _TRANSPOSE = {
