@@ -32,6 +32,7 @@ from importlib import resources
 from typing import Any, Mapping
 
 from shoebox.formats import EXTENSIONS, PLANNER_CLASSES, THUMBNAIL_PROFILE
+from shoebox.recognition.registry import MODES
 
 # ---------------------------------------------------------------------------------------------------
 # Formats: the planner's cost classes and extensions come from the format registry (shoebox.formats).
@@ -63,7 +64,6 @@ MAP_ITEM_TRANSITIONS = 1
 GIB = 1024**3
 
 # Recognizer modes (the template's `Recognizer` parameter; docs/backfill.md "Recognizer modes").
-RECOGNIZERS = ("rekognition", "hybrid", "local")
 # rekognition: every face costs a SearchUsers; an AssociateFaces only while its person's user vector holds
 # fewer than 10 faces (rekognition.DEFAULT_USER_VECTOR_FACES). Share of faces associated, assumed: faces of
 # people seen for the first time (strangers, guests: about one face in five in a family archive) plus the
@@ -239,8 +239,8 @@ def plan(
         raise ValueError("glacier_ir_after_days must be >= 0 or None")
     if not 0 < quota_headroom <= 1:
         raise ValueError("quota_headroom must be within (0, 1]")
-    if recognizer not in RECOGNIZERS:
-        raise ValueError(f"recognizer must be one of {RECOGNIZERS}")
+    if recognizer not in MODES:
+        raise ValueError(f"recognizer must be one of {MODES}")
     if not 0 <= associate_share <= 1:
         raise ValueError("associate_share must be within 0..1")
 
@@ -478,9 +478,9 @@ def plan_modes(photos: int, gigabytes: float, *, recognizer: str = "rekognition"
     under each recognizer mode, its ``total`` (as ``cost_usd.total``: the backfill once plus one month of
     storage), ``one_off`` and ``monthly`` (S3 storage plus the faces' storage: the collection's for
     rekognition, the face index rows for hybrid/local)."""
-    if recognizer not in RECOGNIZERS:
-        raise ValueError(f"recognizer must be one of {RECOGNIZERS}")
-    plans = {mode: plan(photos, gigabytes, recognizer=mode, **kwargs) for mode in RECOGNIZERS}
+    if recognizer not in MODES:
+        raise ValueError(f"recognizer must be one of {MODES}")
+    plans = {mode: plan(photos, gigabytes, recognizer=mode, **kwargs) for mode in MODES}
     out = plans[recognizer].to_dict(include_assumptions=include_assumptions)
     out["recognizer"] = recognizer
     modes = {}
