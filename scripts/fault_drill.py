@@ -483,7 +483,7 @@ def run(photos: int = 300, seed: int = 7, duplicates: int = 20, deletes: int = 5
     """Returns (result line, details)."""
     from shoebox import aws
     from shoebox.local import LocalRuntime
-    from shoebox.recognition.base import get_recognizer
+    from shoebox.recognition.registry import get_recognizer
 
     started = time.perf_counter()
     specs = plan(photos, seed, duplicates, deletes, replaces)

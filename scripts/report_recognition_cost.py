@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_PRICES = Path(__file__).resolve().parent.parent / "functions" / "shoebox" / "recognition" / "prices.json"
-RECOGNIZERS = ("rekognition", "hybrid", "local")
 BILLED = {"rekognition": None, "hybrid": {"DetectLabels"}, "local": set()}  # None: every priced API
 
 try:
@@ -45,6 +44,7 @@ try:
 except ImportError:  # running from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
 _plan = importlib.import_module("shoebox.backfill.plan")  # the planner's assumptions (the package exports a `plan` function)
+RECOGNIZERS = importlib.import_module("shoebox.recognition.registry").MODES
 SUFFIXES = {".json", ".jsonl", ".ndjson"}
 
 

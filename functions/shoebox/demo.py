@@ -63,7 +63,7 @@ def run_demo(home: Path | None = None, as_json: bool = False, console: Console |
     if as_json:
         print(dumps({"named": named, "searches": {q: [r["key"] for r in rows] for q, rows in searches.items()}}))
         return 0
-    from shoebox.cli.main import _print_ingest_table, _print_rows
+    from shoebox.cli.common import _print_ingest_table, _print_rows
 
     _print_ingest_table(results)
     if named:

@@ -55,20 +55,20 @@ def test_hybrid_groups_real_faces_in_dynamodb_and_labels_come_from_rekognition(r
 
 
 def test_get_recognizer_picks_the_dynamodb_index_for_hybrid_and_for_local_on_aws(monkeypatch):
-    from shoebox.recognition import base
+    from shoebox.recognition import registry
 
     monkeypatch.setenv("SHOEBOX_TABLE", "t")
-    base.get_recognizer.cache_clear()
+    registry.get_recognizer.cache_clear()
     try:
-        assert isinstance(base.get_recognizer("hybrid"), IndexedRecognizer)
+        assert isinstance(registry.get_recognizer("hybrid"), IndexedRecognizer)
         monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
-        assert not isinstance(base.get_recognizer("local"), IndexedRecognizer)  # the local runtime: files
+        assert not isinstance(registry.get_recognizer("local"), IndexedRecognizer)  # the local runtime: files
         monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "shoebox-IndexFacesFunction")
-        base.get_recognizer.cache_clear()
-        local = base.get_recognizer("local")
+        registry.get_recognizer.cache_clear()
+        local = registry.get_recognizer("local")
         assert isinstance(local, IndexedRecognizer) and local.name == "local"
     finally:
-        base.get_recognizer.cache_clear()
+        registry.get_recognizer.cache_clear()
 
 
 def test_functions_that_only_file_faces_do_not_import_the_models():
@@ -82,7 +82,7 @@ def test_functions_that_only_file_faces_do_not_import_the_models():
 
 
 def test_a_deployed_stacks_mode_comes_from_its_recognizer_parameter():
-    from shoebox.recognition.modes import stack_mode
+    from shoebox.recognition.registry import stack_mode
 
     assert stack_mode({"Parameters": [{"ParameterKey": "Recognizer", "ParameterValue": "hybrid"}]}) == "hybrid"
     assert stack_mode({"Parameters": [{"ParameterKey": "LogLevel", "ParameterValue": "INFO"}]}) == "rekognition"
@@ -92,7 +92,7 @@ def test_a_deployed_stacks_mode_comes_from_its_recognizer_parameter():
 def test_people_commands_on_a_hybrid_stack_ask_its_dynamodb_face_index(rt, monkeypatch):
     import numpy as np
 
-    from shoebox.recognition import modes
+    from shoebox.recognition import registry
 
     rng = np.random.default_rng(3)
     base_vec = rng.normal(size=128)
@@ -100,15 +100,15 @@ def test_people_commands_on_a_hybrid_stack_ask_its_dynamodb_face_index(rt, monke
     box = {"left": 0.1, "top": 0.1, "width": 0.2, "height": 0.2}
     a = DynamoFaceIndex(rt.table).add("a.jpg", [(box, 99.0, emb())])[0]
     deployed = {"hybrid-stack": "hybrid", "old-stack": "rekognition"}
-    monkeypatch.setattr(modes, "deployed_mode", deployed.__getitem__)  # DescribeStacks' Recognizer
-    modes._mode_of.cache_clear()
-    modes.index_recognizer.cache_clear()
+    monkeypatch.setattr(registry, "deployed_mode", deployed.__getitem__)  # DescribeStacks' Recognizer
+    registry._mode_of.cache_clear()
+    registry.index_recognizer.cache_clear()
     try:
-        assert modes.stack_index_recognizer("old-stack", rt.table) is None  # its collection answers
-        rec = modes.stack_index_recognizer("hybrid-stack", rt.table)
+        assert registry.stack_index_recognizer("old-stack", rt.table) is None  # its collection answers
+        rec = registry.stack_index_recognizer("hybrid-stack", rt.table)
         assert rec.filed_as([a.face_id, "f-gone"]) == {a.face_id: a.person_id}
         assert rec.similar_people([a.person_id]) == []  # one person: nobody to compare with
         assert rec.keep_apart([a.person_id, "p-other"]) == []
     finally:
-        modes._mode_of.cache_clear()
-        modes.index_recognizer.cache_clear()
+        registry._mode_of.cache_clear()
+        registry.index_recognizer.cache_clear()

@@ -34,7 +34,7 @@ def rt(home):
     picture shows one face, of the person its colour stands for."""
     from shoebox import aws
     from shoebox.local import LocalRuntime
-    from shoebox.recognition.base import get_recognizer
+    from shoebox.recognition.registry import get_recognizer
 
     with LocalRuntime(home, recognizer="rekognition", retry_sleep_scale=0, persist=False) as runtime:
         s3 = aws.client("s3")

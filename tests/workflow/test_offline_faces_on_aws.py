@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from shoebox.recognition import base
+from shoebox.recognition import registry
 from shoebox.recognition.dynamo_index import DynamoFaceIndex
 from shoebox.recognition.local.evaluate import view_jpeg
 
@@ -17,12 +17,12 @@ def aws_local(home, monkeypatch):
 
     pytest.importorskip("cv2")
     monkeypatch.setenv("SHOEBOX_FACE_INDEX", "dynamodb")
-    base.get_recognizer.cache_clear()  # built per process: not the file-index `local` of another test
+    registry.get_recognizer.cache_clear()  # built per process: not the file-index `local` of another test
     try:
         with LocalRuntime(home, recognizer="local", retry_sleep_scale=0) as rt:
             yield rt
     finally:
-        base.get_recognizer.cache_clear()
+        registry.get_recognizer.cache_clear()
 
 
 def test_people_come_from_the_dynamodb_face_index(aws_local, real_faces):

@@ -31,43 +31,24 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Mapping
 
-# ---------------------------------------------------------------------------------------------------
-# Formats. "jpeg" stands for every ordinary raster image (JPEG, PNG, WebP, TIFF, GIF): the thumbnail
-# step decodes them the same way. "heic" covers HEIC/HEIF/AVIF (libheif), "raw" camera RAW files,
-# "video" is recorded as skipped (classify + persist only), "other" fails classification and is
-# recorded as a failure (classify + record_failure).
-FORMATS = ("jpeg", "heic", "raw", "video", "other")
-IMAGE_FORMATS = ("jpeg", "heic", "raw")
+from shoebox.formats import EXTENSIONS, PLANNER_CLASSES, THUMBNAIL_PROFILE
+from shoebox.recognition.registry import MODES
 
-EXTENSIONS: dict[str, str] = {
-    **dict.fromkeys(("jpg", "jpeg", "jpe", "jfif", "png", "webp", "tif", "tiff", "gif", "bmp"), "jpeg"),
-    **dict.fromkeys(("heic", "heif", "hif", "avif"), "heic"),
-    **dict.fromkeys(
-        ("nef", "nrw", "cr2", "cr3", "crw", "arw", "srf", "sr2", "dng", "raf", "orf", "rw2", "pef",
-         "srw", "x3f", "3fr", "iiq", "erf", "kdc", "mrw", "mos", "rwl"),
-        "raw",
-    ),
-    **dict.fromkeys(("mov", "mp4", "m4v", "avi", "mts", "m2ts", "3gp", "mkv", "wmv", "mpg", "mpeg"), "video"),
-}
+# ---------------------------------------------------------------------------------------------------
+# Formats: the planner's cost classes and extensions come from the format registry (shoebox.formats).
+IMAGE_FORMATS = ("jpeg", "heic", "raw")
 
 # A family archive from 2006 on: mostly camera/phone JPEGs, some DSLR RAW, a little recent HEIC.
 DEFAULT_FORMAT_MIX: dict[str, float] = {"jpeg": 0.85, "raw": 0.10, "heic": 0.05}
 
-# Lambda (arm64) memory and billed duration per invocation. Thumbnail depends on the format: it reads
-# the whole original from S3, decodes it (JPEG with draft-mode downscale; HEIC through libheif; RAW via
-# rawpy's embedded preview, demosaic only as a fallback), writes a 1920 px and a 320 px JPEG.
-# The other steps are I/O bound: they wait on S3 / Rekognition / DynamoDB.
+# Lambda (arm64) memory and billed duration per invocation. Thumbnail depends on the format
+# (formats.THUMBNAIL_PROFILE). The other steps are I/O bound: they wait on S3 / Rekognition / DynamoDB.
 DEFAULT_STEP_PROFILE: dict[str, tuple[int, float]] = {  # step -> (memory MB, seconds)
     "classify": (256, 0.25),  # ranged GET of the first 64 KiB + magic-byte sniff
     "detect_labels": (256, 0.9),  # one DetectLabels round trip
     "index_faces": (256, 1.6),  # IndexFaces + grouping calls for each face
     "persist": (256, 0.25),  # BatchWriteItem of the photo and its index rows
     "record_failure": (256, 0.2),
-}
-DEFAULT_THUMBNAIL_PROFILE: dict[str, tuple[int, float]] = {  # format -> (memory MB, seconds)
-    "jpeg": (1024, 1.2),
-    "heic": (1536, 2.2),
-    "raw": (2048, 3.0),
 }
 
 # Step Functions Standard state transitions on each path through process_photo.asl.json.
@@ -83,7 +64,6 @@ MAP_ITEM_TRANSITIONS = 1
 GIB = 1024**3
 
 # Recognizer modes (the template's `Recognizer` parameter; docs/backfill.md "Recognizer modes").
-RECOGNIZERS = ("rekognition", "hybrid", "local")
 # rekognition: every face costs a SearchUsers; an AssociateFaces only while its person's user vector holds
 # fewer than 10 faces (rekognition.DEFAULT_USER_VECTOR_FACES). Share of faces associated, assumed: faces of
 # people seen for the first time (strangers, guests: about one face in five in a family archive) plus the
@@ -191,15 +171,15 @@ def _region_prices(prices: Mapping[str, Any] | None, region: str) -> Mapping[str
 
 def _normalise_mix(format_mix: Mapping[str, float] | None) -> dict[str, float]:
     mix = dict(format_mix) if format_mix else dict(DEFAULT_FORMAT_MIX)
-    unknown = sorted(set(mix) - set(FORMATS))
+    unknown = sorted(set(mix) - set(PLANNER_CLASSES))
     if unknown:
-        raise ValueError(f"unknown formats in format_mix: {unknown} (known: {list(FORMATS)})")
+        raise ValueError(f"unknown formats in format_mix: {unknown} (known: {list(PLANNER_CLASSES)})")
     if any(v < 0 or not math.isfinite(v) for v in mix.values()):
         raise ValueError("format_mix shares must be finite and >= 0")
     total = sum(mix.values())
     if total <= 0:
         raise ValueError("format_mix shares must add up to more than 0")
-    return {f: mix.get(f, 0.0) / total for f in FORMATS}
+    return {f: mix.get(f, 0.0) / total for f in PLANNER_CLASSES}
 
 
 def plan(
@@ -259,15 +239,15 @@ def plan(
         raise ValueError("glacier_ir_after_days must be >= 0 or None")
     if not 0 < quota_headroom <= 1:
         raise ValueError("quota_headroom must be within (0, 1]")
-    if recognizer not in RECOGNIZERS:
-        raise ValueError(f"recognizer must be one of {RECOGNIZERS}")
+    if recognizer not in MODES:
+        raise ValueError(f"recognizer must be one of {MODES}")
     if not 0 <= associate_share <= 1:
         raise ValueError("associate_share must be within 0..1")
 
     p = _region_prices(prices, region)
     mix = _normalise_mix(format_mix)
     steps = {**DEFAULT_STEP_PROFILE, **OFFLINE_STEP_PROFILE.get(recognizer, {}), **(step_profile or {})}
-    thumbs = {**DEFAULT_THUMBNAIL_PROFILE, **(thumbnail_profile or {})}
+    thumbs = {**THUMBNAIL_PROFILE, **(thumbnail_profile or {})}
     if grouping_calls_per_face is not None:
         grouping = dict(grouping_calls_per_face)
     elif recognizer == "rekognition":
@@ -498,9 +478,9 @@ def plan_modes(photos: int, gigabytes: float, *, recognizer: str = "rekognition"
     under each recognizer mode, its ``total`` (as ``cost_usd.total``: the backfill once plus one month of
     storage), ``one_off`` and ``monthly`` (S3 storage plus the faces' storage: the collection's for
     rekognition, the face index rows for hybrid/local)."""
-    if recognizer not in RECOGNIZERS:
-        raise ValueError(f"recognizer must be one of {RECOGNIZERS}")
-    plans = {mode: plan(photos, gigabytes, recognizer=mode, **kwargs) for mode in RECOGNIZERS}
+    if recognizer not in MODES:
+        raise ValueError(f"recognizer must be one of {MODES}")
+    plans = {mode: plan(photos, gigabytes, recognizer=mode, **kwargs) for mode in MODES}
     out = plans[recognizer].to_dict(include_assumptions=include_assumptions)
     out["recognizer"] = recognizer
     modes = {}
@@ -532,7 +512,7 @@ def measure_bucket(s3_client: Any, bucket: str, prefix: str = "originals/") -> t
 
     Folder markers (keys ending in "/") are not photos. An empty prefix gives ``(0, 0.0, {})``.
     """
-    counts = dict.fromkeys(FORMATS, 0)
+    counts = dict.fromkeys(PLANNER_CLASSES, 0)
     total_bytes = 0
     paginator = s3_client.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix):

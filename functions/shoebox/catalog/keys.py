@@ -53,6 +53,7 @@ VOCAB_PK = "VOCAB"
 ALL_COUNT = "ALL"  # VOCAB item counting processed photos (the planner's N)
 PAIR = "&"
 WILDCARD = "*"
+ANY_LABEL = f"LABEL#{WILDCARD}"  # the triple family's group overflow: a group photo with over GROUP_CAP labels
 GROUP = f"PERSON#{WILDCARD}{PAIR}PERSON#{WILDCARD}"  # any two people of a group photo (triple family)
 
 # Composite families: (first kind, second kind, max pair rows per photo). Over the cap → overflow rows.
@@ -112,6 +113,73 @@ def rating_pk(rating: int) -> str:
     return f"RATING#{rating}"
 
 
+def kind_pk(kind: str) -> str:
+    return f"KIND#{kind}"
+
+
+def format_pk(fmt: str) -> str:
+    return f"FORMAT#{fmt}"
+
+
+def month_day_pk(month: int, day: int) -> str:
+    return f"MD#{month:02d}-{day:02d}"
+
+
+def year_pk(taken_at: str | None) -> str:
+    return f"YEAR#{taken_at[:4]}" if taken_at else "YEAR#unknown"
+
+
+def content_pk(sha256: str) -> str:
+    return f"CONTENT#{sha256}"
+
+
+def _month_day_of(taken_at: str | None) -> list[str]:
+    return [f"MD#{taken_at[5:10]}"] if taken_at and len(taken_at) >= 10 else []
+
+
+# ---- the inverse: from a partition key back to what it indexes
+
+
+def kind_of(pk: str) -> str:
+    """"LABEL" for ``LABEL#dog``; composite keys report their first facet's kind."""
+    return pk.split("#", 1)[0]
+
+
+def value_of(pk: str) -> str:
+    """"dog" for ``LABEL#dog``, "2007" for ``YEAR#2007``, a person id for ``PERSON#p-1``."""
+    return pk.split("#", 1)[1]
+
+
+def is_single(pk: str, kind: str) -> bool:
+    """A single-facet partition of ``kind`` (not a composite one)."""
+    return pk.startswith(f"{kind}#") and PAIR not in pk
+
+
+def is_dated_year(pk: str) -> bool:
+    """``YEAR#2007`` but not ``YEAR#unknown``."""
+    return value_of(pk).isdigit()
+
+
+# Which partitions of a kind an index row's ``summary`` says its photo is in (how the executor filters
+# a row read from a wider partition).
+_SUMMARY_PARTITIONS = {
+    "PERSON": lambda row: {person_pk(p) for p in row.get("people") or []},
+    "LABEL": lambda row: {label_pk(name) for name in row.get("labels") or []},
+    "PLACE": lambda row: {place_pk(k) for k in place_keys(row.get("place"))},
+    "CAMERA": lambda row: {camera_pk(row["camera"])} if row.get("camera") else set(),
+    "KIND": lambda row: {kind_pk(row["kind"])} if row.get("kind") else set(),
+    "FORMAT": lambda row: {format_pk(row["format"])} if row.get("format") else set(),
+    "RATING": lambda row: {rating_pk(row["rating"])} if row.get("rating") else set(),
+    "MD": lambda row: set(_month_day_of(row.get("taken_at"))),
+}
+
+
+def summary_partitions(row: dict, kind: str) -> set[str]:
+    """The partitions of one kind a row's summary says its photo is in (the inverse of ``summary``)."""
+    partitions = _SUMMARY_PARTITIONS.get(kind)
+    return partitions(row) if partitions else set()
+
+
 def pair_pk(a: str, b: str) -> str:
     """The composite partition of two facet partitions (order-independent within a family)."""
     ka, kb = a.split("#", 1)[0], b.split("#", 1)[0]
@@ -166,7 +234,7 @@ def facets(record: PhotoRecord) -> Facets:
         people=[person_pk(p) for p in record.people],
         labels=list(dict.fromkeys(label_pk(label["name"]) for label in record.labels)),
         places=[place_pk(k) for k in place_keys(record.place)],
-        kinds=[f"KIND#{record.kind}"] if record.kind in PAIRED_KINDS else [],
+        kinds=[kind_pk(record.kind)] if record.kind in PAIRED_KINDS else [],
     )
 
 
@@ -192,7 +260,7 @@ def triple_partitions(f: Facets) -> list[str]:
     if not person_pairs or not f.labels:
         return []
     if len(person_pairs) > PERSON_PAIR_CAP:
-        return [group_pk(f"LABEL#{WILDCARD}")] if len(f.labels) > GROUP_CAP else [group_pk(x) for x in f.labels]
+        return [group_pk(ANY_LABEL)] if len(f.labels) > GROUP_CAP else [group_pk(x) for x in f.labels]
     if len(person_pairs) * len(f.labels) > TRIPLE_CAP:
         return [triple_overflow_pk(a, b) for a, b in person_pairs]
     return [triple_pk(a, b, label) for a, b in person_pairs for label in f.labels]
@@ -202,24 +270,20 @@ def index_partitions(record: PhotoRecord) -> list[str]:
     """Every time-sorted index partition a processed photo appears in (failed/skipped: only the GSI)."""
     if record.status != "processed":
         return []
-    parts: list[str] = []
-    taken = record.taken_at
-    parts.append(f"YEAR#{taken[:4]}" if taken else "YEAR#unknown")
-    if taken and len(taken) >= 10:
-        parts.append(f"MD#{taken[5:10]}")
+    parts = [year_pk(record.taken_at), *_month_day_of(record.taken_at)]
     f = facets(record)
     parts += f.labels + f.people + f.places
     if record.camera:
         parts.append(camera_pk(record.camera))
     if record.kind:
-        parts.append(f"KIND#{record.kind}")
+        parts.append(kind_pk(record.kind))
     if record.format:
-        parts.append(f"FORMAT#{record.format}")
+        parts.append(format_pk(record.format))
     if record.rating:
         parts.append(rating_pk(record.rating))
     parts += composite_partitions(f)
     if record.sha256:  # which photo holds these bytes (content duplicates); never counted in VOCAB
-        parts.append(f"CONTENT#{record.sha256}")
+        parts.append(content_pk(record.sha256))
     return list(dict.fromkeys(parts))
 
 

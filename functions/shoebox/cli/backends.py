@@ -147,14 +147,12 @@ class Backend:
     def _local_recognizer(self) -> Any | None:
         """The local service's offline recognizer: its face index is files under SHOEBOX_HOME, shared with
         the service's steps (FaceIndex locks and replays them), so the CLI edits it directly."""
+        from shoebox.recognition import registry
+
         if not self.local:
             # a hybrid/local stack keeps faces in its DynamoDB face index; rekognition: None
-            from shoebox.recognition.modes import stack_index_recognizer
-
-            return stack_index_recognizer(self.stack, self.table)
-        from shoebox.recognition import get_recognizer
-
-        return get_recognizer(self.recognizer_name or "none")
+            return registry.stack_index_recognizer(self.stack, self.table)
+        return registry.get_recognizer(self.recognizer_name or "none")
 
     def keep_apart(self, person_ids: list[str]) -> list:
         """The local recognizer may have merged them: undo it there; the faces it moves are returned for

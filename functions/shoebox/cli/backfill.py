@@ -92,8 +92,7 @@ def register(app: typer.Typer) -> None:
             err.print(f"[red]{esc(str(exc))}[/red]")
             raise typer.Exit(1)
         if plan_only:
-            from shoebox.backfill.plan import RECOGNIZERS
-            from shoebox.recognition.modes import deployed_mode
+            from shoebox.recognition.registry import MODES as RECOGNIZERS, deployed_mode
 
             recognizer = recognizer or (deployed_mode(stack) if stack else "rekognition")
             if recognizer not in RECOGNIZERS:

@@ -132,3 +132,33 @@ def not_copied_warning(copied: Copied, prefix: str = "thumbnails/*") -> str | No
     why = (f"missing, or no s3:GetObject permission: the CLI's credentials need s3:GetObject on {prefix}"
            if copied.denied else "missing from the bucket")
     return f"{count} image(s) could not be copied ({why}); the page is written without them"
+
+
+STATUSES = ("processed", "skipped", "duplicate", "failed")
+
+
+def _print_ingest_table(results: list[dict]) -> None:
+    if not keys_fit([r["key"] or "" for r in results], others=56):
+        print_listing("ingest", [(r["key"] or Path(r["source"]).name, [
+            Path(r["source"]).name, r["status"],
+            (r["taken_at"] or "")[:10] + (f" ({r['taken_source']})" if r.get("taken_source") else ""),
+            ", ".join(r["labels"][:4]), ", ".join(r["people"]), r["error"] or ""]) for r in results])
+        _print_counts(results)
+        return
+    table = Table(title="ingest")
+    table.add_column("key", no_wrap=True)  # never cut: show, get and retry take it
+    for column in ("file", "status", "taken", "labels", "people", "error"):
+        table.add_column(column, overflow="fold")
+    colours = {"processed": "green", "skipped": "yellow", "duplicate": "yellow", "failed": "red"}
+    for r in results:
+        taken = (r["taken_at"] or "")[:10] + (f" ({r['taken_source']})" if r.get("taken_source") else "")
+        table.add_row(esc(r["key"] or ""), esc(Path(r["source"]).name),
+                      f"[{colours.get(r['status'], 'white')}]{r['status']}[/]", taken, esc(", ".join(r["labels"][:4])),
+                      esc(", ".join(r["people"])), esc(r["error"] or ""))
+    out.print(table)
+    _print_counts(results)
+
+
+def _print_counts(results: list[dict]) -> None:
+    counts = {s: sum(1 for r in results if r["status"] == s) for s in STATUSES}
+    out.print(" · ".join(f"{n} {s}" for s, n in counts.items() if n or s in ("processed", "failed")))

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pillow_heif as _pillow_heif
 
 from .metadata import PhotoMetadata, date_from_key
-from .rendering import Rendition, render
+from .pipeline import render
+from .rendering import Rendition
 from .sniff import FormatInfo, sniff
 
 _pillow_heif.register_heif_opener()

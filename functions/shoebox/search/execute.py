@@ -50,7 +50,7 @@ class Slot:
     label: str  # for --explain
 
     def matches(self, row: dict) -> bool:
-        return bool(set(self.pks) & row_partitions(row, self.kind))
+        return bool(set(self.pks) & keys.summary_partitions(row, self.kind))
 
 
 @dataclass
@@ -101,28 +101,6 @@ class SearchResult:
             "returned": len(self.rows),
             "vocabulary_items_read": self.vocabulary_read,
         }
-
-
-def row_partitions(row: dict, kind: str) -> set[str]:
-    """The partitions of one kind a row's summary says its photo is in."""
-    if kind == "PERSON":
-        return {keys.person_pk(p) for p in row.get("people") or []}
-    if kind == "LABEL":
-        return {keys.label_pk(name) for name in row.get("labels") or []}
-    if kind == "PLACE":
-        return {keys.place_pk(k) for k in keys.place_keys(row.get("place"))}
-    if kind == "CAMERA":
-        return {keys.camera_pk(row["camera"])} if row.get("camera") else set()
-    if kind == "KIND":
-        return {f"KIND#{row['kind']}"} if row.get("kind") else set()
-    if kind == "FORMAT":
-        return {f"FORMAT#{row['format']}"} if row.get("format") else set()
-    if kind == "RATING":
-        return {keys.rating_pk(row["rating"])} if row.get("rating") else set()
-    if kind == "MD":
-        taken = row.get("taken_at") or ""
-        return {f"MD#{taken[5:10]}"} if len(taken) >= 10 else set()
-    return set()
 
 
 def row_sk(row: dict) -> str:
@@ -177,9 +155,9 @@ class CatalogVocabulary:
 
     @property
     def years(self) -> list[str]:
-        found = [pk for pk in self.counts if pk.startswith("YEAR#")]
+        found = [pk for pk in self.counts if keys.kind_of(pk) == "YEAR"]
         # newest year first; undated photos (YEAR#unknown) last
-        return sorted(found, key=lambda pk: (pk[5:].isdigit(), pk), reverse=True)
+        return sorted(found, key=lambda pk: (keys.is_dated_year(pk), pk), reverse=True)
 
 
 def _people(catalog: Catalog, person_ids: list[str]) -> tuple[dict[str, str], dict[str, list[str]], dict]:
@@ -206,11 +184,9 @@ def _people(catalog: Catalog, person_ids: list[str]) -> tuple[dict[str, str], di
 
 def load_vocabulary(catalog: Catalog) -> CatalogVocabulary:
     counts, read = catalog.vocabulary()
-    labels = [v.get("name") or pk.split("#", 1)[1] for pk, v in counts.items()
-              if pk.startswith("LABEL#") and keys.PAIR not in pk]
-    cameras = [v.get("name") or pk.split("#", 1)[1] for pk, v in counts.items()
-               if pk.startswith("CAMERA#")]
-    person_ids = [pk.split("#", 1)[1] for pk in counts if pk.startswith("PERSON#") and keys.PAIR not in pk]
+    labels = [v.get("name") or keys.value_of(pk) for pk, v in counts.items() if keys.is_single(pk, "LABEL")]
+    cameras = [v.get("name") or keys.value_of(pk) for pk, v in counts.items() if keys.is_single(pk, "CAMERA")]
+    person_ids = [keys.value_of(pk) for pk in counts if keys.is_single(pk, "PERSON")]
     names, groups, refs = _people(catalog, person_ids)
     return CatalogVocabulary(counts, groups, Vocabulary(people=names, labels=labels, cameras=cameras), read, refs)
 
@@ -231,15 +207,15 @@ def slots_for(q: ParsedQuery, cv: CatalogVocabulary) -> list[Slot]:
     if q.cameras:
         slots.append(Slot("CAMERA", [keys.camera_pk(c) for c in q.cameras], "camera " + " | ".join(q.cameras)))
     if q.kind:
-        slots.append(Slot("KIND", [f"KIND#{q.kind}"], f"kind {q.kind}"))
+        slots.append(Slot("KIND", [keys.kind_pk(q.kind)], f"kind {q.kind}"))
     if q.format:
-        slots.append(Slot("FORMAT", [f"FORMAT#{q.format}"], f"format {q.format}"))
+        slots.append(Slot("FORMAT", [keys.format_pk(q.format)], f"format {q.format}"))
     if q.ratings:
         slots.append(Slot("RATING", [keys.rating_pk(r) for r in q.ratings],
                           "rating " + " | ".join(map(str, q.ratings))))
     if q.month_day:
         month, day = q.month_day
-        slots.append(Slot("MD", [f"MD#{month:02d}-{day:02d}"], f"month-day {month:02d}-{day:02d}"))
+        slots.append(Slot("MD", [keys.month_day_pk(month, day)], f"month-day {month:02d}-{day:02d}"))
     return slots
 
 
@@ -251,7 +227,7 @@ def _pair_pks(a: Slot, b: Slot, cv: CatalogVocabulary) -> tuple[list[str], float
     first, second = (a, b)
     if keys.FACET_ORDER[a.kind] > keys.FACET_ORDER[b.kind]:
         first, second = b, a
-    if second.kind == "KIND" and not all(pk.split("#", 1)[1] in keys.PAIRED_KINDS for pk in second.pks):
+    if second.kind == "KIND" and not all(keys.value_of(pk) in keys.PAIRED_KINDS for pk in second.pks):
         return None
     for x in first.pks:
         for y in second.pks:
@@ -286,7 +262,7 @@ def _triple_pks(a: Slot, b: Slot, label: Slot, cv: CatalogVocabulary) -> tuple[l
     # a group photo (over the person×person cap) writes no triples: it is in either person's overflow
     # partition and in the group partition of each of its labels (or the group overflow); read the smallest
     groups = [[keys.overflow_pk(x, "PERSON") for x in s.pks] for s in (a, b)]
-    groups.append([keys.group_pk(z) for z in label.pks] + [keys.group_pk(f"LABEL#{keys.WILDCARD}")])
+    groups.append([keys.group_pk(z) for z in label.pks] + [keys.group_pk(keys.ANY_LABEL)])
     groups = [[pk for pk in g if cv.count(pk)] for g in groups]
     group = min(groups, key=lambda g: (sum(cv.count(pk) for pk in g), len(g)))
     pks.extend(group)
@@ -469,8 +445,8 @@ class Searcher:
         cv = self.vocabulary
         segments: list[tuple[str, str | None, str | None]] = []
         for pk in cv.years:
-            year = pk.split("#", 1)[1]
-            if not year.isdigit():
+            year = keys.value_of(pk)
+            if not keys.is_dated_year(pk):
                 if bounds is None:
                     segments.append((pk, None, None))
                 segments += [(pk, lo, hi) for lo, hi in bounds or [] if lo.startswith(keys.NO_DATE)]
@@ -504,19 +480,19 @@ class _Chain:
 def on_this_day(catalog: Catalog, day: date, *, limit: int = 50) -> SearchResult:
     """Photos taken on ``day``'s month and day in any year up to ``day``, newest first (MD# partitions;
     on 28 February of a non-leap year, 29 February too)."""
-    mds = [f"{day.month:02d}-{day.day:02d}"]
+    mds = [keys.month_day_pk(day.month, day.day)]
     if (day.month, day.day) == (2, 28) and not _leap(day.year):
-        mds.append("02-29")
+        mds.append(keys.month_day_pk(2, 29))
     result = SearchResult([])
     hi = day.isoformat() + "\uffff"
     demand = Demand(limit, streams=len(mds))
-    streams = [_Stream(catalog, f"MD#{md}", [(None, hi)], demand, result.queries) for md in mds]
+    streams = [_Stream(catalog, md, [(None, hi)], demand, result.queries) for md in mds]
     for row in _merge(streams):
         result.rows.append(row)
         demand.remaining = limit - len(result.rows)
         if len(result.rows) >= limit:
             break
-    result.plan = {"path": "month-day", "partitions": [f"MD#{md}" for md in mds]}
+    result.plan = {"path": "month-day", "partitions": mds}
     return result
 
 

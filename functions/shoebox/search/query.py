@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from shoebox.formats import QUERY_WORDS
 from shoebox.places import PlaceMatch, is_country_name, resolve_place_name
 from shoebox.words import STOPWORDS
 
@@ -70,13 +71,6 @@ LABEL_SYNONYMS: dict[str, str] = {
 
 KINDS = {"raw": "raw", "raws": "raw", "video": "video", "videos": "video", "movie": "video",
          "movies": "video", "clip": "video", "clips": "video"}
-FORMATS = {
-    "jpeg": "jpeg", "jpg": "jpeg", "jpegs": "jpeg", "jpgs": "jpeg", "png": "png", "pngs": "png",
-    "heic": "heic", "heif": "heic", "heics": "heic", "avif": "avif", "webp": "webp", "tiff": "tiff",
-    "tif": "tiff", "tiffs": "tiff", "gif": "gif", "gifs": "gif", "nef": "nef", "nefs": "nef",
-    "cr2": "cr2", "cr3": "cr3", "arw": "arw", "dng": "dng", "dngs": "dng", "raf": "raf", "orf": "orf",
-    "rw2": "rw2",
-}
 GENERIC_CAMERA_WORDS = frozenset(
     """pro max mini plus digital camera corporation corp company co ltd inc mark ii iii iv edition
     imaging optical eos ultra lite se""".split()
@@ -491,8 +485,8 @@ class _Parser:
                     q.ignored.append(self.tokens[i + 1].text)
 
             yield Reading(n, "format", apply_kind)
-        elif w in FORMATS:
-            value = FORMATS[w]
+        elif w in QUERY_WORDS:
+            value = QUERY_WORDS[w]
 
             def apply_format(q: ParsedQuery) -> None:
                 if q.format not in (None, value):
