@@ -330,31 +330,30 @@ def rating_phrase(words: list[str]) -> tuple[int, tuple[int, ...]] | None:
     """(words used, ratings) for a rating phrase at the start of ``words``: "5 stars", "4+ stars",
     "at least 3 stars", "rated 4 or more", "4-star", "top rated", "starred"; None otherwise.
     A number needs "star(s)" or "rated" beside it, so "4 dogs" is never a rating."""
-    used, at_least = 0, False
-    if words[:2] == ["at", "least"]:
-        used, at_least = 2, True
-    rated = used < len(words) and words[used] == "rated"
-    if rated:
-        used += 1
-    number = _stars(words[used]) if used < len(words) else None
+    words = [*words, "", "", ""]  # index past the end freely: "" matches nothing
+    at_least = 2 if words[:2] == ["at", "least"] else 0
+    rated = words[at_least] == "rated"
+    used = at_least + rated
+    number = _stars(words[used])
     if number is None:
-        if at_least or (rated and used < len(words) and words[used] in STARS):
-            return None
-        for phrase, ratings in RATING_WORDS.items():
-            if tuple(words[:len(phrase)]) == phrase:
-                return len(phrase), ratings
-        return None
+        return None if at_least else _named_rating(words)
     value, plus, star_word = number
     used += 1
-    if not star_word and used < len(words) and words[used] in ("star", "stars"):
+    if not star_word and words[used] in ("star", "stars"):
         star_word, used = True, used + 1
     if not (star_word or rated):
         return None
-    for tail in OR_MORE:
-        if tuple(words[used:used + len(tail)]) == tail:
-            plus, used = True, used + len(tail)
-            break
-    return used, tuple(range(value, 6)) if plus or at_least else (value,)
+    tail = _starts_with(words[used:], OR_MORE)
+    return used + tail, tuple(range(value, 6)) if plus or at_least or tail else (value,)
+
+
+def _starts_with(words: list[str], phrases: Iterable[tuple[str, ...]]) -> int:
+    """The length of the first of ``phrases`` that ``words`` start with; 0 for none."""
+    return next((len(p) for p in phrases if tuple(words[:len(p)]) == p), 0)
+
+
+def _named_rating(words: list[str]) -> tuple[int, tuple[int, ...]] | None:
+    return next(((len(p), r) for p, r in RATING_WORDS.items() if tuple(words[:len(p)]) == p), None)
 
 
 # ------------------------------------------------------------------------------------------ matching
