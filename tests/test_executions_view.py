@@ -45,3 +45,11 @@ def test_states_with_a_retry_and_a_caught_failure():
     assert row == {"execution": "arn:x:execution:sm:n", "key": "originals/a.jpg", "status": "FAILED",
                    "start": T0.isoformat(), "stop": (T0 + timedelta(milliseconds=53)).isoformat(), "duration_ms": 53,
                    "failed_state": "Thumbnail", "error": "ImageError: truncated jpeg"}
+
+
+def test_console_url_of_an_execution_in_each_partition():
+    arn = "arn:aws:states:eu-west-1:123456789012:execution:shoebox-ProcessPhoto:2020-01-02-a-jpg-0123456789abcdef"
+    assert views.console_url(arn) == ("https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1"
+                                      f"#/v2/executions/details/{arn}")
+    china = arn.replace("arn:aws:", "arn:aws-cn:").replace("eu-west-1", "cn-north-1")
+    assert views.console_url(china).startswith("https://cn-north-1.console.amazonaws.cn/states/home?region=cn-north-1#")

@@ -40,6 +40,17 @@ def event_execution_name(key: str, etag: str | None, sequencer: str | None) -> s
     return f"{_readable(key, NAME_LIMIT - 17)}-{digest}"
 
 
+_CONSOLE_DOMAINS = {"aws": "console.aws.amazon.com", "aws-cn": "console.amazonaws.cn",
+                    "aws-us-gov": "console.amazonaws-us-gov.com"}
+
+
+def console_url(execution_arn: str) -> str:
+    """The Step Functions console page of an execution (its graph, events, input and output)."""
+    _, partition, _, region, *_ = execution_arn.split(":")
+    domain = _CONSOLE_DOMAINS.get(partition, "console.aws.amazon.com")
+    return f"https://{region}.{domain}/states/home?region={region}#/v2/executions/details/{execution_arn}"
+
+
 def _ts(value: Any) -> datetime | None:
     if value is None:
         return None
