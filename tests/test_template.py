@@ -261,7 +261,12 @@ def test_every_log_group_expires_after_the_retention_parameter(cfn):
         arn = logging["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]
         group = groups[arn["Fn::GetAtt"][0]]["Properties"]
         assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
-        assert logging["Level"] in ("ERROR", "ALL") and logging["IncludeExecutionData"] is True
+        level = logging["Level"]
+        if isinstance(level, dict):  # the backfill's, a parameter: its Express children log only there
+            assert name == "BackfillStateMachine" and level == {"Ref": "BackfillLogLevel"}
+            assert set(cfn["Parameters"]["BackfillLogLevel"]["AllowedValues"]) == {"ERROR", "ALL"}
+            level = cfn["Parameters"]["BackfillLogLevel"]["Default"]
+        assert level in ("ERROR", "ALL") and logging["IncludeExecutionData"] is True
         # the role may deliver the logs (CreateLogDelivery & co. only take Resource "*")
         assert "logs:CreateLogDelivery" in json.dumps(_statements(cfn, f"{name}Role")), name
 
