@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--uploads", type=int, default=2000)
     ap.add_argument("--quota", type=int, default=10, help="Rekognition calls answered per second (the TPS quota)")
     ap.add_argument("--rate", type=float, default=None, help="UploadStartsPerSecond (default: 80 %% of --quota)")
-    ap.add_argument("--sleep-scale", type=float, default=0.05, help="Retry waits x this (1 = as in AWS)")
+    ap.add_argument("--sleep-scale", type=float, default=0.2, help="Retry waits x this (1 = as in AWS)")
     ap.add_argument("--reference-uploads", type=int, default=300, help="the same with no rate; 0 = skip")
     args = ap.parse_args(argv)
     rate = args.rate if args.rate is not None else 0.8 * args.quota
