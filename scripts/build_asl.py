@@ -283,9 +283,9 @@ FAIL_PATHS = {"ErrorPath": "$.error_type", "CausePath": "$.error"}
 
 
 def _lambda_task(sdk: Any, name: str, function_param: str, *, record_failure: Any = None,
-                 failure_key: str = "", patient: bool = False) -> Any:
-    task = sdk.Task(name, resource=LAMBDA_INVOKE,
-                    parameters={"FunctionName": f"${{{function_param}}}", "Payload.$": "$"}, output_path="$.Payload")
+                 failure_key: str = "", patient: bool = False, payload: dict | None = None) -> Any:
+    parameters = {"FunctionName": f"${{{function_param}}}", **({"Payload": payload} if payload else {"Payload.$": "$"})}
+    task = sdk.Task(name, resource=LAMBDA_INVOKE, parameters=parameters, output_path="$.Payload")
     if patient:  # a Standard execution: throttles get their own, longer retrier (THROTTLE_RETRY)
         task.add_retry(sdk.Retry(error_equals=THROTTLED, **THROTTLE_RETRY))
     others = [e for e in RETRYABLE if not (patient and e in THROTTLED)]
@@ -366,8 +366,10 @@ def process_photo_definition(sdk: Any = None) -> dict:
 def item_processor(sdk: Any) -> dict:
     """The backfill's item processor: "already done?" first, then the same per-photo states."""
     first, record_failure = per_photo(sdk)
+    # $$.Execution.Id here is the child's own execution (in the ItemSelector it is the parent's): the photo's
+    # row keeps it, so `execution show <key>` reads this item alone (steps/check_done.py unwraps the item)
     check = _lambda_task(sdk, "CheckDone", "CheckDoneFunctionArn", record_failure=record_failure,
-                         failure_key="check_done")
+                         failure_key="check_done", payload={"item.$": "$", "item_execution.$": "$$.Execution.Id"})
     skipped = sdk.Succeed("Skipped", comment="Already in the catalog with this ETag and pipeline version.")
     is_done = sdk.Choice("IsDone")
     is_done.add_choice(sdk.ChoiceRule.BooleanEquals(variable="$.done", value=True), next_step=skipped)

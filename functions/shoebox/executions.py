@@ -51,6 +51,31 @@ def console_url(execution_arn: str) -> str:
     return f"https://{region}.{domain}/states/home?region={region}#/v2/executions/details/{execution_arn}"
 
 
+def logged_events(records: list[str]) -> list[dict]:
+    """Step Functions' CloudWatch Logs records of one execution -> GetExecutionHistory's events, which
+    :func:`states` reads. An Express execution (a backfill item) has no history, only these records:
+    ``{"id", "type", "details", "previous_event_id", "event_timestamp" (ms), "execution_arn"}``."""
+    from datetime import timezone
+
+    out = []
+    for text in records:
+        record = json.loads(text)
+        etype = record["type"]
+        if etype.endswith("StateEntered"):
+            details_key = "stateEnteredEventDetails"
+        elif etype.endswith("StateExited"):
+            details_key = "stateExitedEventDetails"
+        else:
+            details_key = etype[0].lower() + etype[1:] + "EventDetails"
+        event = {"id": int(record["id"]), "type": etype,
+                 "timestamp": datetime.fromtimestamp(int(record["event_timestamp"]) / 1000, tz=timezone.utc),
+                 "previousEventId": int(record.get("previous_event_id") or 0)}
+        if record.get("details"):
+            event[details_key] = record["details"]
+        out.append(event)
+    return sorted(out, key=lambda e: e["id"])
+
+
 def _ts(value: Any) -> datetime | None:
     if value is None:
         return None

@@ -56,7 +56,9 @@ def listed_object(entry: dict) -> dict:
 
 
 @step("check_done")
-def handler(event: dict, context: Any) -> dict:
+def handler(payload: dict, context: Any) -> dict:
+    # {"item": the Map item, "item_execution": this child's own execution} (the item as is from older ASL)
+    event = {**payload["item"], "item_execution": payload.get("item_execution")} if "item" in payload else payload
     key = event["key"]
     obj = listed_object(event.get("object") or {})
     catalog = Catalog(Settings.from_env().table)
