@@ -10,11 +10,14 @@ too often to its dead-letter queue (moto does that on receive).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from shoebox import aws
+
+_log = logging.getLogger(__name__)
 
 Invoke = Callable[[str, dict], tuple[bool, Any]]  # (function arn, event) -> (ok, result): LambdaBridge.invoke
 
@@ -48,12 +51,13 @@ class SqsEventSource:
             try:
                 messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size,
                                                WaitTimeSeconds=1, AttributeNames=["All"]).get("Messages", [])
-            except Exception:  # noqa: BLE001 - the mock going away at stop; the loop then ends
+                if messages:
+                    self.deliver(sqs, messages)
+            except Exception:  # noqa: BLE001 - a poller outlives any one failure, as Lambda's does
                 if self._stop.is_set():
-                    return
-                raise
-            if messages:
-                self.deliver(sqs, messages)
+                    return  # the mock went away at stop
+                _log.exception("SQS event source %s", self.queue_arn)
+                self._stop.wait(0.5)
 
     def event(self, messages: list[dict]) -> dict:
         """The Lambda event for a batch, as the SQS event source builds it."""
@@ -65,7 +69,10 @@ class SqsEventSource:
 
     def deliver(self, sqs: Any, messages: list[dict]) -> None:
         event = self.event(messages)
-        ok, result = self.invoke(self.function_arn, event)
+        try:
+            ok, result = self.invoke(self.function_arn, event)
+        except Exception:  # noqa: BLE001 - the Lambda service failing the invoke (LambdaBridge InvokeError)
+            ok, result = False, None
         if not ok:
             return  # the whole batch returns after the visibility timeout
         failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures") or []}
