@@ -271,22 +271,32 @@ RETRYABLE = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.Sdk
              "Lambda.TooManyRequestsException", "RecognitionThrottled", "PhotoBusy"]
 # What the SDK's Retry cannot carry; added to every retrier in _post_process.
 RETRY_EXTRA = {"MaxDelaySeconds": 60, "JitterStrategy": "FULL"}
+# Standard executions (uploads) may wait out Rekognition throttling far longer than the ~2 minutes above:
+# its own retrier first, up to 12 attempts, waits capped at 5 minutes, fully jittered so that photos
+# throttled together do not come back together (~35 minutes at most, ~18 on average). The backfill's
+# Express children stop at 5 minutes, so they keep the shared retrier (their rate is MaxConcurrency).
+THROTTLED = ["RecognitionThrottled"]
+THROTTLE_RETRY = {"interval_seconds": 5, "max_attempts": 12, "backoff_rate": 2.0}
+THROTTLE_EXTRA = {"MaxDelaySeconds": 300, "JitterStrategy": "FULL"}
 # What the SDK's Fail cannot carry (it knows only Error/Cause); added to Fail states named "...Failed".
 FAIL_PATHS = {"ErrorPath": "$.error_type", "CausePath": "$.error"}
 
 
 def _lambda_task(sdk: Any, name: str, function_param: str, *, record_failure: Any = None,
-                 failure_key: str = "") -> Any:
-    task = sdk.Task(name, resource=LAMBDA_INVOKE,
-                    parameters={"FunctionName": f"${{{function_param}}}", "Payload.$": "$"}, output_path="$.Payload")
-    task.add_retry(sdk.Retry(error_equals=RETRYABLE, interval_seconds=2, max_attempts=6, backoff_rate=2.0))
+                 failure_key: str = "", patient: bool = False, payload: dict | None = None) -> Any:
+    parameters = {"FunctionName": f"${{{function_param}}}", **({"Payload": payload} if payload else {"Payload.$": "$"})}
+    task = sdk.Task(name, resource=LAMBDA_INVOKE, parameters=parameters, output_path="$.Payload")
+    if patient:  # a Standard execution: throttles get their own, longer retrier (THROTTLE_RETRY)
+        task.add_retry(sdk.Retry(error_equals=THROTTLED, **THROTTLE_RETRY))
+    others = [e for e in RETRYABLE if not (patient and e in THROTTLED)]
+    task.add_retry(sdk.Retry(error_equals=others, interval_seconds=2, max_attempts=6, backoff_rate=2.0))
     if record_failure is not None:
         task.add_catch(sdk.Catch(error_equals=["States.ALL"], result_path=f"$.failure.{failure_key}",
                                  next_step=record_failure))
     return task
 
 
-def per_photo(sdk: Any) -> tuple[Any, Any]:
+def per_photo(sdk: Any, patient: bool = False) -> tuple[Any, Any]:
     """The per-photo states (classify, thumbnail, labels, faces, persist; failures recorded in the catalog).
 
     Returns ``(first state, RecordFailure)``: callers chain into the first state and may route their own
@@ -298,7 +308,7 @@ def per_photo(sdk: Any) -> tuple[Any, Any]:
     unrecorded = sdk.Fail("FailedUnrecorded", error="RecordFailureFailed",
                           cause="The photo failed and its failure could not be recorded in the catalog; see this "
                                 "execution's history.")
-    record_failure = _lambda_task(sdk, "RecordFailure", "RecordFailureFunctionArn")
+    record_failure = _lambda_task(sdk, "RecordFailure", "RecordFailureFunctionArn", patient=patient)
     record_failure.add_catch(sdk.Catch(error_equals=["States.ALL"], result_path="$.record_failure_error",
                                        next_step=unrecorded))
     # RecordFailure finds the original re-uploaded or deleted meanwhile: not this photo's failure (the newer
@@ -311,7 +321,8 @@ def per_photo(sdk: Any) -> tuple[Any, Any]:
     record_failure.next(outcome)
 
     def step(name: str, key: str) -> Any:
-        return _lambda_task(sdk, name, f"{name}FunctionArn", record_failure=record_failure, failure_key=key)
+        return _lambda_task(sdk, name, f"{name}FunctionArn", record_failure=record_failure, failure_key=key,
+                            patient=patient)
 
     classify, thumbnail = step("Classify", "classify"), step("Thumbnail", "thumbnail")
     detect, faces = step("DetectLabels", "detect_labels"), step("IndexFaces", "index_faces")
@@ -345,7 +356,7 @@ def process_photo_definition(sdk: Any = None) -> dict:
         "bucket.$": "$.detail.bucket.name", "key.$": "$.detail.object.key",
         "object.$": "$.detail.object", "execution.$": "$$.Execution.Id",
     })
-    first, _ = per_photo(sdk)
+    first, _ = per_photo(sdk, patient=True)
     extract.next(first)
     comment = ("Shoebox process-photo: one original in, thumbnails + labels + faces + catalog row out. "
                "Input is the S3 'Object Created' EventBridge event.")
@@ -355,8 +366,10 @@ def process_photo_definition(sdk: Any = None) -> dict:
 def item_processor(sdk: Any) -> dict:
     """The backfill's item processor: "already done?" first, then the same per-photo states."""
     first, record_failure = per_photo(sdk)
+    # $$.Execution.Id here is the child's own execution (in the ItemSelector it is the parent's): the photo's
+    # row keeps it, so `execution show <key>` reads this item alone (steps/check_done.py unwraps the item)
     check = _lambda_task(sdk, "CheckDone", "CheckDoneFunctionArn", record_failure=record_failure,
-                         failure_key="check_done")
+                         failure_key="check_done", payload={"item.$": "$", "item_execution.$": "$$.Execution.Id"})
     skipped = sdk.Succeed("Skipped", comment="Already in the catalog with this ETag and pipeline version.")
     is_done = sdk.Choice("IsDone")
     is_done.add_choice(sdk.ChoiceRule.BooleanEquals(variable="$.done", value=True), next_step=skipped)
@@ -393,6 +406,8 @@ def backfill_definition(sdk: Any = None) -> dict:
                                          "scripts/build_asl.py.").to_dict()
     parent["States"]["Photos"] = {
         "Type": "Map",
+        # names the Map Run and its children in the console and in the children's CloudWatch metrics
+        "Label": "Photos",
         "Comment": "One child per object. Items are S3 listing entries: Key, Size, Etag, LastModified, StorageClass.",
         "ItemReader": {
             "Resource": "arn:aws:states:::s3:listObjectsV2",
@@ -439,7 +454,8 @@ def _post_process(definition: dict) -> dict:
             if state["Type"] == "Fail" and name.endswith("Failed") and "Error" not in state:
                 state.update(FAIL_PATHS)
             for retrier in state.get("Retry", ()):
-                for key, value in RETRY_EXTRA.items():
+                extra = THROTTLE_EXTRA if retrier["ErrorEquals"] == THROTTLED else RETRY_EXTRA
+                for key, value in extra.items():
                     retrier.setdefault(key, value)
             for sub in (state.get("ItemProcessor"), state.get("Iterator"), *state.get("Branches", ())):
                 if sub:
@@ -483,7 +499,7 @@ def _order_states(graph: dict) -> dict:
 
 # Key order of the emitted JSON (the SDK's own order puts "Type" after "Parameters"); unknown keys keep
 # their relative order after the known ones. Stable order = committed files diff cleanly.
-_ORDER = ["ErrorEquals", "Type", "Comment", "Resource", "QueryLanguage", "StartAt", "ItemReader", "ItemSelector",
+_ORDER = ["ErrorEquals", "Type", "Label", "Comment", "Resource", "QueryLanguage", "StartAt", "ItemReader", "ItemSelector",
           "ItemProcessor", "ProcessorConfig", "Mode", "ExecutionType", "Parameters", "InputPath", "ItemsPath",
           "MaxConcurrency", "MaxConcurrencyPath", "ToleratedFailurePercentage",
           "ToleratedFailurePercentagePath", "ResultWriter", "ResultSelector", "ResultPath",

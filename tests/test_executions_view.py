@@ -45,3 +45,34 @@ def test_states_with_a_retry_and_a_caught_failure():
     assert row == {"execution": "arn:x:execution:sm:n", "key": "originals/a.jpg", "status": "FAILED",
                    "start": T0.isoformat(), "stop": (T0 + timedelta(milliseconds=53)).isoformat(), "duration_ms": 53,
                    "failed_state": "Thumbnail", "error": "ImageError: truncated jpeg"}
+
+
+def test_console_url_of_an_execution_in_each_partition():
+    arn = "arn:aws:states:eu-west-1:123456789012:execution:shoebox-ProcessPhoto:2020-01-02-a-jpg-0123456789abcdef"
+    assert views.console_url(arn) == ("https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1"
+                                      f"#/v2/executions/details/{arn}")
+    china = arn.replace("arn:aws:", "arn:aws-cn:").replace("eu-west-1", "cn-north-1")
+    assert views.console_url(china).startswith("https://cn-north-1.console.amazonaws.cn/states/home?region=cn-north-1#")
+
+
+def test_an_express_items_log_records_read_like_a_history():
+    """A backfill item (Express child) has no GetExecutionHistory: its CloudWatch Logs records stand in."""
+    arn = "arn:aws:states:us-east-1:123456789012:express:shoebox-backfill/Photos:1a2b:3c4d"
+
+    def rec(n, etype, details=None, ms=0):
+        return json.dumps({"id": str(n), "type": etype, "details": details or {}, "previous_event_id": str(n - 1),
+                           "event_timestamp": str(1764700000000 + ms), "execution_arn": arn})
+
+    records = [rec(4, "TaskStateEntered", {"name": "Thumbnail", "input": "{}"}, 100),  # any order
+               rec(1, "ExecutionStarted", {"input": "{}"}),
+               rec(2, "TaskStateEntered", {"name": "CheckDone", "input": "{}"}, 10),
+               rec(3, "TaskStateExited", {"name": "CheckDone", "output": "{}"}, 90),
+               rec(5, "TaskFailed", {"error": "ImageError", "cause": json.dumps({"errorMessage": "truncated"})}, 300),
+               rec(6, "ExecutionFailed", {"error": "ImageError", "cause": "truncated"}, 400)]
+    events = views.logged_events(records)
+    assert [e["id"] for e in events] == [1, 2, 3, 4, 5, 6]
+    assert events[1]["stateEnteredEventDetails"]["name"] == "CheckDone"
+    assert events[4]["taskFailedEventDetails"]["error"] == "ImageError"
+    walked = views.states(events)
+    assert [(s["name"], s["status"]) for s in walked] == [("CheckDone", "succeeded"), ("Thumbnail", "failed")]
+    assert walked[1]["error"] == "ImageError: truncated"

@@ -173,7 +173,43 @@ def test_every_rules_dead_letter_queue_lets_that_rule_send(cfn):
     assert len(set(queues)) == len(queues), queues
     policies = [r["Properties"] for r in cfn["Resources"].values() if r["Type"] == "AWS::SQS::QueuePolicy"]
     targets = [json.dumps(q) for p in policies for q in p["Queues"]]
-    assert len(set(targets)) == len(targets) == len(rules), targets
+    assert len(set(targets)) == len(targets), targets  # one policy per queue
+    # each queue a rule sends to (dead letters, the upload queue) lets exactly that rule send
+    for name, rule in rules.items():
+        target = rule["Properties"]["Targets"][0]
+        sent_to = [target["DeadLetterConfig"]["Arn"]] + ([target["Arn"]] if "SqsParameters" in target
+                                                        or "Queue" in json.dumps(target["Arn"]) else [])
+        for arn in sent_to:
+            queue = arn["Fn::GetAtt"][0]
+            (policy,) = [p for p in policies if p["Queues"] == [{"Ref": queue}]]
+            (statement,) = policy["PolicyDocument"]["Statement"]
+            assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == {"Fn::GetAtt": [name, "Arn"]}, queue
+
+
+def test_uploads_wait_in_a_queue_whose_starter_is_rate_limited(cfn, sam):
+    """Issue 17 item 3: rule -> queue (dead letters after 5 receives) -> starter at UploadStartsPerSecond."""
+    assert "Events" not in sam["Resources"]["ProcessPhotoStateMachine"]["Properties"]  # no direct rule
+    rule = cfn["Resources"]["OriginalUploadedRule"]["Properties"]
+    assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["UploadQueue", "Arn"]}
+    queue = cfn["Resources"]["UploadQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["UploadEventsDeadLetterQueue", "Arn"]}
+    starter = cfn["Resources"]["StartUploadFunction"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * starter["Timeout"]  # Lambda's rule for SQS event sources
+    source = cfn["Resources"]["StartUploadEventSource"]["Properties"]
+    assert source["FunctionName"] == {"Ref": "StartUploadFunction"}
+    assert source["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "UploadStarterConcurrency"}
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    env = starter["Environment"]["Variables"]
+    assert env["SHOEBOX_STARTS_PER_SECOND"] == {"Ref": "UploadStartsPerSecond"}
+    assert env["SHOEBOX_STARTER_CONCURRENCY"] == {"Ref": "UploadStarterConcurrency"}
+    # least privilege: start this one state machine, read and delete this one queue
+    role = cfn["Resources"]["StartUploadFunctionRole"]["Properties"]
+    assert not any("SQS" in arn for arn in role["ManagedPolicyArns"])
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    assert {(json.dumps(s["Action"]), json.dumps(s["Resource"])) for s in statements} == {
+        (json.dumps("states:StartExecution"), json.dumps({"Ref": "ProcessPhotoStateMachine"})),
+        (json.dumps(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]),
+         json.dumps({"Fn::GetAtt": ["UploadQueue", "Arn"]}))}
 
 
 def test_table_is_on_demand_with_point_in_time_recovery(sam):
@@ -191,9 +227,12 @@ def test_state_machine_is_standard_and_every_task_retries_and_catches():
     required = {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
                 "Lambda.TooManyRequestsException", "RecognitionThrottled"}
     for name, state in tasks.items():
-        retry = state["Retry"][0]
-        assert required <= set(retry["ErrorEquals"]), name
-        assert retry["JitterStrategy"] == "FULL" and retry["BackoffRate"] > 1
+        assert required <= {e for retry in state["Retry"] for e in retry["ErrorEquals"]}, name
+        assert all(r["JitterStrategy"] == "FULL" and r["BackoffRate"] > 1 for r in state["Retry"]), name
+        # throttles first, and patient: an upload waits out Rekognition's quota rather than failing
+        throttled = state["Retry"][0]
+        assert throttled["ErrorEquals"] == ["RecognitionThrottled"], name
+        assert throttled["MaxAttempts"] >= 10 and throttled["MaxDelaySeconds"] >= 300, name
         assert state["Catch"], name
         if name != "RecordFailure":
             assert state["Catch"][0]["Next"] == "RecordFailure"
@@ -202,7 +241,7 @@ def test_state_machine_is_standard_and_every_task_retries_and_catches():
 # ------------------------------------------------------------------------------ operations (issue 17)
 
 STEP_FUNCTIONS = ("Classify", "Thumbnail", "DetectLabels", "IndexFaces", "Persist", "RecordFailure", "RemovePhoto",
-                  "CheckDone")
+                  "CheckDone", "StartUpload")
 
 
 def _of_type(cfn: dict, rtype: str) -> dict:
@@ -222,13 +261,18 @@ def test_every_log_group_expires_after_the_retention_parameter(cfn):
         arn = logging["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]
         group = groups[arn["Fn::GetAtt"][0]]["Properties"]
         assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
-        assert logging["Level"] in ("ERROR", "ALL") and logging["IncludeExecutionData"] is True
+        level = logging["Level"]
+        if isinstance(level, dict):  # the backfill's, a parameter: its Express children log only there
+            assert name == "BackfillStateMachine" and level == {"Ref": "BackfillLogLevel"}
+            assert set(cfn["Parameters"]["BackfillLogLevel"]["AllowedValues"]) == {"ERROR", "ALL"}
+            level = cfn["Parameters"]["BackfillLogLevel"]["Default"]
+        assert level in ("ERROR", "ALL") and logging["IncludeExecutionData"] is True
         # the role may deliver the logs (CreateLogDelivery & co. only take Resource "*")
         assert "logs:CreateLogDelivery" in json.dumps(_statements(cfn, f"{name}Role")), name
 
 
 def test_dead_letter_queues_keep_messages_14_days_and_alarm_when_not_empty(cfn):
-    queues = _of_type(cfn, "AWS::SQS::Queue")
+    queues = {name: q for name, q in _of_type(cfn, "AWS::SQS::Queue").items() if "DeadLetter" in name}
     assert len(queues) == 2
     alarms = _of_type(cfn, "AWS::CloudWatch::Alarm")
     for name, queue in queues.items():

@@ -43,3 +43,17 @@ class PhotoBusy(ShoeboxError):
 class PhotoChanged(ShoeboxError):
     """The original changed (re-uploaded or deleted) while this run was processing an earlier version. The
     run stops without writing: the newer version's own run (or the removal) is what counts."""
+
+
+# Failures that say nothing about the photo, only that a service was busy when its retries ran out. A photo
+# recorded failed with one of these is run again by the next backfill (steps/check_done.py); other failures
+# wait for `shoebox backfill --retry-failed` or `shoebox retry`.
+TRANSIENT_FAILURES = frozenset({
+    "RecognitionThrottled", "PhotoBusy", "Lambda.TooManyRequestsException", "Lambda.ServiceException",
+    "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+})
+
+
+def is_transient(error: str | None) -> bool:
+    """``error`` as a failed photo's row records it: "RecognitionThrottled: Rate exceeded"."""
+    return (error or "").split(":", 1)[0].strip() in TRANSIENT_FAILURES

@@ -5,17 +5,75 @@ The same shapes come from AWS and from the local runtime, so one reader serves b
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote_plus
+
+
+NAME_LIMIT = 80  # Step Functions: execution names are 1-80 characters
+
+
+def _readable(key: str, room: int) -> str:
+    """The key without ``originals/``, in the characters CloudWatch-logged names keep ([A-Za-z0-9_-]), cut
+    from the left so the file name survives: ``2020-01-02-my-photo--1--jpg``."""
+    text = unquote_plus(key)
+    text = text[len("originals/"):] if text.startswith("originals/") else text
+    return re.sub(r"[^A-Za-z0-9_-]", "-", text)[-room:].lstrip("-_") or "photo"
 
 
 def execution_name(key: str) -> str:
-    """A readable, unique execution name (<= 80 chars of [A-Za-z0-9-_]) for a photo's key."""
-    tail = re.sub(r"[^A-Za-z0-9_-]", "-", key.rsplit("/", 1)[-1])[:50]
-    return f"{tail}-{uuid.uuid4().hex[:12]}"
+    """A readable, unique execution name for a re-run of a photo (``shoebox retry``, ingest): a new one
+    each call, as each is a new run."""
+    return f"{_readable(key, NAME_LIMIT - 13)}-{uuid.uuid4().hex[:12]}"
+
+
+def event_execution_name(key: str, etag: str | None, sequencer: str | None) -> str:
+    """The execution name for one S3 upload event: readable and deterministic. A second delivery of the
+    same event (EventBridge and SQS deliver at least once) gets the same name, so Step Functions refuses
+    it (``ExecutionAlreadyExists``) instead of running the photo twice; another upload of the same key has
+    another sequencer, hence another name. The digest covers the exact key (sanitizing may merge two keys)."""
+    digest = hashlib.sha256(f"{key}\n{etag or ''}\n{sequencer or ''}".encode()).hexdigest()[:16]
+    return f"{_readable(key, NAME_LIMIT - 17)}-{digest}"
+
+
+_CONSOLE_DOMAINS = {"aws": "console.aws.amazon.com", "aws-cn": "console.amazonaws.cn",
+                    "aws-us-gov": "console.amazonaws-us-gov.com"}
+
+
+def console_url(execution_arn: str) -> str:
+    """The Step Functions console page of an execution (its graph, events, input and output)."""
+    _, partition, _, region, *_ = execution_arn.split(":")
+    domain = _CONSOLE_DOMAINS.get(partition, "console.aws.amazon.com")
+    return f"https://{region}.{domain}/states/home?region={region}#/v2/executions/details/{execution_arn}"
+
+
+def logged_events(records: list[str]) -> list[dict]:
+    """Step Functions' CloudWatch Logs records of one execution -> GetExecutionHistory's events, which
+    :func:`states` reads. An Express execution (a backfill item) has no history, only these records:
+    ``{"id", "type", "details", "previous_event_id", "event_timestamp" (ms), "execution_arn"}``."""
+    from datetime import timezone
+
+    out = []
+    for text in records:
+        record = json.loads(text)
+        etype = record["type"]
+        if etype.endswith("StateEntered"):
+            details_key = "stateEnteredEventDetails"
+        elif etype.endswith("StateExited"):
+            details_key = "stateExitedEventDetails"
+        else:
+            details_key = etype[0].lower() + etype[1:] + "EventDetails"
+        event = {"id": int(record["id"]), "type": etype,
+                 "timestamp": datetime.fromtimestamp(int(record["event_timestamp"]) / 1000, tz=timezone.utc),
+                 "previousEventId": int(record.get("previous_event_id") or 0)}
+        if record.get("details"):
+            event[details_key] = record["details"]
+        out.append(event)
+    return sorted(out, key=lambda e: e["id"])
 
 
 def _ts(value: Any) -> datetime | None:

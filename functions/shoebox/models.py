@@ -41,6 +41,8 @@ class PhotoRecord:
     title: str | None = None  # XMP sidecar dc:title
     keywords: list[str] = field(default_factory=list)  # XMP dc:subject; also indexed as labels
     companion: str | None = None  # a Live Photo's video (file name; not uploaded)
+    # a backfill item's own execution (a Distributed Map child; ``execution`` is the backfill run)
+    item_execution: str | None = None
 
     @property
     def people(self) -> list[str]:

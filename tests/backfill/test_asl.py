@@ -69,7 +69,20 @@ def test_backfill_items_run_exactly_the_process_photo_states():
     processor = _committed("backfill.asl.json")["States"]["Photos"]["ItemProcessor"]
     per_photo = {n: s for n, s in photo["States"].items() if n != "ExtractObject"}
     extra = {"CheckDone", "IsDone", "Skipped"}
-    assert {n: s for n, s in processor["States"].items() if n not in extra} == per_photo
+
+    def without_retry(states):
+        return {n: {k: v for k, v in s.items() if k != "Retry"} for n, s in states.items()}
+
+    items = {n: s for n, s in processor["States"].items() if n not in extra}
+    assert without_retry(items) == without_retry(per_photo)
+    # the same errors are retried; only the Standard workflow waits longer on throttles (Express stops at 5 min)
+    for name, state in items.items():
+        if "Retry" in state:
+            (shared,) = state["Retry"]
+            throttled, others = per_photo[name]["Retry"]
+            assert set(shared["ErrorEquals"]) == set(throttled["ErrorEquals"]) | set(others["ErrorEquals"]), name
+            assert {k: v for k, v in others.items() if k != "ErrorEquals"} == \
+                {k: v for k, v in shared.items() if k != "ErrorEquals"}, name
     assert processor["StartAt"] == "CheckDone"
     assert processor["States"]["IsDone"]["Default"] == photo["States"]["ExtractObject"]["Next"]
     assert processor["States"]["CheckDone"]["Catch"][0]["Next"] == "RecordFailure"

@@ -24,6 +24,16 @@ def test_decide(row, retry, done, reason):
     assert decide("originals/a.jpg", '"abc"', row, retry) == (done, reason)
 
 
+@pytest.mark.parametrize("failure, done", [
+    ("RecognitionThrottled: DetectLabels ThrottlingException: Rate exceeded", False),
+    ("Lambda.TooManyRequestsException: Rate Exceeded.", False),
+    ("ImageError: cannot identify image file", True),
+    (None, True),
+])
+def test_a_photo_failed_on_a_throttle_is_run_again_by_the_next_backfill(failure, done):
+    assert decide("originals/a.jpg", "abc", ("failed", "abc", V), False, failure)[0] is done
+
+
 def test_folder_markers_are_skipped():
     assert decide("originals/2007/", "x", (None, None, None)) == (True, "folder marker")
 

@@ -69,6 +69,12 @@ JUSTIFIED: dict[str, dict[str, str]] = {
         "rekognition:DisassociateFaces": "RekognitionRecognizer.remove_faces",
         "rekognition:ListFaces": "RekognitionRecognizer.remove_faces",
     },
+    "StartUploadFunction": {
+        # called by Lambda's SQS event source as this role, not by the handler (local/event_source.py plays it)
+        "sqs:ReceiveMessage": "the upload queue's event source polls the queue",
+        "sqs:DeleteMessage": "the event source deletes the messages the starter handled",
+        "sqs:GetQueueAttributes": "the event source reads the queue's attributes",
+    },
     "RemovePhotoFunction": {
         "s3:PutObject": "People: removing the photo a person's cover shows crops a new cover from another photo",
         "dynamodb:DeleteItem": "People: a face row misfiled under another person is deleted (recognizer merges)",
@@ -107,6 +113,8 @@ def required(service: str, operation: str, params: dict, arns: dict[str, str]) -
         return [(f"dynamodb:{operation}", table(params["TableName"], params.get("IndexName")))]
     if service == "rekognition":
         return [(f"rekognition:{operation}", arns["FaceCollection"])]
+    if service == "stepfunctions":
+        return [(f"states:{operation}", params.get("stateMachineArn") or params.get("executionArn") or "*")]
     return [(f"{service}:{operation}", "*")]
 
 
@@ -116,6 +124,8 @@ def role_policies(arns: dict[str, str]) -> dict[str, list[dict]]:
     sam, cfn = yaml_parse(text), sam_transform(text)
 
     def resolve(value):
+        if isinstance(value, dict) and "Ref" in value:
+            return arns[value["Ref"]]
         if isinstance(value, dict) and "Fn::GetAtt" in value:
             target = value["Fn::GetAtt"]
             return arns[target[0] if isinstance(target, list) else target.split(".")[0]]
@@ -213,11 +223,14 @@ def recorded(tmp_path_factory, real_faces):
             assert catalog.get_photo(keys[1]) is None
             assert catalog.get_photo(ENCODED_KEY).status == "failed"
             bucket, table, collection = rt.bucket, rt.table, rt.stack.collection_id
+            process_photo, upload_queue = rt.state_machine_arn(), rt.stack.queues["UploadQueue"].name
     finally:
         mp.undo()
     arns = {"PhotoBucket": f"arn:aws:s3:::{bucket}",
             "CatalogTable": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}",
-            "FaceCollection": f"arn:aws:rekognition:{REGION}:{ACCOUNT}:collection/{collection}"}
+            "FaceCollection": f"arn:aws:rekognition:{REGION}:{ACCOUNT}:collection/{collection}",
+            "ProcessPhotoStateMachine": process_photo,
+            "UploadQueue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{upload_queue}"}
     return calls, arns
 
 

@@ -176,7 +176,22 @@ def test_the_stack_path_runs_against_the_local_service(service, aws_user, monkey
     shown = runner.invoke(app, ["--region", "us-east-1", "execution", "show", "originals/2007/07/14/IMG_2.jpg",
                                 "--stack", "shoebox-local", "--json"])
     assert json.loads(shown.stdout)["execution"] == arn
+    # a deployed stack's runs come with their console page (issue 17 item 6); the local service's do not
+    console = f"https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/{arn}"
+    assert json.loads(shown.stdout)["console"] == console
+    shown = runner.invoke(app, ["--region", "us-east-1", "execution", "show", "originals/2007/07/14/IMG_2.jpg",
+                                "--stack", "shoebox-local"])
+    assert f"console: {console}" in shown.stdout
+    bad = rt.upload(b"not a photo\n" * 40, "originals/2007/07/15/broken.jpg")
+    rt.wait([bad])
+    failed = runner.invoke(app, ["--region", "us-east-1", "executions", "--failed", "--stack", "shoebox-local"])
+    assert failed.exit_code == 0, failed.output
+    assert f"originals/2007/07/15/broken.jpg  {console.replace(arn, bad)}" in failed.stdout
     assert os.environ["AWS_ENDPOINT_URL"] == service.url
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    local = runner.invoke(app, ["executions", "--failed", "--json"])
+    assert [r["execution"] for r in json.loads(local.stdout)] == [bad]
+    assert "console" not in json.loads(local.stdout)[0]
 
 
 def test_the_service_refuses_a_body_whose_checksum_does_not_match_as_s3_does(service):

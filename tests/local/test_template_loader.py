@@ -16,9 +16,17 @@ def test_everything_comes_from_the_template():
     definition = stack.state_machines["ProcessPhotoStateMachine"].definition
     fn = definition["States"]["Classify"]["Parameters"]["FunctionName"]
     assert fn == stack.functions["ClassifyFunction"].arn  # substitutions applied
-    (rule,) = [r for r in stack.rules if r.target_state_machine == "ProcessPhotoStateMachine"]
+    # uploads: rule -> queue -> the starter's event source (with its ScalingConfig) -> the state machine
+    (rule,) = [r for r in stack.rules if r.target_queue]
     assert rule.pattern["detail"]["bucket"]["name"] == [stack.bucket]
     assert rule.pattern["detail"]["object"]["key"] == [{"prefix": "originals/"}]
+    (source,) = stack.event_sources
+    assert (source.queue, source.function) == (rule.target_queue, "StartUploadFunction")
+    assert source.max_concurrency == int(stack.parameters["UploadStarterConcurrency"]) >= 2
+    assert "deadLetterTargetArn" in stack.queues[rule.target_queue].attributes["RedrivePolicy"]
+    starter = stack.functions["StartUploadFunction"].environment
+    assert starter["SHOEBOX_STATE_MACHINE_ARN"].endswith(":stateMachine:shoebox-local-ProcessPhotoStateMachine")
+    assert starter["SHOEBOX_STARTS_PER_SECOND"] == stack.parameters["UploadStartsPerSecond"]
 
 
 def test_each_function_sees_only_its_own_variables(runtime):

@@ -9,6 +9,7 @@ from photo_factory import jpeg_bytes
 from typer.testing import CliRunner
 
 from shoebox.catalog import Catalog
+from shoebox.executions import event_execution_name
 from shoebox.cli.main import app
 from shoebox.local import router
 
@@ -53,20 +54,24 @@ def test_retry_of_a_key_not_in_the_bucket_is_one_line(service):
 
 
 def test_local_s3_events_carry_the_fields_aws_sends(runtime):
-    seen: list[dict] = []
-    original = router._starter
-    router.install(lambda arn, event: (seen.append(event), original(arn, event)))
-    try:
-        arn = runtime.upload(jpeg_bytes((64, 48)), "originals/2021/05/06/a.jpg")
-        runtime.wait([arn])
-    finally:
-        router.install(original)
-    obj = seen[0]["detail"]["object"]
-    head = runtime.s3.head_object(Bucket=runtime.bucket, Key="originals/2021/05/06/a.jpg")
+    key = "originals/2021/05/06/a.jpg"
+    arns = [runtime.upload(jpeg_bytes((64, 48), color=(n, 60, 40)), key) for n in (10, 200)]  # the same key twice
+    runtime.wait(arns)
+    # the event as the workflow got it (through the upload queue and its starter)
+    seen = [json.loads(runtime.sfn.describe_execution(executionArn=arn)["input"]) for arn in arns]
+    obj = seen[1]["detail"]["object"]
+    head = runtime.s3.head_object(Bucket=runtime.bucket, Key=key)
     assert obj["etag"] == head["ETag"].strip('"') and "eTag" not in obj
     assert obj["size"] == head["ContentLength"] and obj["version-id"] == head["VersionId"]
-    assert int(obj["sequencer"], 16) > 0
-    assert Catalog(runtime.table).get_photo("originals/2021/05/06/a.jpg").etag == obj["etag"]
+    # S3's sequencer: a later event of the same key has a greater one, as hex and as a string
+    first, second = (e["detail"]["object"]["sequencer"] for e in seen)
+    assert int(first, 16) > 0 and int(second, 16) > int(first, 16) and second > first
+    assert Catalog(runtime.table).get_photo(key).etag == obj["etag"]
+    # readable, deterministic names: the key's date and file name, then a digest of key, ETag and sequencer
+    names = [arn.rsplit(":", 1)[1] for arn in arns]
+    assert names == [event_execution_name(key, e["detail"]["object"]["etag"], e["detail"]["object"]["sequencer"])
+                     for e in seen]
+    assert all(n.startswith("2021-05-06-a-jpg-") and len(n) <= 80 for n in names) and names[0] != names[1]
 
 
 def test_classify_reads_the_etag_when_the_event_has_none(runtime):

@@ -17,6 +17,7 @@ from shoebox.errors import RecognitionThrottled
 def test_upload_runs_every_state_and_writes_thumbnails_and_catalog_row(runtime):
     key = "originals/2006/10/04/IMG_00001.jpg"
     runtime.s3.put_object(Bucket=runtime.bucket, Key=key, Body=jpeg_bytes((2400, 1600), when=datetime(2006, 10, 4, 14, 3)))
+    runtime.wait_queued()  # its event went through the upload queue and its starter
     arns = runtime.started[key]  # the upload alone started it
     assert len(arns) == 1
     assert runtime.wait(arns) == {arns[0]: "SUCCEEDED"}

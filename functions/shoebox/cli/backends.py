@@ -22,6 +22,7 @@ from shoebox import aws
 from shoebox.catalog import Catalog
 from shoebox.config import shoebox_home
 from shoebox.executions import execution_name
+from shoebox.executions import logged_events as views_logged_events
 from shoebox.ingest.files import disambiguate, md5_hex
 
 ResultCallback = Callable[[dict], None]
@@ -122,6 +123,7 @@ class Backend:
         except KeyError as exc:
             raise BackendError(f"stack {stack} has no {exc.args[0]} output: deploy the current template") from None
         self.backfill_arn = outputs.get("BackfillStateMachineArn")
+        self.backfill_log_group = outputs.get("BackfillLogGroupName")  # where the backfill's items log
         # the stack's Rekognition collection: deployed only (locally the recognizer is the offline one)
         self.collection_id = None if endpoint.local else outputs.get("CollectionId")
         self.poll_seconds = 0.2 if endpoint.local else 2.0
@@ -324,7 +326,32 @@ class Backend:
                     return None
                 raise
         record = self.catalog.get_photo(ref)
+        if record and record.item_execution:  # a backfill item: its own run, not the whole backfill's
+            return self._item_record(record.item_execution)
         return self.execution_record(record.execution) if record and record.execution else None
+
+    def _item_record(self, arn: str) -> dict:
+        """A Distributed Map child: DescribeExecution answers for it; an Express child has no history, so
+        its events come from the backfill's log group (BackfillLogLevel decides how many there are)."""
+        from botocore.exceptions import ClientError
+
+        describe = self.sfn.describe_execution(executionArn=arn)
+        describe.pop("ResponseMetadata", None)
+        try:
+            events = [e for page in self.sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+                      for e in page["events"]]
+            return {"describe": describe, "events": events}
+        except ClientError:  # Express: "not supported by EXPRESS state machines"
+            if self.backfill_log_group is None:
+                return {"describe": describe, "events": []}
+        start = describe.get("startDate")
+        kwargs: dict[str, Any] = {"logGroupName": self.backfill_log_group,
+                                  "filterPattern": f'{{ $.execution_arn = "{arn}" }}'}
+        if start is not None:
+            kwargs["startTime"] = int(start.timestamp() * 1000) - 1000
+        messages = [e["message"] for page in aws.client("logs").get_paginator("filter_log_events").paginate(**kwargs)
+                    for e in page["events"]]
+        return {"describe": describe, "events": views_logged_events(messages)}
 
 
 def stack_outputs(stack: str, region: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from shoebox import executions as views
 from shoebox.cli.backends import Upload, _result, dumps, face_summaries, open_backend
-from shoebox.cli.common import JsonOpt, StackOpt, _print_ingest_table, err, esc, out
+from shoebox.cli.common import JsonOpt, StackOpt, _print_ingest_table, err, esc, keys_fit, out, print_listing
 
 app = typer.Typer(help="Shoebox: a serverless photo archive, also runnable offline.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -166,9 +166,15 @@ def executions_cmd(
     """Workflow runs, newest first, like the Step Functions console."""
     with open_backend(stack) as backend:
         rows = [views.summary(r) for r in backend.execution_records(failed_only=failed, limit=limit)]
+        deployed = not backend.local
+    if deployed:  # on AWS: where to look at each run in the console
+        for r in rows:
+            r["console"] = views.console_url(r["execution"])
     if as_json:
         print(dumps(rows))
         return
+    if deployed and failed:
+        _print_console_links(rows)
     if not keys_fit([r["key"] or "" for r in rows]):
         print_listing(f"executions{' (failed)' if failed else ''}", [(r["key"] or "", [
             r["status"], (r["start"] or "")[:19], f"{r['duration_ms']} ms" if r["duration_ms"] else "",
@@ -182,6 +188,14 @@ def executions_cmd(
         table.add_row(esc(r["key"] or ""), r["status"], (r["start"] or "")[:19], str(r["duration_ms"] or ""),
                       esc(r["failed_state"] or ""), esc(r["error"] or ""))
     out.print(table)
+    if deployed and failed:
+        _print_console_links(rows)
+
+
+def _print_console_links(rows: list[dict]) -> None:
+    """One line per run, unwrapped (a folded link cannot be clicked): key, then its console page."""
+    for r in rows:
+        out.print(f"{esc(r['key'] or r['execution'])}  {r['console']}", soft_wrap=True, highlight=False)
 
 
 execution_app = typer.Typer(help="One workflow run in detail.", no_args_is_help=True)
@@ -194,10 +208,13 @@ def execution_show(ref: Annotated[str, typer.Argument(help="Execution ARN, name,
     """Each state of one execution: status, duration, retries, error."""
     with open_backend(stack) as backend:
         record = backend.execution_record(ref)
+        deployed = not backend.local
     if record is None:
         err.print(f"[red]no execution for {esc(ref)}[/red]")
         raise typer.Exit(1)
     detail = views.detail(record)
+    if deployed:
+        detail["console"] = views.console_url(detail["execution"])
     if as_json:
         print(dumps(detail))
         return
@@ -210,6 +227,8 @@ def execution_show(ref: Annotated[str, typer.Argument(help="Execution ARN, name,
     out.print(table)
     if detail["error"]:
         out.print(f"[red]{esc(str(detail['error']))}[/red]")
+    if deployed:
+        out.print(f"console: {detail['console']}", soft_wrap=True, highlight=False)
 
 
 @app.command()

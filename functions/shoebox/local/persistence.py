@@ -98,12 +98,13 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from moto.stepfunctions.exceptions import ExecutionDoesNotExist
+    from moto.stepfunctions.exceptions import ExecutionAlreadyExists, ExecutionDoesNotExist
     from moto.stepfunctions.responses import StepFunctionResponse
     from moto.core.responses import ActionResult
 
     original_describe = StepFunctionResponse.describe_execution
     original_history = StepFunctionResponse.get_execution_history
+    original_start = StepFunctionResponse.start_execution
 
     def archived(arn: str) -> dict | None:
         return _archive.record(arn) if _archive is not None else None
@@ -129,6 +130,16 @@ def install() -> None:
             if self._get_param("reverseOrder"):
                 events = list(reversed(events))
             return ActionResult({"events": events})
+
+    def start_execution(self: Any) -> Any:
+        """A name is taken while its execution is archived too, as on AWS (90 days): a second delivery
+        of an upload's event must not run the photo again (steps/start_upload.py)."""
+        name = self._get_param("name")
+        if name:
+            arn = self._get_param("stateMachineArn").replace(":stateMachine:", ":execution:") + ":" + name
+            if archived(arn) is not None:
+                raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
+        return original_start(self)
 
     def list_executions(self: Any) -> Any:
         arn = self._get_param("stateMachineArn")
@@ -158,6 +169,7 @@ def install() -> None:
     StepFunctionResponse.describe_execution = describe_execution
     StepFunctionResponse.get_execution_history = get_execution_history
     StepFunctionResponse.list_executions = list_executions
+    StepFunctionResponse.start_execution = start_execution
     _installed = True
 
 

@@ -58,7 +58,8 @@ _held: set[Path] = set()  # homes a runtime of this process holds (flock would b
 class LocalRuntime:
     def __init__(self, home: Path | str | None = None, *, recognizer: str | None = None,
                  retry_sleep_scale: float | None = None, persist: bool = True, log_level: str | None = None,
-                 workers: int = 0, workflows: bool = True, lock_blocking: bool = True) -> None:
+                 workers: int = 0, workflows: bool = True, lock_blocking: bool = True,
+                 upload_rate: float = 0.0) -> None:
         self.home = Path(home).resolve() if home else shoebox_home()
         self.recognizer = recognizer or os.environ.get("SHOEBOX_RECOGNIZER_LOCAL") or registry.default_local()
         self.retry_sleep_scale = retry_sleep_scale
@@ -69,6 +70,9 @@ class LocalRuntime:
         self.workflows = workflows
         self.log_level = log_level or os.environ.get("SHOEBOX_LOG_LEVEL", "ERROR")
         self.lock_blocking = lock_blocking  # False: fail with HomeBusy instead of waiting for the home
+        # the template's UploadStartsPerSecond; 0 (no limit) by default: the offline recognizers have no
+        # quota (the worker pool bounds the work). scripts/bench_throttle.py sets one.
+        self.upload_rate = upload_rate
         self.stack: LocalStack | None = None
         self.bridge: LambdaBridge | None = None
         self.store: DurableStore | None = None
@@ -81,7 +85,9 @@ class LocalRuntime:
         self._cond = threading.Condition()
         self._ended: dict[str, str] = {}  # execution arn -> final status
         self.started: dict[str, list[str]] = {}  # object key -> execution arns, in start order
+        self._queued: dict[str, int] = {}  # object key -> upload events in the queue, not yet started
         self._state_machine_arns: dict[str, str] = {}
+        self._event_sources: list = []
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> "LocalRuntime":
@@ -114,7 +120,7 @@ class LocalRuntime:
         self._lock_file.write(f"pid {os.getpid()}")
         self._lock_file.flush()
         _held.add(self.home)
-        self.stack = load_template()
+        self.stack = load_template(overrides={"UploadStartsPerSecond": str(self.upload_rate)})
         # Only the Globals go process-wide; each invocation gets its function's own variables (lambda_bridge).
         env = dict(_LOCAL_ENV)
         env.update(self.stack.global_environment)
@@ -149,7 +155,7 @@ class LocalRuntime:
             self.bridge = LambdaBridge(self.stack.functions, set(self.stack.global_environment))
             moto_patches.install(self.bridge.before_call_hook)
             moto_patches.on_execution_end(self._on_execution_end)
-            router.install(self._start_from_event)
+            router.install(self._start_from_event, self._on_queued)
         else:
             from shoebox.local import moto_dynamodb
 
@@ -159,6 +165,8 @@ class LocalRuntime:
             compute.start_pool(self.workers)
         if self.store:
             self._restore()
+        for source in self._event_sources:
+            source.start()
 
     def _restore(self) -> None:
         """Load the durable state once, then journal every change (shoebox.local.durable)."""
@@ -184,6 +192,9 @@ class LocalRuntime:
 
     def stop(self) -> None:
         try:
+            for source in self._event_sources:
+                source.stop()
+            self._event_sources.clear()
             moto_patches.remove_listener(self._on_execution_end)
             if self.workers:
                 compute.stop_pool()
@@ -246,11 +257,32 @@ class LocalRuntime:
                 arn = sfn.create_state_machine(name=spec.name, definition=json.dumps(spec.definition), roleArn=role,
                                                type=spec.type)["stateMachineArn"]
             self._state_machine_arns[logical] = arn
+        sqs = aws.client("sqs")
+        queues: dict[str, tuple[str, str]] = {}  # logical id -> (url, arn)
+        for logical, queue in stack.queues.items():  # dead-letter queues exist before a redrive names them
+            url = sqs.create_queue(QueueName=queue.name, Attributes={
+                k: v for k, v in queue.attributes.items() if k != "RedrivePolicy"})["QueueUrl"]
+            queues[logical] = (url, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue.name}")
+        for logical, queue in stack.queues.items():
+            if "RedrivePolicy" in queue.attributes:
+                sqs.set_queue_attributes(QueueUrl=queues[logical][0],
+                                         Attributes={"RedrivePolicy": queue.attributes["RedrivePolicy"]})
         events = aws.client("events")
         for rule in stack.rules:
             events.put_rule(Name=rule.logical_id, EventPattern=json.dumps(rule.pattern), State="ENABLED")
-            events.put_targets(Rule=rule.logical_id, Targets=[{
-                "Id": "statemachine", "Arn": self._state_machine_arns[rule.target_state_machine], "RoleArn": role}])
+            target = ({"Id": "queue", "Arn": queues[rule.target_queue][1]} if rule.target_queue else
+                      {"Id": "statemachine", "Arn": self._state_machine_arns[rule.target_state_machine or ""],
+                       "RoleArn": role})
+            events.put_targets(Rule=rule.logical_id, Targets=[target])
+        from shoebox.local.event_source import SqsEventSource
+
+        assert self.bridge is not None
+        for source in stack.event_sources:
+            url, arn = queues[source.queue]
+            self._event_sources.append(SqsEventSource(
+                url, arn, stack.functions[source.function].arn, batch_size=source.batch_size,
+                max_concurrency=source.max_concurrency, invoke=self.bridge.invoke, on_result=self._on_started,
+                region=REGION))
 
     # ------------------------------------------------------------------ accessors
     @property
@@ -285,6 +317,31 @@ class LocalRuntime:
                                        input=json.dumps(event, default=str))["executionArn"]
         with self._cond:
             self.started.setdefault(key, []).append(arn)
+
+    def _on_queued(self, queue_arn: str, event: dict) -> None:
+        key = event.get("detail", {}).get("object", {}).get("key", "event")
+        with self._cond:
+            self._queued[key] = self._queued.get(key, 0) + 1
+
+    def _on_started(self, batch: dict, result: Any) -> None:
+        """The upload queue's starter handled a batch (its result lists what it started)."""
+        failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures") or []}
+        events = {r["messageId"]: json.loads(r["body"]) for r in batch["Records"]}
+        machine = self._state_machine_arns.get("ProcessPhotoStateMachine", "")
+        for message_id, event in events.items():
+            if message_id not in failed:
+                for listener in self.execution_listeners:
+                    listener(machine, event)
+        with self._cond:
+            for started in (result or {}).get("started") or []:
+                arns = self.started.setdefault(started["key"], [])
+                if started["execution"] not in arns:
+                    arns.append(started["execution"])
+            for message_id, event in events.items():
+                key = event.get("detail", {}).get("object", {}).get("key", "event")
+                if message_id not in failed and self._queued.get(key):
+                    self._queued[key] -= 1
+            self._cond.notify_all()
 
     def _on_execution_end(self, arn: str, status: str) -> None:
         if self.archive is not None:
@@ -337,11 +394,19 @@ class LocalRuntime:
                 self._cond.wait(remaining)
             return {arn: self._ended[arn] for arn in wanted}
 
+    def wait_queued(self, timeout: float = 120.0) -> None:
+        """Block until every upload event in the queue has had its execution started."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: not any(self._queued.values()), timeout=timeout):
+                raise TimeoutError(f"uploads still queued after {timeout}s: {sum(self._queued.values())}")
+
     def upload(self, data: bytes | str | Path, key: str) -> str | None:
         """Put an object like a user's upload would; returns the execution it started (if any)."""
         body = Path(data).read_bytes() if isinstance(data, (str, Path)) else data
         before = len(self.started.get(key, []))
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)
-        with self._cond:
+        with self._cond:  # an upload goes through the queue: wait for its starter
+            self._cond.wait_for(lambda: len(self.started.get(key, [])) > before or not self._queued.get(key),
+                                timeout=120)
             arns = self.started.get(key, [])
             return arns[before] if len(arns) > before else None

@@ -75,7 +75,26 @@ class FunctionSpec:
 class RuleSpec:
     logical_id: str
     pattern: dict
-    target_state_machine: str  # logical id
+    target_state_machine: str | None = None  # logical id (a SAM state machine's EventBridgeRule event)
+    target_queue: str | None = None  # logical id (an AWS::Events::Rule with an SQS target)
+
+
+@dataclass
+class QueueSpec:
+    logical_id: str
+    name: str
+    attributes: dict[str, str]  # CreateQueue attributes as SQS takes them (RedrivePolicy as JSON text)
+
+
+@dataclass
+class EventSourceSpec:
+    """An SQS event source mapping: the local runtime polls the queue and invokes the function."""
+
+    logical_id: str
+    queue: str  # logical id
+    function: str  # logical id
+    batch_size: int
+    max_concurrency: int  # ScalingConfig MaximumConcurrency
 
 
 @dataclass
@@ -97,6 +116,8 @@ class LocalStack:
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     state_machines: dict[str, StateMachineSpec] = field(default_factory=dict)
     rules: list[RuleSpec] = field(default_factory=list)
+    queues: dict[str, QueueSpec] = field(default_factory=dict)
+    event_sources: list[EventSourceSpec] = field(default_factory=list)
     parameters: dict[str, str] = field(default_factory=dict)
     global_environment: dict[str, str] = field(default_factory=dict)  # Globals.Function.Environment
     outputs: dict[str, str] = field(default_factory=dict)  # the template's Outputs, as far as they resolve locally
@@ -242,6 +263,20 @@ def load_template(root: Path | None = None, overrides: dict[str, str] | None = N
                         logical_id=f"{logical}{event_id}",
                         pattern=resolver.resolve(event["Properties"]["Pattern"]),
                         target_state_machine=logical))
+        elif rtype == "AWS::SQS::Queue":
+            stack.queues[logical] = QueueSpec(logical, names[logical], _queue_attributes(resolver.resolve(props)))
+        elif rtype == "AWS::Events::Rule":
+            for target in props.get("Targets") or []:
+                target_logical = _logical_of(target["Arn"])
+                if resources.get(target_logical, {}).get("Type") == "AWS::SQS::Queue":
+                    stack.rules.append(RuleSpec(logical_id=logical, pattern=resolver.resolve(props["EventPattern"]),
+                                                target_queue=target_logical))
+        elif rtype == "AWS::Lambda::EventSourceMapping":
+            scaling = resolver.resolve(props.get("ScalingConfig") or {})
+            stack.event_sources.append(EventSourceSpec(
+                logical_id=logical, queue=_logical_of(props["EventSourceArn"]),
+                function=_logical_of(props["FunctionName"]), batch_size=int(resolver.resolve(props.get("BatchSize", 10))),
+                max_concurrency=int(scaling.get("MaximumConcurrency", 2))))
     if not (bucket and table and collection):
         raise KeyError("template.yaml must define the photo bucket, the catalog table and the face collection")
     stack.bucket, stack.table, stack.collection_id = bucket, table, collection
@@ -263,3 +298,18 @@ def _table_kwargs(name: str, props: dict) -> dict:
     if props.get("GlobalSecondaryIndexes"):
         kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
     return kwargs
+
+
+def _logical_of(value: Any) -> str:
+    """The resource a !Ref X or !GetAtt X.Arn names."""
+    if isinstance(value, _Tagged) and value.tag in ("Ref", "GetAtt"):
+        target = value.value if isinstance(value.value, str) else value.value[0]
+        return target.split(".")[0]
+    raise KeyError(f"template.yaml: expected !Ref or !GetAtt, got {value!r}")
+
+
+def _queue_attributes(props: dict) -> dict[str, str]:
+    out = {k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod") if k in props}
+    if props.get("RedrivePolicy"):
+        out["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+    return out

@@ -72,6 +72,8 @@ def record_from_state(state: dict, *, status: str) -> PhotoRecord:
         title=ingested.get("title"),
         keywords=keywords,
         companion=ingested.get("companion"),
+        # only when it is another execution than the run's (moto runs a Map's children inside the parent)
+        item_execution=state.get("item_execution") if state.get("item_execution") != state.get("execution") else None,
     )
 
 

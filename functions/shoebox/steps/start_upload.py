@@ -1,0 +1,96 @@
+"""StartUpload: the upload queue's consumer; starts one ProcessPhoto execution per S3 event, no faster than
+the configured rate (docs/deploy.md, "Rate control").
+
+EventBridge puts each "Object Created" event on an SQS queue; Lambda's SQS event source hands batches to
+at most ``SHOEBOX_STARTER_CONCURRENCY`` instances of this function (ScalingConfig MaximumConcurrency), and
+each spaces its StartExecution calls at ``SHOEBOX_STARTS_PER_SECOND / concurrency``: together they start no
+more than the rate, which is set below Rekognition's TPS quota, so a 60,000-photo upload waits in the queue
+(free, 14 days) instead of burning the workflow's Retry budget on throttles.
+
+Execution names are the event's (steps: executions.event_execution_name): a duplicate delivery answers
+``ExecutionAlreadyExists`` and counts as started. A message whose start fails otherwise is reported in
+``batchItemFailures`` and comes back after the queue's visibility timeout (then, after maxReceiveCount,
+to the dead-letter queue with its alarm).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from shoebox import aws
+from shoebox.config import getenv
+from shoebox.executions import event_execution_name
+from shoebox.steps.common import logger, step
+
+# stop starting when less than this is left of the invocation: the rest goes back to the queue
+RESERVE_MS = 3000
+
+
+@dataclass
+class Pacer:
+    """Spaces events ``1 / per_second`` apart (0: no limit). Pure apart from the clock it is given."""
+
+    per_second: float
+    clock: Any = time.monotonic
+    sleep: Any = time.sleep
+    _next: float | None = None
+
+    def wait(self) -> None:
+        if self.per_second <= 0:
+            return
+        now = self.clock()
+        if self._next is not None and now < self._next:
+            self.sleep(self._next - now)
+            now = self._next
+        self._next = now + 1.0 / self.per_second
+
+
+def per_instance_rate(starts_per_second: float, concurrency: int) -> float:
+    """Each of ``concurrency`` instances gets an equal share of the rate (0 = no limit)."""
+    return starts_per_second / max(1, concurrency) if starts_per_second > 0 else 0.0
+
+
+def event_name(s3_event: dict) -> tuple[str, str]:
+    """(object key as the event has it, execution name) of an S3 EventBridge event."""
+    obj = (s3_event.get("detail") or {}).get("object") or {}
+    key = obj.get("key") or "event"
+    return key, event_execution_name(key, obj.get("etag"), obj.get("sequencer"))
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    return f"{state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
+
+
+@step("start_upload")
+def handler(event: dict, context: Any) -> dict:
+    from botocore.exceptions import ClientError
+
+    machine = getenv("SHOEBOX_STATE_MACHINE_ARN") or ""
+    pacer = Pacer(per_instance_rate(float(getenv("SHOEBOX_STARTS_PER_SECOND") or 0),
+                                    int(getenv("SHOEBOX_STARTER_CONCURRENCY") or 1)))
+    sfn = aws.client("stepfunctions")
+    failures: list[dict] = []
+    started: list[dict] = []
+    records = event.get("Records") or []
+    for index, record in enumerate(records):
+        if context.get_remaining_time_in_millis() < RESERVE_MS:
+            failures.extend({"itemIdentifier": r["messageId"]} for r in records[index:])
+            break
+        pacer.wait()
+        body = record["body"]
+        key, name = event_name(json.loads(body))
+        try:
+            arn = sfn.start_execution(stateMachineArn=machine, name=name, input=body)["executionArn"]
+            started.append({"key": key, "execution": arn, "duplicate": False})
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+                started.append({"key": key, "execution": execution_arn(machine, name), "duplicate": True})
+                continue
+            logger.warning("start failed; the message returns to the queue",
+                           extra={"photo": key, "error": str(exc)})
+            failures.append({"itemIdentifier": record["messageId"]})
+    # batchItemFailures is what Lambda's event source reads; "started" is for logs and the local runtime
+    return {"batchItemFailures": failures, "started": started}
