@@ -1,0 +1,140 @@
+"""The gallery's endpoints without a browser: paging, jumps, photo view, images, the token, no Scan."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+
+from conftest import TOKEN
+
+YEARS = (2019, 2020, 2021)
+PER_YEAR = 20
+UNDATED = 5
+PARIS = {"city": "Paris", "region": "Île-de-France", "country": "France", "country_code": "FR"}
+
+
+def _records(service):
+    """65 photos written as the persist step writes them: 20 a year (a cat every fourth, in Paris), 5
+    undated, one face of person p-1 on the newest cat."""
+    from shoebox.catalog import Catalog
+    from shoebox.catalog.people import persist_photo
+    from shoebox.models import PhotoRecord
+
+    rt = service.runtime
+    catalog = Catalog(rt.table)
+    written = []
+    for year in YEARS:
+        for i in range(PER_YEAR):
+            when = datetime(year, 1, 1, 9) + timedelta(days=18 * i)
+            written.append((f"originals/{when:%Y/%m/%d}/IMG_{i:04d}.JPG", when.isoformat(), i % 4 == 0))
+    written += [(f"originals/undated/SCAN_{i}.JPG", None, False) for i in range(UNDATED)]
+    newest_cat = max((w for w in written if w[2]), key=lambda w: w[1])
+    for key, taken, cat in written:
+        grid = "thumbnails/" + key.split("/", 1)[1] + ".sm.jpg"
+        faces = ([{"face_id": "f-1", "bbox": {"left": 0.1, "top": 0.2, "width": 0.3, "height": 0.3},
+                   "confidence": 99.0, "person_id": "p-1", "aliases": []}] if (key, taken, cat) == newest_cat else [])
+        record = PhotoRecord(key=key, status="processed", taken_at=taken, format="jpeg", kind="lossy",
+                             labels=[{"name": "Cat", "confidence": 95.0, "parents": []}] if cat else [],
+                             faces=faces, gps={"lat": 48.8584, "lon": 2.2945} if cat else None,
+                             place=PARIS if cat else None,
+                             thumbnails={"view": {"key": grid.replace(".sm.jpg", ".jpg")}, "grid": {"key": grid}})
+        persist_photo(catalog, record)
+    rt.s3.put_object(Bucket=rt.bucket, Key="thumbnails/2021/01/01/IMG_0000.JPG.sm.jpg", Body=b"\xff\xd8grid")
+    newest_first = sorted((w for w in written if w[1]), key=lambda w: w[1], reverse=True)
+    undated = sorted((w for w in written if not w[1]), key=lambda w: w[0], reverse=True)
+    return [w[0] for w in newest_first + undated], newest_cat[0]
+
+
+@pytest.fixture(scope="module")
+def seeded(gallery_service):
+    return _records(gallery_service)  # one catalog for the module: the tests below only add to it
+
+
+def test_timeline_pages_through_every_photo_newest_first_by_cursor(seeded, client, no_scan):
+    order, _ = seeded
+    keys, cursor, pages = [], None, 0
+    while True:
+        answer = client.get("/api/timeline", params={"limit": 25, **({"cursor": cursor} if cursor else {})})
+        assert answer.status_code == 200
+        body = answer.json()
+        assert len(body["photos"]) <= 25
+        keys += [p["key"] for p in body["photos"]]
+        pages += 1
+        cursor = body["next"]
+        if not cursor:
+            break
+    assert keys == order and pages == 3  # 65 photos: 25 + 25 + 15, undated last
+    assert [p for p in body["photos"] if p["month"] == "undated"] and "Scan" not in no_scan
+    assert client.get("/api/timeline", params={"cursor": "not-a-cursor"}).status_code == 400
+
+
+def test_the_first_page_and_the_jump_bar_render_with_month_headings(seeded, client):
+    page = client.get("/").text
+    assert re.findall(r'data-year="(\w+)"', page) == ["2021", "2020", "2019", "unknown"]
+    assert len(re.findall(r'class="tile"', page)) == 60
+    assert 'data-month="2021-12"' in page and "December 2021" in page
+    # a jump to a month starts at its newest photo
+    jumped = client.get("/api/timeline", params={"month": "2020-06", "limit": 3}).json()["photos"]
+    order, _ = seeded
+    expected = [k for k in order if k.startswith("originals/2020/0") and k[15:17] <= "06"][:3]
+    assert [p["key"] for p in jumped] == expected
+    assert client.get("/api/timeline", params={"month": "undated"}).json()["photos"][0]["month"] == "undated"
+
+
+def test_search_shows_its_meaning_and_pages_by_offset(seeded, client, no_scan):
+    body = client.get("/api/search", params={"q": "cats from 2020", "limit": 4}).json()
+    assert [c["text"] for c in body["meaning"]] == ["Cat", "from 2020"]
+    assert len(body["photos"]) == 4 and all(p["key"].startswith("originals/2020/") for p in body["photos"])
+    rest = client.get("/api/search", params={"q": "cats from 2020", "offset": body["next_offset"], "limit": 20}).json()
+    assert len(body["photos"]) + len(rest["photos"]) == 5 and rest["next_offset"] is None
+    page = client.get("/search", params={"q": "cat in Paris"}).text
+    assert 'class="chip label"' in page and "Paris, France" in page
+    assert client.get("/api/suggest", params={"q": "photos of ca"}).json()[0]["query"] == "photos of Cat"
+    assert "Scan" not in no_scan
+
+
+def test_photo_view_neighbours_images_and_original_download(seeded, client, gallery_service):
+    order, cat = seeded
+    middle = order[50]
+    page = client.get(f"/photo/{middle}").text
+    assert f'href="/photo/{order[49]}"' in page and f'href="/photo/{order[51]}"' in page
+    last_dated = order[-UNDATED - 1]
+    assert f'id="older" href="/photo/{order[-UNDATED]}"' in client.get(f"/photo/{last_dated}").text  # into undated
+    cat_page = client.get(f"/photo/{cat}").text
+    assert 'class="face"' in cat_page and "48.85840, 2.29450" in cat_page and "Paris" in cat_page
+    image = client.get("/img/thumbnails/2021/01/01/IMG_0000.JPG.sm.jpg")
+    assert image.status_code == 200 and image.content == b"\xff\xd8grid"
+    # pages get thumbnails only: an original is never an <img>, only an explicit download
+    assert client.get("/img/originals/2021/01/01/IMG_0000.JPG").status_code == 404
+    # (an upload starts the workflow, which re-files this photo: checked last)
+    rt = gallery_service.runtime
+    rt.s3.put_object(Bucket=rt.bucket, Key="originals/2021/01/01/IMG_0000.JPG",
+                                  Body=b"\xff\xd8original")
+    download = client.get("/original/originals/2021/01/01/IMG_0000.JPG")
+    assert download.content == b"\xff\xd8original"
+    assert download.headers["content-disposition"] == 'attachment; filename="IMG_0000.JPG"'
+
+
+def test_writes_need_the_page_token(seeded, client):
+    page = client.get("/people").text
+    assert f'content="{TOKEN}"' in page and 'data-id="p-1"' in page
+    for headers in ({}, {"X-Shoebox-Token": "guess"}):
+        refused = client.post("/api/people/p-1/name", json={"name": "Mittens"}, headers=headers)
+        assert refused.status_code == 403
+    assert client.get("/api/suggest", params={"q": "mitt"}).json() == []
+    named = client.post("/api/people/p-1/name", json={"name": "Mittens"}, headers={"X-Shoebox-Token": TOKEN})
+    assert named.status_code == 200 and named.json()["name"] == "Mittens"
+    _, cat = seeded
+    assert [p["key"] for p in client.get("/api/search", params={"q": "Mittens"}).json()["photos"]] == [cat]
+    assert client.get("/api/suggest", params={"q": "mitt"}).json()[0]["kind"] == "person"
+    taken = client.post("/api/people/p-1/name", json={"name": ""}, headers={"X-Shoebox-Token": TOKEN})
+    assert taken.status_code == 409
+    hidden = client.post("/api/people/p-1/hide", json={}, headers={"X-Shoebox-Token": TOKEN})
+    assert hidden.json()["hidden"] is True and 'data-id="p-1"' not in client.get("/people").text
+
+
+def test_only_loopback_host_names_are_answered(client):
+    # a page on another site that resolves its own name to 127.0.0.1 (DNS rebinding) is refused
+    assert client.get("/", headers={"Host": "evil.example:8000"}).status_code == 400
