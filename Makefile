@@ -72,6 +72,7 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_labels.py
 	$(BIN)/python scripts/bench_search.py
 	$(BIN)/python scripts/bench_local_service.py
+	$(BIN)/python scripts/bench_gallery.py
 	$(BIN)/python scripts/bench_backfill.py
 
 clean:
