@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +139,32 @@ def test_writes_need_the_page_token(seeded, client):
 def test_only_loopback_host_names_are_answered(client):
     # a page on another site that resolves its own name to 127.0.0.1 (DNS rebinding) is refused
     assert client.get("/", headers={"Host": "evil.example:8000"}).status_code == 400
+
+
+def test_share_a_photo_list_it_everywhere_and_revoke_it(seeded, client, gallery_service):
+    import json
+
+    from typer.testing import CliRunner
+
+    from shoebox.cli.main import app
+
+    rt = gallery_service.runtime
+    key = "originals/2021/01/19/IMG_0001.JPG"
+    for suffix in (".jpg", ".sm.jpg"):
+        rt.s3.put_object(Bucket=rt.bucket, Key=f"thumbnails/2021/01/19/IMG_0001.JPG{suffix}", Body=b"\xff\xd8" + suffix.encode())
+    asked = {"keys": [key], "expires": "1d", "title": "One <cat>"}
+    assert client.post("/api/shares", json=asked).status_code == 403
+    made = client.post("/api/shares", json=asked, headers={"X-Shoebox-Token": TOKEN}).json()
+    assert made["expires"] is None and made["link"] == f"/shared/{made['share']}/index.html"  # local: a folder
+    album = client.get(made["link"]).text
+    assert "One &lt;cat&gt;" in album
+    image = re.search(r'<img loading="lazy" src="([^"]+)"', album).group(1)
+    assert client.get(f"/shared/{made['share']}/{image}").content == b"\xff\xd8.sm.jpg"
+    assert client.get(f"/shared/{made['share']}/share.json").status_code == 404  # only the album's own files
+    assert made["share"] in client.get("/shares").text
+    listed = json.loads(CliRunner().invoke(app, ["shares", "--json"]).stdout)
+    assert [s["share"] for s in listed] == [made["share"]] and listed[0]["photos"][0]["key"] == key
+    gone = CliRunner().invoke(app, ["unshare", made["share"]])
+    assert gone.exit_code == 0 and client.get(made["link"]).status_code == 404
+    assert not Path(made["folder"]).exists() and made["share"] not in client.get("/shares").text
+    assert CliRunner().invoke(app, ["unshare", made["share"]]).exit_code == 1

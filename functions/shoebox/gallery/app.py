@@ -164,6 +164,10 @@ def create_app(gallery: Gallery, allowed_hosts: list[str] | None = None) -> Star
         Route("/api/people/apart", handler(views_.apart_people, write=True), methods=["POST"]),
         Route("/executions", handler(views_.executions_page)),
         Route("/executions/{name}", handler(views_.execution_page)),
+        Route("/shares", handler(views_.shares_page)),
+        Route("/api/shares", handler(views_.create_share, write=True), methods=["POST"]),
+        Route("/api/shares/{share_id}/revoke", handler(views_.revoke_share, write=True), methods=["POST"]),
+        Route("/shared/{share_id}/{name}", handler(views_.shared_file)),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -219,3 +220,65 @@ class Views:
         return self.page(request, "execution.html", d=detail, graph=graph, path=path,
                          key=views.input_key(record["describe"]),
                          console=None if b.local else runs.console_url(detail["execution"]))
+
+    # ------------------------------------------------------------------ shares
+    def shares_page(self, request: Request) -> Response:
+        from shoebox.shares import list_shares
+
+        found = list_shares(self.g.backend)
+        for s in found:
+            s.link = f"/shared/{s.share}/index.html" if s.folder else (s.album or (s.photos[0]["view"] if s.photos else None))
+        return self.page(request, "shares.html", shares=found)
+
+    def create_share(self, request: Request) -> Response:
+        import secrets
+
+        from shoebox.sharing import parse_expiry
+        from shoebox.shares import ShareError, create
+
+        body = _payload(request)
+        try:
+            seconds = parse_expiry(str(body.get("expires") or "7d"))
+        except ValueError as exc:
+            return _error(400, str(exc))
+        keys = [str(k) for k in body.get("keys") or []]
+        if body.get("query"):
+            keys += [r["key"] for r in self.g.searcher.search(str(body["query"]), limit=500).rows]
+        b = self.g.backend
+        folder = None
+        if b.local:  # an album folder beside the archive, served back at /shared/<id>/ (loopback only)
+            folder = (b.home or Path.cwd()) / "shares" / f"album-{secrets.token_hex(6)}"
+        try:
+            made = create(b, keys, seconds, str(body.get("title") or "Shared photos"), folder=folder)
+        except ShareError as exc:
+            return _error(400, str(exc))
+        link = f"/shared/{made.share}/index.html" if made.folder else (made.album or made.photos[0]["view"])
+        return JSONResponse({**made.to_json(), "link": link, "left_out": made.left_out})
+
+    def revoke_share(self, request: Request) -> Response:
+        from shoebox.shares import ShareError, revoke
+
+        try:
+            return JSONResponse(revoke(self.g.backend, request.path_params["share_id"]).to_json())
+        except ShareError as exc:
+            return _error(404, str(exc))
+
+    def shared_file(self, request: Request) -> Response:
+        """A local share's album, from its folder: only the files the share wrote (thumbnail copies)."""
+        import json
+
+        b = self.g.backend
+        from shoebox.shares import record_key
+
+        try:
+            data = json.loads(b.s3.get_object(Bucket=b.bucket, Key=record_key(request.path_params["share_id"]))["Body"].read())
+        except ClientError:
+            return _error(404, "no such share")
+        name = request.path_params["name"]
+        if not data.get("folder") or name not in (data.get("files") or []):
+            return _error(404, "not part of this share")
+        path = Path(data["folder"]) / name
+        if not path.is_file():
+            return _error(404, "gone from the share's folder")
+        media = "text/html; charset=utf-8" if name.endswith(".html") else "image/jpeg"
+        return Response(path.read_bytes(), media_type=media)

@@ -114,3 +114,24 @@ for (const pair of document.querySelectorAll(".pair")) {
     try { await post("/api/people/apart", {a, b}); pair.remove(); } catch (err) { say(err.message, true); }
   });
 }
+
+// ---------------------------------------------------------------- shares
+for (const form of document.querySelectorAll("form.share")) {
+  form.addEventListener("submit", async e => {
+    e.preventDefault();
+    const out = form.querySelector(".share-result");
+    const body = {title: form.elements.title.value, expires: form.elements.expires.value};
+    if (form.dataset.query) body.query = form.dataset.query; else body.keys = [form.dataset.key];
+    try {
+      const made = await post("/api/shares", body);
+      out.replaceChildren(Object.assign(document.createElement("a"), {href: made.link, target: "_blank", textContent: made.album ? "album link" : "link"}));
+      out.append(made.expires ? ` until ${made.expires}` : " (a local folder: does not expire)");
+    } catch (err) { out.textContent = err.message; out.className = "share-result error"; }
+  });
+}
+for (const row of document.querySelectorAll(".share-row")) {
+  row.querySelector(".revoke").addEventListener("click", async () => {
+    try { await post(`/api/shares/${encodeURIComponent(row.dataset.share)}/revoke`); row.remove(); say(`revoked ${row.dataset.share}`); }
+    catch (err) { say(err.message, true); }
+  });
+}
