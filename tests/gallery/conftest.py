@@ -7,6 +7,12 @@ import pytest
 TOKEN = "test-token"
 
 
+@pytest.fixture(scope="module")
+def token():
+    """The token the module's gallery was served with (pages embed it; writes must send it)."""
+    return TOKEN
+
+
 @pytest.fixture
 def no_scan(monkeypatch):
     """Every DynamoDB call botocore makes in this process (the gallery's handler threads included); a

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TOKEN
 
 YEARS = (2019, 2020, 2021)
 PER_YEAR = 20
@@ -118,21 +117,21 @@ def test_photo_view_neighbours_images_and_original_download(seeded, client, gall
     assert download.headers["content-disposition"] == 'attachment; filename="IMG_0000.JPG"'
 
 
-def test_writes_need_the_page_token(seeded, client):
+def test_writes_need_the_page_token(seeded, client, token):
     page = client.get("/people").text
-    assert f'content="{TOKEN}"' in page and 'data-id="p-1"' in page
+    assert f'content="{token}"' in page and 'data-id="p-1"' in page
     for headers in ({}, {"X-Shoebox-Token": "guess"}):
         refused = client.post("/api/people/p-1/name", json={"name": "Mittens"}, headers=headers)
         assert refused.status_code == 403
     assert client.get("/api/suggest", params={"q": "mitt"}).json() == []
-    named = client.post("/api/people/p-1/name", json={"name": "Mittens"}, headers={"X-Shoebox-Token": TOKEN})
+    named = client.post("/api/people/p-1/name", json={"name": "Mittens"}, headers={"X-Shoebox-Token": token})
     assert named.status_code == 200 and named.json()["name"] == "Mittens"
     _, cat = seeded
     assert [p["key"] for p in client.get("/api/search", params={"q": "Mittens"}).json()["photos"]] == [cat]
     assert client.get("/api/suggest", params={"q": "mitt"}).json()[0]["kind"] == "person"
-    taken = client.post("/api/people/p-1/name", json={"name": ""}, headers={"X-Shoebox-Token": TOKEN})
+    taken = client.post("/api/people/p-1/name", json={"name": ""}, headers={"X-Shoebox-Token": token})
     assert taken.status_code == 409
-    hidden = client.post("/api/people/p-1/hide", json={}, headers={"X-Shoebox-Token": TOKEN})
+    hidden = client.post("/api/people/p-1/hide", json={}, headers={"X-Shoebox-Token": token})
     assert hidden.json()["hidden"] is True and 'data-id="p-1"' not in client.get("/people").text
 
 
@@ -141,7 +140,7 @@ def test_only_loopback_host_names_are_answered(client):
     assert client.get("/", headers={"Host": "evil.example:8000"}).status_code == 400
 
 
-def test_share_a_photo_list_it_everywhere_and_revoke_it(seeded, client, gallery_service):
+def test_share_a_photo_list_it_everywhere_and_revoke_it(seeded, client, gallery_service, token):
     import json
 
     from typer.testing import CliRunner
@@ -154,7 +153,7 @@ def test_share_a_photo_list_it_everywhere_and_revoke_it(seeded, client, gallery_
         rt.s3.put_object(Bucket=rt.bucket, Key=f"thumbnails/2021/01/19/IMG_0001.JPG{suffix}", Body=b"\xff\xd8" + suffix.encode())
     asked = {"keys": [key], "expires": "1d", "title": "One <cat>"}
     assert client.post("/api/shares", json=asked).status_code == 403
-    made = client.post("/api/shares", json=asked, headers={"X-Shoebox-Token": TOKEN}).json()
+    made = client.post("/api/shares", json=asked, headers={"X-Shoebox-Token": token}).json()
     assert made["expires"] is None and made["link"] == f"/shared/{made['share']}/index.html"  # local: a folder
     album = client.get(made["link"]).text
     assert "One &lt;cat&gt;" in album

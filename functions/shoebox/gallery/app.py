@@ -28,8 +28,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from shoebox import aws
-from shoebox import executions as views
-from shoebox.gallery import runs, timeline, words
+from shoebox.gallery import timeline, words
 
 HERE = Path(__file__).parent
 PAGE = 60  # photos per timeline or search page
@@ -76,10 +75,7 @@ class Gallery:
         return self._words
 
     def people(self) -> Any:
-        from shoebox.catalog.people import People
-
-        b = self.backend
-        return People(self.catalog, bucket=b.bucket, keep_apart=b.keep_apart, filed_as=b.filed_as)
+        return self.backend.people()
 
 
 # ---------------------------------------------------------------------------------------------- shapes

@@ -5,7 +5,6 @@ order of the definition (branches of Parallel and Map states nested under them).
 from __future__ import annotations
 
 import json
-from typing import Any
 
 
 def definition_states(definition: str | dict) -> list[dict]:
