@@ -1,7 +1,7 @@
 """The gallery in a real headless browser (Debian's chromium driven by playwright; `make test` installs
 chromium): the demo archive's timeline, a search for "cat", a photo, naming a person and finding them
-by the new name, a failed execution's error. Screenshots go to tests/gallery/screenshots/ (gitignored).
-One service, one gallery and one browser for the module."""
+by the new name, a failed execution's error, an album shared from a selection and revoked. Screenshots
+go to tests/gallery/screenshots/ (gitignored). One service, one gallery and one browser for the module."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_timeline_search_photo_name_and_failed_execution(demo, page):
+def test_timeline_search_photo_name_failed_execution_and_share(demo, page):
     url, results = demo
     processed = [r for r in results.values() if r["status"] == "processed"]
     assert len(processed) == 9 and results["astronaut.jpg"]["people"]
@@ -132,3 +132,22 @@ def test_timeline_search_photo_name_and_failed_execution(demo, page):
     assert page.locator("#run-error").inner_text().startswith("ImageError: truncated")
     assert page.locator(".state.failed").count() >= 1 and page.locator(".state.not-run").count() >= 1
     shot(page, "6-failed-execution")
+
+    # select two photos on the timeline and share them as an album; then revoke it on the shares page
+    page.goto(url + "/")
+    page.click("#select")
+    tiles = page.locator("#timeline .tile")
+    tiles.nth(0).click()
+    tiles.nth(1).click()
+    assert page.locator("#picked-count").inner_text() == "2 selected" and page.url == url + "/"
+    page.click("#share-picked")
+    page.locator("#picked-result a").wait_for()
+    album_url = url + page.locator("#picked-result a").get_attribute("href")
+    album = page.request.get(album_url)
+    assert album.ok and album.text().count("<img") == 2
+    shot(page, "7-shared")
+    page.goto(url + "/shares")
+    assert page.locator(".share-row").count() == 1
+    page.locator(".share-row .revoke").click()
+    page.wait_for_function("document.querySelectorAll('.share-row').length === 0")
+    assert page.request.get(album_url).status == 404

@@ -24,7 +24,7 @@ function monthTitle(m) {
 // ---------------------------------------------------------------- infinite scroll
 function tileEl(p) {
   const a = document.createElement("a");
-  a.className = "tile"; a.href = p.href; a.title = `${p.name} ${(p.taken_at || "").slice(0, 10)}`;
+  a.className = "tile"; a.href = p.href; a.dataset.key = p.key; a.title = `${p.name} ${(p.taken_at || "").slice(0, 10)}`;
   const img = document.createElement("img");
   img.loading = "lazy"; img.src = p.thumb || ""; img.alt = p.name;
   a.appendChild(img);
@@ -133,5 +133,34 @@ for (const row of document.querySelectorAll(".share-row")) {
   row.querySelector(".revoke").addEventListener("click", async () => {
     try { await post(`/api/shares/${encodeURIComponent(row.dataset.share)}/revoke`); row.remove(); say(`revoked ${row.dataset.share}`); }
     catch (err) { say(err.message, true); }
+  });
+}
+
+// ---------------------------------------------------------------- selecting photos to share
+const selectButton = document.getElementById("select"), bar = document.getElementById("selection");
+const picked = new Set();
+function showPicked() { document.getElementById("picked-count").textContent = `${picked.size} selected`; }
+if (selectButton) {
+  selectButton.addEventListener("click", () => { document.body.classList.add("selecting"); bar.hidden = false; });
+  document.getElementById("stop-selecting").addEventListener("click", () => {
+    document.body.classList.remove("selecting"); bar.hidden = true; picked.clear(); showPicked();
+    document.querySelectorAll(".tile.picked").forEach(t => t.classList.remove("picked"));
+  });
+  document.addEventListener("click", e => {
+    const tile = e.target.closest(".tile");
+    if (!tile || !document.body.classList.contains("selecting")) return;
+    e.preventDefault();
+    if (picked.delete(tile.dataset.key)) tile.classList.remove("picked");
+    else { picked.add(tile.dataset.key); tile.classList.add("picked"); }
+    showPicked();
+  });
+  document.getElementById("share-picked").addEventListener("click", async () => {
+    const out = document.getElementById("picked-result");
+    try {
+      const made = await post("/api/shares", {keys: [...picked], title: document.getElementById("pick-title").value,
+                                              expires: document.getElementById("pick-expires").value});
+      out.replaceChildren(Object.assign(document.createElement("a"), {href: made.link, target: "_blank", textContent: "album link"}));
+      out.append(made.expires ? ` until ${made.expires}` : " (a local folder: does not expire)");
+    } catch (err) { out.textContent = err.message; }
   });
 }
