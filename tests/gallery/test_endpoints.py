@@ -133,6 +133,9 @@ def test_writes_need_the_page_token(seeded, client, token):
     assert taken.status_code == 409
     hidden = client.post("/api/people/p-1/hide", json={}, headers={"X-Shoebox-Token": token})
     assert hidden.json()["hidden"] is True and 'data-id="p-1"' not in client.get("/people").text
+    assert 'data-id="p-1" data-hidden="1"' in client.get("/people", params={"hidden": "1"}).text
+    shown = client.post("/api/people/p-1/hide", json={"hidden": False}, headers={"X-Shoebox-Token": token})
+    assert shown.json()["hidden"] is False and 'data-id="p-1"' in client.get("/people").text
 
 
 def test_only_loopback_host_names_are_answered(client):

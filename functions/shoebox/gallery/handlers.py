@@ -145,18 +145,19 @@ class Views:
     def people_page(self, request: Request) -> Response:
         from shoebox.errors import RecognitionError, RecognitionThrottled
 
+        hidden = request.query_params.get("hidden") == "1"
         people = self.g.people()
         people.ensure_covers()
-        listed = [p.to_json() for p in people.list_people(include_hidden=False)]
+        listed = [p.to_json() for p in people.list_people(include_hidden=hidden) if p.hidden or not hidden]
         ids = [pid for p in listed for pid in (p["id"], *p["aliases"])]
         note = None
-        try:
-            pairs = people.suggestions(self.g.backend.similar_people(ids), limit=10) if ids else []
+        try:  # hidden people are never suggested (`people suggest`)
+            pairs = people.suggestions(self.g.backend.similar_people(ids), limit=10) if ids and not hidden else []
         except (RecognitionError, RecognitionThrottled) as exc:
             pairs, note = [], f"the recognizer could not compare people: {exc}"
         for p in listed + [x for pair in pairs for x in (pair["a"], pair["b"])]:
             p["cover_url"] = img_url(p["cover"])
-        return self.page(request, "people.html", people=listed, pairs=pairs, note=note)
+        return self.page(request, "people.html", people=listed, pairs=pairs, note=note, hidden=hidden)
 
     def _edit(self, change: Callable[[Any], Any]) -> Response:
         from shoebox.catalog.people import PeopleError

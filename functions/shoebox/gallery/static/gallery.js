@@ -92,7 +92,8 @@ for (const person of document.querySelectorAll(".person[data-id]")) {
     catch (err) { say(err.message, true); }
   });
   person.querySelector("button.hide").addEventListener("click", async () => {
-    try { await post(`/api/people/${encodeURIComponent(id)}/hide`, {hidden: true}); person.remove(); say(`${id} hidden`); }
+    const hide = person.dataset.hidden !== "1";
+    try { await post(`/api/people/${encodeURIComponent(id)}/hide`, {hidden: hide}); person.remove(); say(`${id} ${hide ? "hidden" : "listed again"}`); }
     catch (err) { say(err.message, true); }
   });
 }
