@@ -170,3 +170,33 @@ def test_share_a_photo_list_it_everywhere_and_revoke_it(seeded, client, gallery_
     assert gone.exit_code == 0 and client.get(made["link"]).status_code == 404
     assert not Path(made["folder"]).exists() and made["share"] not in client.get("/shares").text
     assert CliRunner().invoke(app, ["unshare", made["share"]]).exit_code == 1
+
+
+def test_on_a_stack_the_same_pages_come_from_aws_with_a_console_link(seeded, gallery_service, monkeypatch):
+    """`shoebox serve --stack`: the Backend the CLI makes for AWS, where AWS is the local service here
+    (AWS_ENDPOINT_URL and its credentials, as tests/local/test_service.py does)."""
+    from starlette.testclient import TestClient
+
+    from shoebox import aws
+    from shoebox.cli.backends import connection, open_backend
+    from shoebox.gallery.app import Gallery, create_app
+
+    rt = gallery_service.runtime
+    arn = rt.upload(b"\xff\xd8 not a photo", "originals/2022/02/02/BROKEN.JPG")
+    assert rt.wait([arn])[arn] == "FAILED"
+    for name, value in {"AWS_ENDPOINT_URL": gallery_service.url, "AWS_REGION": "us-east-1",
+                        "AWS_ACCESS_KEY_ID": gallery_service.credentials["aws_access_key_id"],
+                        "AWS_SECRET_ACCESS_KEY": gallery_service.credentials["aws_secret_access_key"]}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(connection, "region", None)
+    try:
+        with open_backend("shoebox-local") as backend:
+            assert not backend.local
+            with TestClient(create_app(Gallery(backend)), base_url="http://127.0.0.1") as stack_client:
+                assert "stack shoebox-local" in stack_client.get("/").text
+                run = stack_client.get(f"/executions/{arn.rsplit(':', 1)[-1]}").text
+                assert "https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/" \
+                       + arn in run
+                assert 'id="run-error"' in run
+    finally:
+        aws.reset_clients()
