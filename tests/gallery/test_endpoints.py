@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -100,6 +101,11 @@ def test_photo_view_neighbours_images_and_original_download(seeded, client, gall
     middle = order[50]
     page = client.get(f"/photo/{middle}").text
     assert f'href="/photo/{order[49]}"' in page and f'href="/photo/{order[51]}"' in page
+    # opened from a search, previous/next walk its results
+    cats = [p["href"] for p in client.get("/api/search", params={"q": "cats", "limit": 3}).json()["photos"]]
+    assert cats[1].endswith("?q=cats&i=1")
+    around = client.get(cats[1]).text
+    assert f'id="newer" href="{html.escape(cats[0])}"' in around and f'id="older" href="{html.escape(cats[2])}"' in around
     last_dated = order[-UNDATED - 1]
     assert f'id="older" href="/photo/{order[-UNDATED]}"' in client.get(f"/photo/{last_dated}").text  # into undated
     cat_page = client.get(f"/photo/{cat}").text

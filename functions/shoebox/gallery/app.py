@@ -85,10 +85,17 @@ def img_url(key: str | None) -> str | None:
     return f"/img/{quote(key)}" if key else None
 
 
-def tile(row: dict) -> dict:
+def photo_url(key: str, query: str | None = None, index: int | None = None) -> str:
+    """A photo's page; from a search, with the query and the photo's place in its results, so that
+    newer/older walk the results rather than the timeline."""
+    url = f"/photo/{quote(key)}"
+    return f"{url}?q={quote(query)}&i={index}" if query and index is not None else url
+
+
+def tile(row: dict, query: str | None = None, index: int | None = None) -> dict:
     """A photo in a grid (an index row's summary → what the page and its script draw)."""
     return {"key": row["key"], "taken_at": row.get("taken_at"), "month": timeline.month_of(row),
-            "thumb": img_url(row.get("thumbnail")), "href": f"/photo/{quote(row['key'])}",
+            "thumb": img_url(row.get("thumbnail")), "href": photo_url(row["key"], query, index),
             "name": row["key"].rsplit("/", 1)[-1]}
 
 

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from shoebox import executions as views
 from shoebox.gallery import runs, timeline, words
-from shoebox.gallery.app import PAGE, Gallery, _error, _payload, img_url, tile
+from shoebox.gallery.app import PAGE, Gallery, _error, _payload, img_url, photo_url, tile
 
 # only these prefixes are served as images: thumbnails are rendered without GPS or camera EXIF
 # (imaging.rendering.output_exif), people's crops are cut from them
@@ -75,7 +75,7 @@ class Views:
         result = self.g.searcher.search(text, limit=limit + 1, offset=offset)
         rows = result.rows[:limit]
         refs = self.g.searcher.vocabulary.people_refs
-        return {"query": text, "photos": [tile(r) for r in rows], "meaning": words.meaning(result.parsed, refs),
+        return {"query": text, "photos": [tile(r, text, offset + n) for n, r in enumerate(rows)], "meaning": words.meaning(result.parsed, refs),
                 "next_offset": offset + limit if len(result.rows) > limit else None}
 
     def search_page(self, request: Request) -> Response:
@@ -103,9 +103,7 @@ class Views:
         if record is None:
             return self.page(request, "missing.html", what=key)
         refs = self.g.vocabulary().people_refs
-        newer, older = (timeline.neighbours(self.g.catalog, self.g.vocabulary().years,
-                                            {"key": key, "taken_at": record.taken_at})
-                        if record.status == "processed" else (None, None))
+        newer, older = self._neighbours(record, request.query_params.get("q"), request.query_params.get("i"))
         faces = []
         for face in record.faces:
             (ref,) = canonical_people([face["person_id"]], refs) if face.get("person_id") else (None,)
@@ -116,7 +114,25 @@ class Views:
             self.g.catalog.mark_viewed(key)  # rediscover: looked at now
         return self.page(request, "photo.html", r=record, faces=faces, people=people,
                          view=img_url((record.thumbnails.get("view") or {}).get("key")),
-                         newer=newer, older=older)
+                         newer=newer, older=older, from_search=bool(request.query_params.get("q")))
+
+    def _neighbours(self, record: Any, query: str | None, index: str | None) -> tuple[str | None, str | None]:
+        """Links to the photos before and after this one: in the search it was opened from (its results
+        around ``index``, one search of at most three rows), else in the timeline."""
+        if query and index and index.isdigit():
+            i = int(index)
+            rows = [r["key"] for r in self.g.searcher.search(query, limit=3 if i else 2, offset=max(0, i - 1)).rows]
+            if record.key in rows:
+                at = rows.index(record.key)
+                before = rows[at - 1] if at > 0 else None
+                after = rows[at + 1] if at + 1 < len(rows) else None
+                return (photo_url(before, query, i - 1) if before else None,
+                        photo_url(after, query, i + 1) if after else None)
+        if record.status != "processed":
+            return None, None
+        newer, older = timeline.neighbours(self.g.catalog, self.g.vocabulary().years,
+                                           {"key": record.key, "taken_at": record.taken_at})
+        return (photo_url(newer) if newer else None, photo_url(older) if older else None)
 
     def _object(self, key: str, **headers: str) -> Response:
         b = self.g.backend
