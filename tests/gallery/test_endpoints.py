@@ -18,7 +18,7 @@ PARIS = {"city": "Paris", "region": "Île-de-France", "country": "France", "coun
 
 def _records(service):
     """65 photos written as the persist step writes them: 20 a year (a cat every fourth, in Paris), 5
-    undated, one face of person p-1 on the newest cat."""
+    undated, a face of person p-1 on the newest cat and one of p-2 on the oldest."""
     from shoebox.catalog import Catalog
     from shoebox.catalog.people import persist_photo
     from shoebox.models import PhotoRecord
@@ -31,11 +31,13 @@ def _records(service):
             when = datetime(year, 1, 1, 9) + timedelta(days=18 * i)
             written.append((f"originals/{when:%Y/%m/%d}/IMG_{i:04d}.JPG", when.isoformat(), i % 4 == 0))
     written += [(f"originals/undated/SCAN_{i}.JPG", None, False) for i in range(UNDATED)]
-    newest_cat = max((w for w in written if w[2]), key=lambda w: w[1])
+    cats = sorted((w for w in written if w[2]), key=lambda w: w[1], reverse=True)
+    newest_cat = cats[0]
+    who = {cats[0][0]: "p-1", cats[-1][0]: "p-2"}  # p-2: the oldest cat, the same person as it turns out
     for key, taken, cat in written:
         grid = "thumbnails/" + key.split("/", 1)[1] + ".sm.jpg"
-        faces = ([{"face_id": "f-1", "bbox": {"left": 0.1, "top": 0.2, "width": 0.3, "height": 0.3},
-                   "confidence": 99.0, "person_id": "p-1", "aliases": []}] if (key, taken, cat) == newest_cat else [])
+        faces = ([{"face_id": f"f-{who[key]}", "bbox": {"left": 0.1, "top": 0.2, "width": 0.3, "height": 0.3},
+                   "confidence": 99.0, "person_id": who[key], "aliases": []}] if key in who else [])
         record = PhotoRecord(key=key, status="processed", taken_at=taken, format="jpeg", kind="lossy",
                              labels=[{"name": "Cat", "confidence": 95.0, "parents": []}] if cat else [],
                              faces=faces, gps={"lat": 48.8584, "lon": 2.2945} if cat else None,
@@ -142,6 +144,22 @@ def test_writes_need_the_page_token(seeded, client, token):
     assert 'data-id="p-1" data-hidden="1"' in client.get("/people", params={"hidden": "1"}).text
     shown = client.post("/api/people/p-1/hide", json={"hidden": False}, headers={"X-Shoebox-Token": token})
     assert shown.json()["hidden"] is False and 'data-id="p-1"' in client.get("/people").text
+
+
+def test_merge_two_people_from_the_page(seeded, client, token):
+    """(after the naming test: p-1 is Mittens)"""
+    _, newest = seeded
+    write = {"X-Shoebox-Token": token}
+    assert client.post("/api/people/merge", json={"ids": ["p-1", "p-2"]}).status_code == 403
+    assert client.post("/api/people/merge", json={"ids": ["p-1", "p-1"]}, headers=write).status_code == 400
+    merged = client.post("/api/people/merge", json={"ids": ["p-1", "p-2"]}, headers=write).json()
+    assert merged["id"] == "p-1" and merged["aliases"] == ["p-2"] and merged["photos"] == 2
+    page = client.get("/people").text
+    assert 'data-id="p-1"' in page and 'data-id="p-2"' not in page
+    found = [p["key"] for p in client.get("/api/search", params={"q": "Mittens"}).json()["photos"]]
+    assert len(found) == 2 and found[0] == newest
+    refused = client.post("/api/people/apart", json={"a": "p-1", "b": "p-2"}, headers=write)
+    assert refused.status_code == 409 and "one person now" in refused.json()["error"]
 
 
 def test_only_loopback_host_names_are_answered(client):
