@@ -14,13 +14,24 @@ SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed-1
 NODE_STAMP := node_modules/.installed-asl-validator-3
 
+# The gallery's browser tests (tests/gallery/test_browser.py) drive Debian's chromium through playwright;
+# never `playwright install` (a browser build of its own). Installed from the Debian archive when missing.
+CHROMIUM_STAMP := $(VENV)/.chromium-installed
+
 .PHONY: demo test install bench asl clean rehearse
 
 demo: $(STAMP)
 	$(BIN)/shoebox demo
 
-test: $(STAMP) $(ASL_STAMP)
+test: $(STAMP) $(ASL_STAMP) $(CHROMIUM_STAMP)
 	SHOEBOX_ASL_PYTHON=$(ASL_VENV)/bin/python $(BIN)/pytest -q -n 2 --dist loadfile
+
+$(CHROMIUM_STAMP):
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y chromium; \
+	fi
+	mkdir -p $(VENV) && touch $@
 
 asl: $(ASL_STAMP)
 	$(ASL_VENV)/bin/python scripts/build_asl.py --sdk require
@@ -61,6 +72,7 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_labels.py
 	$(BIN)/python scripts/bench_search.py
 	$(BIN)/python scripts/bench_local_service.py
+	$(BIN)/python scripts/bench_gallery.py
 	$(BIN)/python scripts/bench_backfill.py
 
 clean:

@@ -145,6 +145,14 @@ class Backend:
     def catalog(self) -> Catalog:
         return Catalog(self.table)
 
+    def people(self) -> Any:
+        """The catalog's people, with this backend's recognizer for merges and keeping apart. No S3 client
+        unless a cover is made (People makes it on first use: S3's model is a third of a second to load,
+        and listing people needs none)."""
+        from shoebox.catalog.people import People
+
+        return People(self.catalog, bucket=self.bucket, keep_apart=self.keep_apart, filed_as=self.filed_as)
+
     # ------------------------------------------------------------------ the recognizer's side of people
     def _local_recognizer(self) -> Any | None:
         """The local service's offline recognizer: its face index is files under SHOEBOX_HOME, shared with

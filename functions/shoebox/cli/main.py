@@ -249,7 +249,7 @@ def demo(
 # Command groups that live in their own modules register themselves here (each has `register(app)`).
 COMMAND_MODULES = ("shoebox.cli.search_cmds", "shoebox.cli.people", "shoebox.cli.backfill", "shoebox.cli.share",
                    "shoebox.cli.ops", "shoebox.cli.service_cmds", "shoebox.cli.library",
-                   "shoebox.cli.sync_cmd")
+                   "shoebox.cli.sync_cmd", "shoebox.cli.serve")
 
 
 def _register_command_modules() -> None:

@@ -18,11 +18,7 @@ people_app = typer.Typer(help="People: face groups found in your photos. Name th
 
 
 def _people(backend):
-    from shoebox.catalog.people import People
-
-    # no S3 client unless a cover is made (People makes it on first use: S3's model is a third of a
-    # second to load, and listing people needs none)
-    return People(backend.catalog, bucket=backend.bucket, keep_apart=backend.keep_apart, filed_as=backend.filed_as)
+    return backend.people()
 
 
 def _fail(message: str) -> None:

@@ -1,16 +1,15 @@
-"""`shoebox share`: expiring links for photos, or an album page."""
+"""`shoebox share`, `shoebox shares`, `shoebox unshare`: expiring links for photos, or an album page."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from shoebox.cli.backends import dumps, open_backend
-from shoebox.cli.common import JsonOpt, StackOpt, err, esc, local_name, out, save_objects
-from shoebox.sharing import SharedPhoto, album_html, new_share_id, parse_expiry, presign
+from shoebox.cli.common import JsonOpt, StackOpt, err, esc, out
+from shoebox.sharing import parse_expiry
 
 
 def share(
@@ -27,12 +26,13 @@ def share(
     stack: StackOpt = None,
 ) -> None:
     """Share photos by expiring links; several photos (or a query) become an album page."""
+    from shoebox.shares import ShareError, create
+
     try:
         seconds = parse_expiry(expires)
     except ValueError as exc:
         err.print(f"[red]{esc(str(exc))}[/red]")
         raise typer.Exit(1)
-    expires_at = (datetime.now(timezone.utc) + timedelta(seconds=seconds)).isoformat(timespec="minutes")
     with open_backend(stack) as backend:
         selected = list(keys or [])
         if query:
@@ -45,63 +45,67 @@ def share(
             else:
                 err.print("[red]nothing to share: give photo keys or --query[/red]")
             raise typer.Exit(1)
-        records = []
-        for key in dict.fromkeys(selected):
-            record = backend.catalog.get_photo(key)
-            if record is None or record.status != "processed":
-                err.print(f"[red]not shareable (no processed photo): {esc(key)}[/red]")
-                raise typer.Exit(1)
-            records.append(record)
-
-        share_id = new_share_id()
-        s3, bucket = backend.s3, backend.bucket
-        photos = [SharedPhoto(
-            key=r.key, taken_at=r.taken_at,
-            view_url=presign(s3, bucket, r.thumbnails["view"]["key"], seconds),
-            grid_url=presign(s3, bucket, r.thumbnails["grid"]["key"], seconds),
-            original_url=presign(s3, bucket, r.key, seconds, r.key.rsplit("/", 1)[-1]) if original else None,
-        ) for r in records]
-        result: dict = {"share": share_id, "expires": expires_at,
-                        "photos": [{"key": p.key, "view": p.view_url, "original": p.original_url} for p in photos]}
-        if backend.local:
-            # Presigned links of the offline runtime point nowhere: write the album as a folder instead.
-            folder = (out_dir or Path(f"shoebox-share-{share_id}")).resolve()
-            saved = save_objects(s3, bucket, {r.thumbnails[kind]["key"]: local_name(r.thumbnails[kind]["key"], f"{kind}-")
-                                              for r in records for kind in ("view", "grid")}, folder)
-            local = []
-            for r in records:
-                view, grid = (saved.get(r.thumbnails[kind]["key"]) for kind in ("view", "grid"))
-                if view and grid:
-                    local.append(SharedPhoto(r.key, r.taken_at, view, grid))
-                else:
-                    err.print(f"[yellow]left out (its thumbnails are missing; `shoebox retry` remakes them): {esc(r.key)}[/yellow]")
-            if not local:
-                err.print("[red]nothing to share: no photo's thumbnails could be read[/red]")
-                raise typer.Exit(1)
-            included = {p.key for p in local}
-            photos = [p for p in photos if p.key in included]
-            result["photos"] = [row for row in result["photos"] if row["key"] in included]
-            (folder / "index.html").write_text(album_html(title, local, "never (a local folder)"))
-            result["album"] = str(folder / "index.html")
-            # presigned links of the offline runtime point nowhere: name the album's own files instead
-            result["expires"] = None
-            result["photos"] = [{"key": p.key, "view": str(folder / p.view_url), "original": None} for p in local]
-        elif len(photos) > 1:
-            page_key = f"shares/{share_id}/index.html"
-            s3.put_object(Bucket=bucket, Key=page_key, Body=album_html(title, photos, expires_at).encode(),
-                          ContentType="text/html; charset=utf-8")
-            result["album"] = presign(s3, bucket, page_key, seconds)
+        try:
+            made = create(backend, selected, seconds, title, original=original, folder=out_dir)
+        except ShareError as exc:
+            err.print(f"[red]{esc(str(exc))}[/red]")
+            raise typer.Exit(1)
+    for key in made.left_out:
+        err.print(f"[yellow]left out (its thumbnails are missing; `shoebox retry` remakes them): {esc(key)}[/yellow]")
+    result: dict = {"share": made.share, "expires": made.expires, "photos": made.photos}
+    if made.album:
+        result["album"] = made.album
     if as_json:
         print(dumps(result))
         return
-    if "album" in result and result["expires"] is None:
-        out.print(f"album ({len(photos)} photo(s)) written to a local folder (it does not expire):\n"
-                  f"{esc(result['album'])}")
-    elif "album" in result:
-        out.print(f"album ({len(photos)} photos, until {expires_at}):\n{esc(result['album'])}")
+    if made.album and made.expires is None:
+        out.print(f"album ({len(made.photos)} photo(s)) written to a local folder (it does not expire):\n"
+                  f"{esc(made.album)}")
+    elif made.album:
+        out.print(f"album ({len(made.photos)} photos, until {made.expires}):\n{esc(made.album)}")
     else:
-        out.print(f"until {expires_at}:\n{esc(photos[0].view_url)}")
+        out.print(f"until {made.expires}:\n{esc(made.photos[0]['view'])}")
+
+
+def shares(as_json: JsonOpt = False, stack: StackOpt = None) -> None:
+    """The shares made (`share`, the gallery), newest first: id, title, photos, expiry, link."""
+    from shoebox.shares import list_shares
+
+    with open_backend(stack) as backend:
+        found = list_shares(backend)
+    if as_json:
+        print(dumps([{**s.to_json(), "expired": s.expired} for s in found]))
+        return
+    if not found:
+        out.print("no shares")
+        return
+    for s in found:
+        state = "never expires (local folder)" if s.expires is None else \
+            (f"expired {s.expires}" if s.expired else f"until {s.expires}")
+        out.print(f"{s.share}  {len(s.photos)} photo(s)  {state}  {s.title}", markup=False)
+        if s.album or s.photos:
+            out.print(f"    {s.album or s.photos[0]['view']}", markup=False, soft_wrap=True)
+
+
+def unshare(share_id: Annotated[str, typer.Argument(help="The share's id (`shoebox shares`).")],
+            as_json: JsonOpt = False, stack: StackOpt = None) -> None:
+    """Revoke a share: its album page and record are deleted (the album link stops working); the photo
+    links inside an album cannot be recalled and stop working when they expire."""
+    from shoebox.shares import ShareError, revoke
+
+    with open_backend(stack) as backend:
+        try:
+            gone = revoke(backend, share_id)
+        except ShareError as exc:
+            err.print(f"[red]{esc(str(exc))}[/red]")
+            raise typer.Exit(1)
+    if as_json:
+        print(dumps(gone.to_json()))
+        return
+    out.print(f"revoked {gone.share} ({gone.title})", markup=False)
 
 
 def register(app: typer.Typer) -> None:
     app.command()(share)
+    app.command()(shares)
+    app.command()(unshare)
