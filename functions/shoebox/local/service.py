@@ -34,8 +34,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from shoebox import compute
-
 SERVICE_FILE = "service.json"
 CREDENTIALS_FILE = "credentials.json"
 IDLE_POOL_SECONDS = float(os.environ.get("SHOEBOX_POOL_IDLE_SECONDS", "300"))
@@ -209,6 +207,8 @@ class LocalService:
         return self
 
     def stop(self) -> None:
+        from shoebox import compute  # not at the top: the CLI imports this module for its file names
+
         self._stopping.set()
         self._pool_commands.put(None)
         if self._server is not None:
@@ -262,6 +262,8 @@ class LocalService:
 
     # ------------------------------------------------------------------ worker pool
     def _on_work(self, state_machine_arn: str, event: dict) -> None:
+        from shoebox import compute
+
         self._last_work = time.monotonic()
         if self.pool and not compute.pool_active():
             self._pool_commands.put("start")  # executions run inline until the workers are up (about 2 s)
@@ -269,6 +271,8 @@ class LocalService:
     def _run_pool(self) -> None:
         """Starts and stops the worker pool from one thread that lives as long as the service: workers
         die with the thread that started them (compute._die_with_parent)."""
+        from shoebox import compute
+
         while not self._stopping.is_set():
             try:
                 command = self._pool_commands.get(timeout=min(30.0, IDLE_POOL_SECONDS))
@@ -284,6 +288,7 @@ class LocalService:
 
     # ------------------------------------------------------------------ admin
     def status(self) -> dict:
+        from shoebox import compute
         from shoebox.local.template import STACK
 
         rss_kb = 0
