@@ -46,7 +46,7 @@ from typing import Any
 
 FORMAT = 2  # the snapshot header's "format": frames of pickled tuples
 _FRAME = struct.Struct("<II")  # payload length, crc32 of the payload
-_CHUNK = 2000  # records per snapshot frame: pickling one holds the GIL for about a millisecond
+_CHUNK = 500  # records per snapshot frame: pickling one holds the GIL for about a millisecond
 
 
 def _dumps(value: Any) -> str:

@@ -181,7 +181,8 @@ class LocalRuntime:
         began = time.perf_counter()
         s3_backend = s3_backends[ACCOUNT]["aws"]
         # millions of new objects, none of them garbage: the cyclic GC would walk the growing heap again
-        # and again (a third of the restore's time)
+        # and again (a third of the restore's time), and after it, at every full collection (a pause of
+        # seconds in someone's search); they go out of its way until stop() (gc.freeze)
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -189,6 +190,7 @@ class LocalRuntime:
             self.restored["objects"] = journaling.restore_s3(state, s3_backend, ACCOUNT, REGION,
                                                                  self.store.bodies)
             self.restored["items"] = journaling.restore_dynamodb(state, dynamodb_backends[ACCOUNT][REGION])
+            gc.freeze()
         finally:
             if collecting:
                 gc.enable()
@@ -214,6 +216,7 @@ class LocalRuntime:
                 self.store.close()
                 if self.archive is not None:
                     self.archive.close()
+                gc.unfreeze()  # what restore put out of the GC's way is collectable again
         finally:
             if self._mock is not None:
                 self._mock.stop()

@@ -305,7 +305,9 @@ class LocalService:
                                     if a in self.runtime._ended)
         return {"pid": os.getpid(), "url": self.url, "home": str(self.home), "stack": STACK,
                 "started_at": self.started_at, "uptime_s": round(time.time() - self.started_at, 1),
-                "start_s": self.start_seconds, "restored": self.runtime.restored, "rss_mb": round(rss_kb / 1024, 1),
+                "start_s": self.start_seconds, "restored": self.runtime.restored,
+                "snapshot_pending": bool(self.runtime.store and self.runtime.store.snapshot_pending),
+                "rss_mb": round(rss_kb / 1024, 1),
                 "requests": self.requests, "executions_started": started, "executions_running": running,
                 "workers": compute.pool_active(), "recognizer": self.runtime.recognizer}
 
@@ -356,12 +358,6 @@ def main(argv: list[str] | None = None) -> int:
     except HomeBusy as exc:
         print(f"shoebox service: {exc}", file=sys.stderr)
         return 3
-    # the restored archive is millions of long-lived objects: out of the cyclic GC's way, or every full
-    # collection walks them all (a pause of seconds in the middle of someone's search)
-    import gc
-
-    gc.collect()
-    gc.freeze()
     print(f"shoebox service: {service.url} for {service.home} (pid {os.getpid()}, "
           f"started in {service.start_seconds} s)", file=sys.stderr, flush=True)
     try:
