@@ -3,8 +3,9 @@
 A CLI command is a new process: creating its first client parses botocore's JSON (the endpoints file,
 the service model, its rules) and lists every service botocore knows (hundreds of folders) to check the
 name — a tenth of a second of every `shoebox search`. The same data, pickled once per botocore version,
-loads several times faster. Only the CLI uses this (``aws.session`` for an explicit endpoint); a
-Lambda function keeps botocore's own loader. A cache that cannot be read or written is skipped.
+loads several times faster. Only the CLI (``aws.session`` for an explicit endpoint) and the local
+service (:func:`install_everywhere`: its clients and moto's own model loads) use it; a Lambda function
+keeps botocore's own loader. A cache that cannot be read or written is skipped.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ def _cached(folder: Path, name: str, make: Callable[[], Any]) -> Any:
 
 
 class _Files(JSONFileLoader):
-    def __init__(self, folder: Path) -> None:
-        self._folder = folder
+    def __init__(self, folder: Path | None = None) -> None:
+        self._folder = folder or cache_folder()
 
     def load_file(self, file_path: str) -> Any:
         # botocore's data files do not change within a version (the folder's name); a file of the user's
@@ -87,3 +88,9 @@ def install(session: Any) -> None:
     extra = None if data_path is None else [os.path.expanduser(os.path.expandvars(path))
                                            for path in data_path.split(os.pathsep)]
     session.register_component("data_loader", CachingLoader(extra_search_paths=extra))
+
+
+def install_everywhere() -> None:
+    """Every botocore Loader made from now on in this process reads through the cache (the local
+    service: its clients, and the models moto loads for its responses)."""
+    Loader.FILE_LOADER_CLASS = _Files

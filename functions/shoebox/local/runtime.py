@@ -142,6 +142,9 @@ class LocalRuntime:
 
         # moto logs every failed execution as an error with its internals; our own records say it better.
         logging.getLogger("moto").setLevel(logging.CRITICAL)
+        from shoebox import botocore_cache
+
+        botocore_cache.install_everywhere()  # models for our clients and moto's: parsed JSON costs seconds
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._mock.start()
         # object bodies on disk: the bucket must not cost as much RAM as the photos in it; with persist,
