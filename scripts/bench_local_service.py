@@ -41,37 +41,41 @@ PEOPLE_SEEDED = 300  # photos written through persist_photo itself (people rows)
 
 
 def seed(home: Path, n: int) -> dict:
-    """Through the service's durable write path (the runtime journals every write, as it serves them):
-    the first photos with ``persist_photo`` (photo, index rows, people), the rest with the items
-    ``Catalog.put_photo`` writes (``build_items``) in BatchWriteItem calls, which is what makes 10,000
-    photos seedable in minutes rather than an hour."""
+    """Through the durable write path (the runtime journals every write, as it serves them): the first
+    photos with ``persist_photo`` (photo, index rows, people) through the API, the rest as the items
+    ``Catalog.put_photo`` writes (``build_items``) and the objects an ingest stores, handed to moto's
+    DynamoDB and S3 backends directly: the same journaling hooks (``journaling``) record them, without
+    the SDK's and moto's request serialisation, which is what makes 10,000 photos seedable in minutes
+    on a busy 2-core machine (0.25 ms per item and 0.65 ms per object instead of 0.41 and 4.4)."""
     from bench_search import make_records
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.s3.models import s3_backends
 
-    from shoebox import aws
     from shoebox.catalog import Catalog
     from shoebox.catalog.people import persist_photo
     from shoebox.catalog.store import build_items
-    from shoebox.local import LocalRuntime
+    from shoebox.local import LocalRuntime, journaling
+    from shoebox.local.template import ACCOUNT, REGION
 
     began = time.perf_counter()
     records = make_records(n, seed=1)
     with LocalRuntime(home, recognizer="none", workflows=False) as rt:
         catalog = Catalog(rt.table)
-        ddb = aws.client("dynamodb")
-        batch: list[dict] = []
+        ddb = dynamodb_backends[ACCOUNT][REGION]
+        s3 = s3_backends[ACCOUNT]["aws"]
         for i, record in enumerate(records):
             for key in (record.key, record.thumbnails["view"]["key"], record.thumbnails["grid"]["key"]):
-                rt.s3.put_object(Bucket=rt.bucket, Key=key, Body=b"\xff\xd8" + key.encode())
+                if i < PEOPLE_SEEDED:
+                    rt.s3.put_object(Bucket=rt.bucket, Key=key, Body=b"\xff\xd8" + key.encode())
+                else:
+                    s3.put_object(rt.bucket, key, b"\xff\xd8" + key.encode())
+                    journaling._flush_s3()  # noqa: SLF001 - what S3's response path does after a put
             if i < PEOPLE_SEEDED:
                 persist_photo(catalog, record)
                 continue
             item, rows = build_items(record)
-            batch.extend({"PutRequest": {"Item": attrs}} for attrs in (item, *rows))
-            while len(batch) >= 25:
-                ddb.batch_write_item(RequestItems={rt.table: batch[:25]})
-                del batch[:25]
-        for start in range(0, len(batch), 25):
-            ddb.batch_write_item(RequestItems={rt.table: batch[start:start + 25]})
+            for attrs in (item, *rows):
+                ddb.put_item(rt.table, attrs)
     return {"seconds": round(time.perf_counter() - began, 1), "keys": [r.key for r in records]}
 
 
