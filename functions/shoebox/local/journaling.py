@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from shoebox.local import moto_dynamodb
-from shoebox.local.durable import DurableStore, State, _dumps, fsync_path
+from shoebox.local.durable import DurableStore, State, attr_key, flat_attrs, fsync_path
 
 _local = threading.local()
 _tracked: dict[int, str] = {}  # id(bucket.keys) -> bucket name
@@ -33,12 +33,12 @@ def _dirty() -> dict[tuple[int, str], Any]:
 
 
 # ---------------------------------------------------------------------------------------------- S3
-def _put_line(bucket: str, key: Any) -> dict:
+def _put_record(bucket: str, key: Any) -> tuple:
     buffer = key._value_buffer
-    return {"o": "put", "b": bucket, "k": key.name, "f": buffer.path.name, "e": key.etag.strip('"'),
-            "s": key.size, "m": dict(key.metadata), "t": key.last_modified.isoformat(),
-            "v": key._version_id, "sc": key.storage_class, "ca": key.checksum_algorithm,
-            "cv": key.checksum_value}
+    return ("put", bucket, key.name, {
+        "f": buffer.path.name, "e": key.etag.strip('"'), "s": key.size, "m": dict(key.metadata),
+        "t": key.last_modified.isoformat(), "v": key._version_id, "sc": key.storage_class,
+        "ca": key.checksum_algorithm, "cv": key.checksum_value})
 
 
 def _flush_s3() -> None:
@@ -57,11 +57,11 @@ def _flush_s3() -> None:
         if isinstance(current, FakeKey):
             if current._value_buffer.path.exists():
                 fsync_path(current._value_buffer.path)  # the body before the line that points at it
-            lines.append(_put_line(bucket, current))
+            lines.append(_put_record(bucket, current))
         else:  # gone, or a delete marker
-            lines.append({"o": "del", "b": bucket, "k": name})
+            lines.append(("del", bucket, name))
     if lines:
-        _store.journal.sync(_store.journal.append(lines))
+        _store.journal.sync(_store.journal.append_records(lines))
 
 
 def _install_s3() -> None:
@@ -100,20 +100,35 @@ def track_bucket(bucket: Any) -> None:
 
 
 def restore_s3(state: State, backend: Any, account: str, region: str, bodies: Path) -> int:
+    """Put the objects back, each pointing at its body on disk (no copy, no re-hashing). One FakeKey is
+    made the ordinary way; the others are copies of its attributes with their own name, body, ETag,
+    metadata and times: FakeKey's constructor costs a temporary buffer, an ACL and a state machine per
+    object, a minute's worth at a few hundred thousand objects on a busy machine."""
+    import threading
+
     from moto.s3.models import FakeKey, LowercaseDict
 
+    from shoebox.local.moto_s3_disk import DiskBuffer
+
+    proto = FakeKey(name="", value=b"", account_id=account, region_name=region, is_versioned=True)
+    shared = dict(proto.__dict__)
+    buckets: dict[str, Any] = {}
+    parse_time = datetime.fromisoformat
     count = 0
-    for (bucket_name, name), line in state.objects.items():
-        bucket = backend.get_bucket(bucket_name)
-        key = FakeKey(name=name, value=b"", account_id=account, region_name=region, storage=line.get("sc"),
-                      etag=line["e"], is_versioned=True, version_id=line.get("v"), bucket_name=bucket_name)
-        key._value_buffer.path = bodies / line["f"]  # adopt the body on disk: no copy
-        key.contentsize = line["s"]
-        key._metadata = LowercaseDict()
-        key._metadata.update(line.get("m") or {})
-        key.last_modified = datetime.fromisoformat(line["t"])
-        key.checksum_algorithm = line.get("ca")
-        key.checksum_value = line.get("cv")
+    for (bucket_name, name), info in state.objects.items():
+        bucket = buckets.get(bucket_name)
+        if bucket is None:
+            bucket = buckets[bucket_name] = backend.get_bucket(bucket_name)
+        key = object.__new__(FakeKey)  # not tracked for moto's reset: a disk body holds no file open
+        attrs = key.__dict__
+        attrs.update(shared)
+        metadata = LowercaseDict()
+        metadata.update(info.get("m") or {})
+        attrs.update(name=name, bucket_name=bucket_name, _storage_class=info.get("sc") or "STANDARD",
+                     _etag=info["e"], _version_id=info.get("v"), contentsize=info["s"], _metadata=metadata,
+                     last_modified=parse_time(info["t"]), checksum_algorithm=info.get("ca"),
+                     checksum_value=info.get("cv"), lock=threading.Lock(),
+                     _value_buffer=DiskBuffer.adopt(bodies / info["f"]))
         dict.__setitem__(bucket.keys, name, [key])  # not through the marking setitem: nothing to journal
         count += 1
     return count
@@ -149,10 +164,6 @@ def _keys_touched(backend: Any, operation: str, args: tuple) -> list[tuple[str, 
     return []
 
 
-def _key_json(key: dict) -> str:
-    return _dumps(dict(sorted(key.items())))
-
-
 class _DynamoJournal:
     def record(self, backend: Any, operation: str, args: tuple, get_item: Callable) -> int | None:
         if _store is None or _store.journal is None:
@@ -161,10 +172,10 @@ class _DynamoJournal:
         for table_name, key in _keys_touched(backend, operation, args):
             item = get_item(backend, table_name, key)
             if item is None:
-                lines.append({"o": "gone", "t": table_name, "k": _key_json(key)})
+                lines.append(("gone", table_name, attr_key(key)))
             else:
-                lines.append({"o": "item", "t": table_name, "k": _key_json(key), "i": item.to_json()["Attributes"]})
-        return _store.journal.append(lines) if lines else None
+                lines.append(("item", table_name, attr_key(key), flat_attrs(item.to_json()["Attributes"])))
+        return _store.journal.append_records(lines) if lines else None
 
     def sync(self, ticket: int) -> None:
         if _store is not None and _store.journal is not None:
@@ -174,23 +185,40 @@ class _DynamoJournal:
 def restore_dynamodb(state: State, backend: Any) -> int:
     """Put the items back straight into moto's tables: what Table.put_item would store, without its
     per-item checks and size re-measuring (they were checked when first written), so a catalog of
-    hundreds of thousands of rows loads in seconds."""
+    hundreds of thousands of rows loads in seconds. Scalars and sets become DynamoTypes without
+    DynamoType's constructor (two attributes set; it only recurses into lists and maps, which keep it)."""
     from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 
+    new_type = DynamoType.__new__
+    nested = ("L", "M")
     count = 0
     for table_name, items in state.items.items():
         table = backend.get_table(table_name)
         hash_attr, range_attr = table.hash_key_attr, table.range_key_attr
+        partitions = table.items
+        by_value: dict[Any, dict] = {}  # the partition's raw key value -> its dict (a DynamoType hashes slowly)
         for attrs in items.values():
-            item = Item.__new__(Item)
             values = LimitedSizeDict()
-            dict.update(values, {name: DynamoType(value) for name, value in attrs.items()})
+            for name, kind, value in attrs:
+                if kind in nested:
+                    typed = DynamoType({kind: value})
+                else:
+                    typed = new_type(DynamoType)
+                    typed.type = kind
+                    typed.value = list(value) if type(value) is list else value  # sets: not shared with the snapshot
+                dict.__setitem__(values, name, typed)
+            item = object.__new__(Item)  # not moto's tracked __new__: nothing to dispose of
             item.attrs, item.hash_key = values, values[hash_attr]
-            item.range_key = values[range_attr] if range_attr else None
             if range_attr:
-                table.items[item.hash_key][item.range_key] = item
+                item.range_key = values[range_attr]
+                raw = (item.hash_key.type, item.hash_key.value)
+                partition = by_value.get(raw)
+                if partition is None:
+                    partition = by_value[raw] = partitions[item.hash_key]
+                partition[item.range_key] = item
             else:
-                table.items[item.hash_key] = item
+                item.range_key = None
+                partitions[item.hash_key] = item
             count += 1
         table.__dict__.pop("_shoebox_sorted", None)  # moto_dynamodb's per-partition key order: rebuilt on use
     return count

@@ -32,6 +32,13 @@ class DiskBuffer:
         self.pos = 0
         self.closed = False
 
+    @classmethod
+    def adopt(cls, path: Path) -> "DiskBuffer":
+        """A persistent buffer over a body already on disk (the durable store's restore)."""
+        buffer = cls.__new__(cls)
+        buffer.path, buffer.persistent, buffer.pos, buffer.closed = path, True, 0, False
+        return buffer
+
     def _size(self) -> int:
         try:
             return self.path.stat().st_size

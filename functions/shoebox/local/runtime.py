@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import io
 import sys
 import json
@@ -140,6 +141,9 @@ class LocalRuntime:
 
         # moto logs every failed execution as an error with its internals; our own records say it better.
         logging.getLogger("moto").setLevel(logging.CRITICAL)
+        from shoebox import botocore_cache
+
+        botocore_cache.install_everywhere()  # models for our clients and moto's: parsed JSON costs seconds
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._mock.start()
         # object bodies on disk: the bucket must not cost as much RAM as the photos in it; with persist,
@@ -177,11 +181,21 @@ class LocalRuntime:
 
         assert self.store is not None
         began = time.perf_counter()
-        state = self.store.load()
         s3_backend = s3_backends[ACCOUNT]["aws"]
-        self.restored["objects"] = journaling.restore_s3(state, s3_backend, ACCOUNT, REGION,
-                                                             self.store.bodies)
-        self.restored["items"] = journaling.restore_dynamodb(state, dynamodb_backends[ACCOUNT][REGION])
+        # millions of new objects, none of them garbage: the cyclic GC would walk the growing heap again
+        # and again (a third of the restore's time), and after it, at every full collection (a pause of
+        # seconds in someone's search); they go out of its way until stop() (gc.freeze)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            state = self.store.load()
+            self.restored["objects"] = journaling.restore_s3(state, s3_backend, ACCOUNT, REGION,
+                                                                 self.store.bodies)
+            self.restored["items"] = journaling.restore_dynamodb(state, dynamodb_backends[ACCOUNT][REGION])
+            gc.freeze()
+        finally:
+            if collecting:
+                gc.enable()
         journaling.install(self.store)
         journaling.track_bucket(s3_backend.get_bucket(self.bucket))
         self.archive = ExecutionArchive(self.home)
@@ -207,6 +221,7 @@ class LocalRuntime:
                 self.store.close()
                 if self.archive is not None:
                     self.archive.close()
+                gc.unfreeze()  # what restore put out of the GC's way is collectable again
         finally:
             if self._mock is not None:
                 self._mock.stop()

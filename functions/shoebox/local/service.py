@@ -34,8 +34,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from shoebox import compute
-
 SERVICE_FILE = "service.json"
 CREDENTIALS_FILE = "credentials.json"
 IDLE_POOL_SECONDS = float(os.environ.get("SHOEBOX_POOL_IDLE_SECONDS", "300"))
@@ -209,6 +207,8 @@ class LocalService:
         return self
 
     def stop(self) -> None:
+        from shoebox import compute  # not at the top: the CLI imports this module for its file names
+
         self._stopping.set()
         self._pool_commands.put(None)
         if self._server is not None:
@@ -262,6 +262,8 @@ class LocalService:
 
     # ------------------------------------------------------------------ worker pool
     def _on_work(self, state_machine_arn: str, event: dict) -> None:
+        from shoebox import compute
+
         self._last_work = time.monotonic()
         if self.pool and not compute.pool_active():
             self._pool_commands.put("start")  # executions run inline until the workers are up (about 2 s)
@@ -269,6 +271,8 @@ class LocalService:
     def _run_pool(self) -> None:
         """Starts and stops the worker pool from one thread that lives as long as the service: workers
         die with the thread that started them (compute._die_with_parent)."""
+        from shoebox import compute
+
         while not self._stopping.is_set():
             try:
                 command = self._pool_commands.get(timeout=min(30.0, IDLE_POOL_SECONDS))
@@ -284,6 +288,7 @@ class LocalService:
 
     # ------------------------------------------------------------------ admin
     def status(self) -> dict:
+        from shoebox import compute
         from shoebox.local.template import STACK
 
         rss_kb = 0
@@ -300,7 +305,9 @@ class LocalService:
                                     if a in self.runtime._ended)
         return {"pid": os.getpid(), "url": self.url, "home": str(self.home), "stack": STACK,
                 "started_at": self.started_at, "uptime_s": round(time.time() - self.started_at, 1),
-                "start_s": self.start_seconds, "restored": self.runtime.restored, "rss_mb": round(rss_kb / 1024, 1),
+                "start_s": self.start_seconds, "restored": self.runtime.restored,
+                "snapshot_pending": bool(self.runtime.store and self.runtime.store.snapshot_pending),
+                "rss_mb": round(rss_kb / 1024, 1),
                 "requests": self.requests, "executions_started": started, "executions_running": running,
                 "workers": compute.pool_active(), "recognizer": self.runtime.recognizer}
 
@@ -351,12 +358,6 @@ def main(argv: list[str] | None = None) -> int:
     except HomeBusy as exc:
         print(f"shoebox service: {exc}", file=sys.stderr)
         return 3
-    # the restored archive is millions of long-lived objects: out of the cyclic GC's way, or every full
-    # collection walks them all (a pause of seconds in the middle of someone's search)
-    import gc
-
-    gc.collect()
-    gc.freeze()
     print(f"shoebox service: {service.url} for {service.home} (pid {os.getpid()}, "
           f"started in {service.start_seconds} s)", file=sys.stderr, flush=True)
     try:
