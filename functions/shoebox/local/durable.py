@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shoebox.config import setting
+
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -41,7 +43,7 @@ def _dumps(value: Any) -> str:
 
 def fsync_enabled() -> bool:
     """``SHOEBOX_FSYNC=0`` skips the syncs (a test suite on a slow disk); durability then depends on the OS."""
-    return os.environ.get("SHOEBOX_FSYNC", "1") != "0"
+    return setting("SHOEBOX_FSYNC", "1") != "0"
 
 
 def fsync_path(path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from shoebox import aws, compute
 from shoebox.catalog.lease import photo_lease
-from shoebox.config import Settings
+from shoebox.config import Settings, setting
 from shoebox.errors import PhotoChanged
 from shoebox.imaging import render
 from shoebox.steps.common import logger, step, thumbnail_keys, tracer
@@ -17,7 +17,7 @@ from shoebox.steps.versions import current_etag
 
 # Originals up to this size are read into memory; larger ones stream to /tmp (Lambda's ephemeral disk)
 # so a 200 MB panorama never needs 2x its size in RAM.
-IN_MEMORY_LIMIT = int(os.environ.get("SHOEBOX_IN_MEMORY_LIMIT", str(48 * 1024 * 1024)))
+IN_MEMORY_LIMIT = int(setting("SHOEBOX_IN_MEMORY_LIMIT", str(48 * 1024 * 1024)))
 
 
 @tracer.capture_method(capture_response=False)
@@ -32,7 +32,7 @@ def fetch_original(bucket: str, key: str, size: int | None) -> tuple[bytes | str
         data = body.read()
         digest.update(data)
         return data, digest.hexdigest(), etag
-    fd, path = tempfile.mkstemp(prefix="shoebox-", dir=os.environ.get("SHOEBOX_TMP"))
+    fd, path = tempfile.mkstemp(prefix="shoebox-", dir=setting("SHOEBOX_TMP"))
     with os.fdopen(fd, "wb") as out:
         for chunk in body.iter_chunks(chunk_size=1024 * 1024):
             digest.update(chunk)
