@@ -46,7 +46,7 @@ def seed(home: Path, n: int) -> dict:
 
     from shoebox import aws
     from shoebox.catalog import Catalog
-    from shoebox.catalog.people import persist_photo
+    from shoebox.catalog.photos import persist_photo
     from shoebox.catalog.store import build_items
     from shoebox.local import LocalRuntime
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from shoebox.catalog import Catalog
 from shoebox.catalog.lease import photo_lease
-from shoebox.catalog.people import persist_photo
+from shoebox.catalog.photos import persist_photo
 from shoebox.config import Settings
 from shoebox.recognition import get_recognizer
 from shoebox.steps.common import logger, step
