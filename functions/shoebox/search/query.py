@@ -407,19 +407,8 @@ class _Parser(DateGrammar):
             words = [t.norm for t in self.tokens[i:i + n]]
             if any(w in STOPWORDS for w in words):
                 continue
-            joined = "".join(words)
-            hits = []
-            for name, ctoks in self.vocab._cameras:
-                contained = all(w in ctoks for w in words)
-                compact = any(joined == "".join(ctoks[a:b]) for a in range(len(ctoks))
-                              for b in range(a + 1, len(ctoks) + 1))
-                if contained or compact:
-                    hits.append(name)
-            if not hits:
-                continue
-            distinctive = any(any(c.isdigit() for c in w) or (len(w) >= 4 and w not in GENERIC_CAMERA_WORDS)
-                              for w in words)
-            if not cued and not distinctive:
+            hits = self.camera_hits(words)
+            if not hits or not (cued or _distinctive_camera_words(words)):
                 continue
             text = self.span_text(i, n)
 
@@ -432,6 +421,18 @@ class _Parser(DateGrammar):
             yield Reading(n, "camera-cued" if cued else "camera", apply)
             return
 
+    def camera_hits(self, words: list[str]) -> list[str]:
+        """Cameras whose name holds every word, or a run of its words written together ("eos5d")."""
+        joined = "".join(words)
+        hits = []
+        for name, ctoks in self.vocab._cameras:
+            contained = all(w in ctoks for w in words)
+            compact = any(joined == "".join(ctoks[a:b]) for a in range(len(ctoks))
+                          for b in range(a + 1, len(ctoks) + 1))
+            if contained or compact:
+                hits.append(name)
+        return hits
+
     # ---- places
     def place(self, i: int) -> Iterable[Reading | None]:
         resolve = self.vocab.resolve_place
@@ -440,31 +441,20 @@ class _Parser(DateGrammar):
         anchored = self.cue_before(i, PLACE_CUES)
         for n in range(min(4, len(self.tokens) - i), 0, -1):
             toks = self.tokens[i:i + n]
-            if toks[0].norm in STOPWORDS and not (toks[0].text.isupper() and len(toks[0].text) > 1):
+            span = _place_span(toks)
+            if span == "stop":
                 return
-            if toks[-1].norm in STOPWORDS or any(t.norm in ("-", "–") for t in toks):
+            if span == "skip":
                 continue
             text = self.span_text(i, n)
             capitalised = all(t.capitalised for t in toks if t.norm not in STOPWORDS)
             if not anchored and not capitalised and not is_country_name(text):
                 continue  # only a country could qualify below: don't load the gazetteer for "cat"
             matches = resolve(text)
-            if not matches:
+            if not matches or not _place_reads_as_place(matches[0], text, anchored, capitalised):
                 continue
-            best = matches[0]
-            if best.level == "country":
-                ok = anchored or capitalised or len(text) > 3
-            elif anchored:
-                ok = best.level == "region" or capitalised or best.population >= 15_000
-            else:
-                ok = capitalised and best.population >= 15_000
-            if not ok:
-                continue
-            qualified = self.qualify(i + n, matches)  # "Paris, Texas", "London Ontario"
-            if qualified:
-                best, extra = qualified
-                n += extra
-                text = self.span_text(i, n)
+            best, n = self.qualify(i, n, matches)  # "Paris, Texas", "London Ontario"
+            text = self.span_text(i, n)
             strong = anchored and (best.level != "city" or best.population >= 100_000)
 
             def apply(q: ParsedQuery, best: PlaceMatch = best, text: str = text) -> None:
@@ -475,7 +465,13 @@ class _Parser(DateGrammar):
             yield Reading(n, "place-strong" if strong else "place", apply)
             return
 
-    def qualify(self, i: int, matches: list[PlaceMatch]) -> tuple[PlaceMatch, int] | None:
+    def qualify(self, i: int, n: int, matches: list[PlaceMatch]) -> tuple[PlaceMatch, int]:
+        """(the place, words used) for the ``n`` words at ``i`` that name ``matches``: a region or country
+        right after them narrows it to the best match inside that."""
+        found = self.qualifier(i + n, matches)
+        return (found[0], n + found[1]) if found else (matches[0], n)
+
+    def qualifier(self, i: int, matches: list[PlaceMatch]) -> tuple[PlaceMatch, int] | None:
         """A region or country right after a place name narrows it: the best match inside it."""
         resolve = self.vocab.resolve_place
         assert resolve is not None
@@ -521,6 +517,31 @@ class _Parser(DateGrammar):
                 q.terms.append(Term(text, "date", [list(r) for r in ranges]))
 
         yield Reading(n, "date", apply)
+
+def _distinctive_camera_words(words: list[str]) -> bool:
+    """A model number or a brand-like word: enough to read words as a camera without "with"/"on"."""
+    return any(any(c.isdigit() for c in w) or (len(w) >= 4 and w not in GENERIC_CAMERA_WORDS) for w in words)
+
+
+def _place_span(toks: list[Token]) -> str:
+    """"stop": no place starts here (a stopword, unless an abbreviation like "US"); "skip": not these
+    words (ending in a stopword, or a dash inside); "ok": look them up."""
+    if toks[0].norm in STOPWORDS and not (toks[0].text.isupper() and len(toks[0].text) > 1):
+        return "stop"
+    if toks[-1].norm in STOPWORDS or any(t.norm in ("-", "–") for t in toks):
+        return "skip"
+    return "ok"
+
+
+def _place_reads_as_place(best: PlaceMatch, text: str, anchored: bool, capitalised: bool) -> bool:
+    """Whether words that name a place are meant as one: a country named plainly; a region, a capitalised
+    name or a town of 15,000 after "in"/"at"; else only a capitalised town of 15,000."""
+    if best.level == "country":
+        return anchored or capitalised or len(text) > 3
+    if anchored:
+        return best.level == "region" or capitalised or best.population >= 15_000
+    return capitalised and best.population >= 15_000
+
 
 def parse(text: str, *, today: date, vocab: Vocabulary) -> ParsedQuery:
     """Parse an English photo query. Pure: same text, today and vocabulary → same result."""
