@@ -52,7 +52,7 @@ def seed(home: Path, n: int) -> dict:
     from moto.s3.models import s3_backends
 
     from shoebox.catalog import Catalog
-    from shoebox.catalog.people import persist_photo
+    from shoebox.catalog.photos import persist_photo
     from shoebox.catalog.store import build_items
     from shoebox.local import LocalRuntime, journaling
     from shoebox.local.template import ACCOUNT, REGION

@@ -83,7 +83,7 @@ def run(uploads: int, quota_per_s: int, rate: float, sleep_scale: float, threads
     from shoebox.catalog import Catalog
     from shoebox.local import LocalRuntime
     from shoebox.local.rekognition_emulator import Analysis, RekognitionEmulator
-    from shoebox.recognition.base import get_recognizer
+    from shoebox.recognition.registry import get_recognizer
 
     quota = Quota(quota_per_s)
     keys = [f"originals/2024/01/{1 + n % 28:02d}/upload-{n:05d}.jpg" for n in range(uploads)]

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
+from shoebox.config import setting
+
 T = TypeVar("T")
 
 _pool: ProcessPoolExecutor | None = None
@@ -58,7 +60,7 @@ def _warm() -> None:
 
 
 def in_worker() -> bool:
-    return os.environ.get("SHOEBOX_WORKER") == "1"
+    return setting("SHOEBOX_WORKER") == "1"
 
 
 def start_pool(workers: int | None = None) -> None:

@@ -12,6 +12,7 @@ from shoebox.ingest.walk import walk
 from shoebox.ingest.xmp import XmpData
 from shoebox.search.query import Vocabulary, parse
 from shoebox.steps.records import capture, record_from_state
+from shoebox.steps.state import PhotoState
 
 
 def test_keys_dated_and_undated():
@@ -38,8 +39,9 @@ def test_the_record_prefers_exif_then_ingest_then_the_key():
     assert capture({"taken_at": "2019-08-03", "taken_source": "key"}, ingested) == ("2019-08-03T14:22:33", "filename")
     assert capture({"taken_at": "2019-08-03", "taken_source": "key"}, {}) == ("2019-08-03", "key")
     assert capture({}, {}) == (None, None)
-    record = record_from_state({"key": "originals/undated/a.jpg", "labels": [{"name": "Beach", "confidence": 90}],
-                                "ingest": {"keywords": ["beach", "Holiday"], "rating": 3}}, status="processed")
+    record = record_from_state(PhotoState.from_event({
+        "key": "originals/undated/a.jpg", "labels": [{"name": "Beach", "confidence": 90}],
+        "ingest": {"keywords": ["beach", "Holiday"], "rating": 3}}), status="processed")
     assert [label["name"] for label in record.labels] == ["Beach", "Holiday"] and record.rating == 3
     assert record.keywords == ["beach", "Holiday"]
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 
 from shoebox.catalog import Catalog
-from shoebox.catalog.people import People, persist_photo
+from shoebox.catalog.people import People
+from shoebox.catalog.photos import persist_photo
 from shoebox.models import PhotoRecord
 
 TESTS = Path(__file__).resolve().parents[1]

@@ -7,8 +7,9 @@ import io
 import pytest
 from PIL import Image
 
-from shoebox.catalog.people import (CROP_SIZE, NameTaken, People, PeopleError, PersonNotFound, PersonRef,
-                                    canonical_people, crop_key, make_crop, names, refile, resolve)
+from shoebox.catalog.covers import CROP_SIZE, crop_key, make_crop
+from shoebox.catalog.people import People, names, resolve
+from shoebox.catalog.people_rules import NameTaken, PeopleError, PersonNotFound, PersonRef, canonical_people, refile
 
 from people_helpers import BOX, BOX2, view_with_box
 
@@ -307,7 +308,7 @@ def test_a_merge_into_someone_merged_away_meanwhile_is_refused_not_made_a_cycle(
 
 
 def test_a_recognizer_merge_that_loses_a_race_is_skipped_not_a_failed_photo(photos, monkeypatch):
-    from shoebox.catalog.people import MergeRaced
+    from shoebox.catalog.people_rules import MergeRaced
 
     one_photo_each(photos, "p-a", "p-b")
 
@@ -427,7 +428,7 @@ def test_merge_needs_two_known_people(photos):
 def test_missing_cover_is_made_later(photos, stack):
     record = photos.record(K1, [("p-a", BOX)])
     stack.s3.delete_object(Bucket=stack.bucket, Key=record.thumbnails["view"]["key"])  # view not readable yet
-    from shoebox.catalog.people import persist_photo
+    from shoebox.catalog.photos import persist_photo
 
     persist_photo(photos.catalog, record, bucket=stack.bucket)
     assert photos.people.get("p-a").cover is None  # the photo itself was not failed for it
@@ -575,7 +576,7 @@ def test_persist_files_a_face_that_an_unmerge_moved_while_it_wrote(photos, monke
     persist step asks ``filed_as`` before its write, the move lands just after). Asked again after the
     write, the photo and its people rows follow the move, also when the unmerge's own re-file of the
     photo landed between the write and that second ask."""
-    from shoebox.catalog.people import persist_photo
+    from shoebox.catalog.photos import persist_photo
 
     rec = _merged_while_young_joined(photos)
     stale = photos.catalog.get_photo(K3)

@@ -158,7 +158,7 @@ def test_a_group_of_three_split_twice_decides_its_faces_each_time(tmp_path):
 def test_a_face_moved_before_its_photo_is_persisted_is_filed_where_the_index_has_it(tmp_path):
     """The unmerge comes between index_faces and persist (or before a retried persist): the catalog has
     no record to move, so persist asks the recognizer where each face is filed now."""
-    from shoebox.catalog.people import refile
+    from shoebox.catalog.people_rules import refile
     from shoebox.models import PhotoRecord
 
     index = FaceIndex(tmp_path)

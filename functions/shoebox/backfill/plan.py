@@ -5,7 +5,7 @@ handful of workload parameters. Nothing here calls AWS except :func:`measure_buc
 the bucket through the client it is given. The model and every default are explained in
 docs/backfill.md; the short version:
 
-* **Per photo work** follows the process-photo workflow (ARCHITECTURE.md section 1, and
+* **Per photo work** follows the process-photo workflow (docs/architecture.md, "An upload's path", and
   statemachine/process_photo.asl.json): ExtractObject -> Classify -> IsVideo -> Thumbnail ->
   DetectLabels -> PersonSeen -> [IndexFaces] -> Persist -> Done. The backfill item processor adds an
   "already done?" check (DynamoDB GetItem + Choice) and the Distributed Map iteration itself.

@@ -24,7 +24,7 @@ def _search_row(row: dict, refs: dict | None = None) -> dict:
     """A photo as lists print it. ``refs`` (``People.refs``): its people as they are now, canonical ids
     (a merged-away group's id reads as the person it joined) and ``names`` beside them (``names[i]`` is
     ``people[i]``'s, null when unnamed); without it, the ids as filed."""
-    from shoebox.catalog.people import canonical_people
+    from shoebox.catalog.people_rules import canonical_people
 
     people = canonical_people(row.get("people", []), refs or {})
     return {"key": row["key"], "taken_at": row.get("taken_at"), "labels": row.get("labels", []),
@@ -48,7 +48,7 @@ def print_listing(title: str, items: list[tuple[str, list[str]]]) -> None:
 
 
 def _print_rows(rows: list[dict], as_json: bool, title: str, refs: dict | None = None) -> None:
-    from shoebox.catalog.people import canonical_people
+    from shoebox.catalog.people_rules import canonical_people
 
     if as_json:
         print(dumps([_search_row(r, refs) for r in rows]))

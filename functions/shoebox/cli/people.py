@@ -115,7 +115,7 @@ def list_people(
 
 def _edit(stack: str | None, as_json: bool, change, describe) -> None:
     """Run one change on the people rows (``change(People) -> Person``), then print it."""
-    from shoebox.catalog.people import PeopleError
+    from shoebox.catalog.people_rules import PeopleError
 
     with open_backend(stack) as backend:
         try:
@@ -202,7 +202,7 @@ def unhide_cmd(
 
 
 def _hide(refs: list[str], hidden: bool, as_json: bool, stack: str | None) -> None:
-    from shoebox.catalog.people import PeopleError
+    from shoebox.catalog.people_rules import PeopleError
 
     with open_backend(stack) as backend:
         try:  # every ref is known before any is changed (hide_many)
@@ -271,7 +271,7 @@ def show_cmd(
     limit: Annotated[Optional[int], typer.Option(help="At most this many photos.")] = None,
 ) -> None:
     """Photos of one person (merged groups included), newest first."""
-    from shoebox.catalog.people import PeopleError
+    from shoebox.catalog.people_rules import PeopleError
 
     with open_backend(stack) as backend:
         people = _people(backend)

@@ -25,6 +25,7 @@ from .metadata import (
     exif_tags,
     metadata_from_tags,
 )
+from shoebox.config import setting
 from shoebox.formats import PIL_FORMATS
 
 from .sniff import FormatInfo
@@ -59,7 +60,7 @@ class Rendition:
 def max_pixels_setting(max_pixels: int | None = None) -> int:
     if max_pixels is not None:
         return int(max_pixels)
-    env = os.environ.get("SHOEBOX_MAX_PIXELS", "").strip().replace("_", "")
+    env = setting("SHOEBOX_MAX_PIXELS", "").strip().replace("_", "")
     return int(env) if env.isdigit() else DEFAULT_MAX_PIXELS
 
 

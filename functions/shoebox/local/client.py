@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from shoebox.config import setting
 from shoebox.local.service import CREDENTIALS_FILE, SERVICE_FILE, credentials
 
-START_TIMEOUT = float(os.environ.get("SHOEBOX_SERVICE_START_TIMEOUT", "180"))
+START_TIMEOUT = float(setting("SHOEBOX_SERVICE_START_TIMEOUT", "180"))
 
 
 class ServiceError(RuntimeError):
@@ -126,7 +127,7 @@ def connect(home: Path, announce: Callable[[str], None] | None = None) -> Servic
     found = running(home.resolve())
     if found is not None:
         return found
-    if os.environ.get("SHOEBOX_SERVICE_AUTOSTART", "1") == "0":
+    if setting("SHOEBOX_SERVICE_AUTOSTART", "1") == "0":
         raise ServiceError(f"no local service runs for {home} (`shoebox up` starts it)")
     return start(home, announce)
 

@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shoebox.config import setting
+
 FORMAT = 2  # the snapshot header's "format": frames of pickled tuples
 _FRAME = struct.Struct("<II")  # payload length, crc32 of the payload
 _CHUNK = 500  # records per snapshot frame: pickling one holds the GIL for about a millisecond
@@ -55,7 +57,7 @@ def _dumps(value: Any) -> str:
 
 def fsync_enabled() -> bool:
     """``SHOEBOX_FSYNC=0`` skips the syncs (a test suite on a slow disk); durability then depends on the OS."""
-    return os.environ.get("SHOEBOX_FSYNC", "1") != "0"
+    return setting("SHOEBOX_FSYNC", "1") != "0"
 
 
 def fsync_path(path: Path) -> None:

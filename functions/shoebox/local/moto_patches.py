@@ -30,13 +30,14 @@ test keeps checking that two executions in a row work.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from botocore.config import Config
+
+from shoebox.config import setting
 
 MOTO_VERSION = "5.2.5"
 
@@ -77,7 +78,7 @@ class _ScaledTime:
 
     @staticmethod
     def sleep(seconds: float) -> None:
-        scale = float(os.environ.get("SHOEBOX_RETRY_SLEEP_SCALE", "1"))
+        scale = float(setting("SHOEBOX_RETRY_SLEEP_SCALE", "1"))
         if seconds > 0 and scale > 0:
             time.sleep(seconds * scale)
 

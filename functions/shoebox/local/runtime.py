@@ -23,7 +23,7 @@ from typing import Any
 
 from shoebox import aws, compute
 from shoebox.executions import execution_name
-from shoebox.config import shoebox_home
+from shoebox.config import setting, shoebox_home
 from shoebox.local import moto_patches, moto_s3_disk, router
 from shoebox.local.durable import DurableStore
 from shoebox.local.lambda_bridge import LambdaBridge
@@ -62,14 +62,14 @@ class LocalRuntime:
                  workers: int = 0, workflows: bool = True, lock_blocking: bool = True,
                  upload_rate: float = 0.0) -> None:
         self.home = Path(home).resolve() if home else shoebox_home()
-        self.recognizer = recognizer or os.environ.get("SHOEBOX_RECOGNIZER_LOCAL") or registry.default_local()
+        self.recognizer = recognizer or setting("SHOEBOX_RECOGNIZER_LOCAL") or registry.default_local()
         self.retry_sleep_scale = retry_sleep_scale
         self.persist = persist
         self.workers = workers  # >0: CPU-heavy step work runs in that many worker processes (shoebox.compute)
         # False: storage only (bucket, table), for commands that read or edit the catalog; starting the
         # Step Functions interpreter (its import and ASL parsing) costs about a second
         self.workflows = workflows
-        self.log_level = log_level or os.environ.get("SHOEBOX_LOG_LEVEL", "ERROR")
+        self.log_level = log_level or setting("SHOEBOX_LOG_LEVEL", "ERROR")
         self.lock_blocking = lock_blocking  # False: fail with HomeBusy instead of waiting for the home
         # the template's UploadStartsPerSecond; 0 (no limit) by default: the offline recognizers have no
         # quota (the worker pool bounds the work). scripts/bench_throttle.py sets one.

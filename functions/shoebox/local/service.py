@@ -34,9 +34,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from shoebox.config import setting
+
 SERVICE_FILE = "service.json"
 CREDENTIALS_FILE = "credentials.json"
-IDLE_POOL_SECONDS = float(os.environ.get("SHOEBOX_POOL_IDLE_SECONDS", "300"))
+IDLE_POOL_SECONDS = float(setting("SHOEBOX_POOL_IDLE_SECONDS", "300"))
 _AUTH = re.compile(r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/"
                    r"(?P<service>[^/]+)/aws4_request,\s*SignedHeaders=(?P<headers>[^,]+),\s*"
                    r"Signature=(?P<sig>[0-9a-f]{64})")
@@ -341,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("SHOEBOX_SERVICE_LOG_LEVEL", "WARNING"),
+    logging.basicConfig(level=setting("SHOEBOX_SERVICE_LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # many threads share one interpreter here (executions, requests): a shorter switch interval lets a

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from shoebox.config import setting
 from shoebox.local.asl_rewrites import for_moto  # the one load-time ASL rewrite for moto (EXPRESS children)
 
 ACCOUNT = "123456789012"
@@ -46,9 +47,8 @@ _Loader.add_multi_constructor("!", _construct)
 
 def project_root() -> Path:
     """The folder holding template.yaml: the checkout in development, or SHOEBOX_PROJECT."""
-    import os
 
-    env = os.environ.get("SHOEBOX_PROJECT")
+    env = setting("SHOEBOX_PROJECT")
     if env:
         return Path(env)
     here = Path(__file__).resolve()

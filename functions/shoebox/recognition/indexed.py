@@ -8,9 +8,9 @@ and RecordFailure, which only file, remove or keep faces apart, need numpy and b
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
+from shoebox.config import setting
 from shoebox.recognition.base import CallCounter, Face, FaceMove, ImageRef, Label, PeopleMatch
 from shoebox.recognition.dynamo_index import DynamoFaceIndex
 from shoebox.recognition.grouping import DEFAULT_MERGE_THRESHOLD, DEFAULT_THRESHOLD
@@ -34,8 +34,8 @@ class IndexedRecognizer(CallCounter):
     def from_env(cls, mode: str) -> "IndexedRecognizer":
         from shoebox.config import getenv
 
-        threshold = float(os.environ.get("SHOEBOX_FACE_THRESHOLD", DEFAULT_THRESHOLD))
-        raw = (os.environ.get("SHOEBOX_FACE_MERGE_THRESHOLD") or "").strip()
+        threshold = float(setting("SHOEBOX_FACE_THRESHOLD", DEFAULT_THRESHOLD))
+        raw = (setting("SHOEBOX_FACE_MERGE_THRESHOLD") or "").strip()
         merge = (None if raw.lower() in ("off", "none") else float(raw)) if raw else DEFAULT_MERGE_THRESHOLD
         index = DynamoFaceIndex(getenv("SHOEBOX_TABLE", "") or "", threshold=threshold, merge_threshold=merge)
         labels = None
@@ -44,8 +44,8 @@ class IndexedRecognizer(CallCounter):
 
             labels = RekognitionRecognizer.from_env(labels_only=True)
         return cls(mode, index, labels=labels, local_options={
-            "min_confidence": float(os.environ.get("SHOEBOX_LABELS_MIN_CONFIDENCE", 30)),
-            "max_labels": int(os.environ.get("SHOEBOX_LABELS_MAX", 12))})
+            "min_confidence": float(setting("SHOEBOX_LABELS_MIN_CONFIDENCE", 30)),
+            "max_labels": int(setting("SHOEBOX_LABELS_MAX", 12))})
 
     @property
     def offline(self) -> Any:

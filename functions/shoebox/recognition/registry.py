@@ -13,6 +13,7 @@ import os
 from functools import lru_cache
 from typing import Any
 
+from shoebox.config import setting
 from shoebox.recognition.base import NoRecognizer, Recognizer
 
 MODES = ("rekognition", "hybrid", "local")  # the template's Recognizer parameter
@@ -27,7 +28,7 @@ def get_recognizer(name: str | None = None) -> Recognizer:
     function (the stack on AWS), file faces in the catalog table (recognition/indexed.py); ``local``
     elsewhere keeps them under ``SHOEBOX_HOME`` (the local runtime). ``SHOEBOX_FACE_INDEX`` (dynamodb |
     file) overrides where."""
-    name = (name or os.environ.get("SHOEBOX_RECOGNIZER", "rekognition")).lower()
+    name = (name or setting("SHOEBOX_RECOGNIZER", "rekognition")).lower()
     if name == "none":
         return NoRecognizer()
     if name == "rekognition":
@@ -35,7 +36,7 @@ def get_recognizer(name: str | None = None) -> Recognizer:
 
         return RekognitionRecognizer.from_env()
     in_lambda = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))  # set by Lambda, never by the local runtime
-    face_index = os.environ.get("SHOEBOX_FACE_INDEX") or ("dynamodb" if in_lambda else "file")
+    face_index = setting("SHOEBOX_FACE_INDEX") or ("dynamodb" if in_lambda else "file")
     if name == "hybrid" or (name == "local" and face_index == "dynamodb"):
         from shoebox.recognition.indexed import IndexedRecognizer
 

@@ -31,6 +31,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from shoebox.config import setting
 from shoebox.errors import RecognitionError, RecognitionThrottled
 from shoebox.recognition.base import CallCounter, Face, FaceMove, ImageRef, Label, PeopleMatch
 
@@ -173,7 +174,7 @@ def _default_client(region: str) -> Any:
 
 
 def _env_float(name: str, default: float, low: float = 0.0, high: float = 100.0) -> float:
-    raw = os.environ.get(name, "").strip()
+    raw = (setting(name) or "").strip()
     if not raw:
         return default
     value = float(raw)
@@ -183,7 +184,7 @@ def _env_float(name: str, default: float, low: float = 0.0, high: float = 100.0)
 
 
 def _env_int(name: str, default: int, low: int = 1) -> int:
-    raw = os.environ.get(name, "").strip()
+    raw = (setting(name) or "").strip()
     if not raw:
         return default
     value = int(raw)
@@ -225,7 +226,7 @@ class RekognitionRecognizer(CallCounter):
     @classmethod
     def from_env(cls, client: Any | None = None, *, labels_only: bool = False) -> "RekognitionRecognizer":
         """``labels_only``: for DetectLabels alone (the hybrid recognizer), which needs no collection."""
-        collection_id = os.environ.get("SHOEBOX_COLLECTION_ID", "").strip() or ("(none)" if labels_only else "")
+        collection_id = setting("SHOEBOX_COLLECTION_ID", "").strip() or ("(none)" if labels_only else "")
         if not collection_id:
             raise RecognitionError("no Rekognition collection configured (SHOEBOX_COLLECTION_ID is empty)")
         return cls(

@@ -166,7 +166,8 @@ def _people(catalog: Catalog, person_ids: list[str]) -> tuple[dict[str, str], di
     names: dict[str, str] = {pid: pid for pid in person_ids}
     groups: dict[str, list[str]] = {pid: [pid] for pid in person_ids}
     try:
-        from shoebox.catalog.people import People, person_refs
+        from shoebox.catalog.people import People
+        from shoebox.catalog.people_rules import person_refs
     except ImportError:  # pragma: no cover - people module not installed
         return names, groups, {}
     everyone, by_name = People(catalog).people_and_names()  # one Query on PEOPLE

@@ -40,14 +40,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from shoebox.formats import QUERY_WORDS
 from shoebox.places import PlaceMatch, is_country_name, resolve_place_name
 from shoebox.words import STOPWORDS
 
-from . import timewords as tw
+from .dategrammar import DateGrammar
 
 # ------------------------------------------------------------------------------------------ words
 
@@ -75,16 +75,6 @@ GENERIC_CAMERA_WORDS = frozenset(
     """pro max mini plus digital camera corporation corp company co ltd inc mark ii iii iv edition
     imaging optical eos ultra lite se""".split()
 )
-
-MONTHS = {name.lower(): i for i, name in enumerate(
-    ["", "January", "February", "March", "April", "May", "June", "July", "August", "September",
-     "October", "November", "December"]) if name}
-MONTH_ABBR = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-              "sept": 9, "oct": 10, "nov": 11, "dec": 12}
-UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week", "month": "month",
-         "months": "month", "year": "year", "years": "year", "decade": "decade", "decades": "decade"}
-RANGE_JOINERS = frozenset({"to", "through", "thru", "till", "until", "-", "–"})
-MIN_YEAR, MAX_YEAR = 1826, 2100
 
 PRIORITY = {"rating": 65, "date": 60, "camera-cued": 55, "format": 50, "place-strong": 45, "person": 40,
             "label": 30, "place": 20, "camera": 10}
@@ -280,35 +270,9 @@ def singular_forms(word: str) -> list[str]:
     return forms
 
 
-def number_word(tokens: list[Token], i: int) -> tuple[int, int] | None:
-    """(value, words used) for "3", "two", "twenty one", "a", "an", "a couple of" at tokens[i]."""
-    from text_to_num import text2num
-
-    if i >= len(tokens):
-        return None
-    w = tokens[i].norm
-    if w.isdigit():
-        return int(w), 1
-    if w in ("a", "an") and i + 1 < len(tokens) and tokens[i + 1].norm == "couple":
-        used = 3 if i + 2 < len(tokens) and tokens[i + 2].norm == "of" else 2
-        return 2, used
-    if w in ("a", "an"):
-        return 1, 1
-    for width in (3, 2, 1):
-        if i + width > len(tokens):
-            continue
-        phrase = " ".join(t.norm for t in tokens[i:i + width])
-        try:
-            return int(text2num(phrase, "en")), width
-        except ValueError:
-            continue
-    return None
-
-
 # ------------------------------------------------------------------------------------------ ratings
 
 STAR_NUMBERS = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-STARS = frozenset({"star", "stars", "starred"})
 OR_MORE = (("or", "more"), ("or", "higher"), ("or", "better"), ("or", "above"), ("and", "up"),
            ("and", "above"), ("plus",))
 ANY_RATING = (1, 2, 3, 4, 5)
@@ -366,7 +330,7 @@ class Reading:
     apply: Callable[[ParsedQuery], None]
 
 
-class _Parser:
+class _Parser(DateGrammar):
     def __init__(self, text: str, today: date, vocab: Vocabulary) -> None:
         self.text = text
         self.today = today
@@ -507,19 +471,8 @@ class _Parser:
             words = [t.norm for t in self.tokens[i:i + n]]
             if any(w in STOPWORDS for w in words):
                 continue
-            joined = "".join(words)
-            hits = []
-            for name, ctoks in self.vocab._cameras:
-                contained = all(w in ctoks for w in words)
-                compact = any(joined == "".join(ctoks[a:b]) for a in range(len(ctoks))
-                              for b in range(a + 1, len(ctoks) + 1))
-                if contained or compact:
-                    hits.append(name)
-            if not hits:
-                continue
-            distinctive = any(any(c.isdigit() for c in w) or (len(w) >= 4 and w not in GENERIC_CAMERA_WORDS)
-                              for w in words)
-            if not cued and not distinctive:
+            hits = self.camera_hits(words)
+            if not hits or not (cued or _distinctive_camera_words(words)):
                 continue
             text = self.span_text(i, n)
 
@@ -532,6 +485,18 @@ class _Parser:
             yield Reading(n, "camera-cued" if cued else "camera", apply)
             return
 
+    def camera_hits(self, words: list[str]) -> list[str]:
+        """Cameras whose name holds every word, or a run of its words written together ("eos5d")."""
+        joined = "".join(words)
+        hits = []
+        for name, ctoks in self.vocab._cameras:
+            contained = all(w in ctoks for w in words)
+            compact = any(joined == "".join(ctoks[a:b]) for a in range(len(ctoks))
+                          for b in range(a + 1, len(ctoks) + 1))
+            if contained or compact:
+                hits.append(name)
+        return hits
+
     # ---- places
     def place(self, i: int) -> Iterable[Reading | None]:
         resolve = self.vocab.resolve_place
@@ -540,31 +505,20 @@ class _Parser:
         anchored = self.cue_before(i, PLACE_CUES)
         for n in range(min(4, len(self.tokens) - i), 0, -1):
             toks = self.tokens[i:i + n]
-            if toks[0].norm in STOPWORDS and not (toks[0].text.isupper() and len(toks[0].text) > 1):
+            span = _place_span(toks)
+            if span == "stop":
                 return
-            if toks[-1].norm in STOPWORDS or any(t.norm in ("-", "–") for t in toks):
+            if span == "skip":
                 continue
             text = self.span_text(i, n)
             capitalised = all(t.capitalised for t in toks if t.norm not in STOPWORDS)
             if not anchored and not capitalised and not is_country_name(text):
                 continue  # only a country could qualify below: don't load the gazetteer for "cat"
             matches = resolve(text)
-            if not matches:
+            if not matches or not _place_reads_as_place(matches[0], text, anchored, capitalised):
                 continue
-            best = matches[0]
-            if best.level == "country":
-                ok = anchored or capitalised or len(text) > 3
-            elif anchored:
-                ok = best.level == "region" or capitalised or best.population >= 15_000
-            else:
-                ok = capitalised and best.population >= 15_000
-            if not ok:
-                continue
-            qualified = self.qualify(i + n, matches)  # "Paris, Texas", "London Ontario"
-            if qualified:
-                best, extra = qualified
-                n += extra
-                text = self.span_text(i, n)
+            best, n = self.qualify(i, n, matches)  # "Paris, Texas", "London Ontario"
+            text = self.span_text(i, n)
             strong = anchored and (best.level != "city" or best.population >= 100_000)
 
             def apply(q: ParsedQuery, best: PlaceMatch = best, text: str = text) -> None:
@@ -575,7 +529,13 @@ class _Parser:
             yield Reading(n, "place-strong" if strong else "place", apply)
             return
 
-    def qualify(self, i: int, matches: list[PlaceMatch]) -> tuple[PlaceMatch, int] | None:
+    def qualify(self, i: int, n: int, matches: list[PlaceMatch]) -> tuple[PlaceMatch, int]:
+        """(the place, words used) for the ``n`` words at ``i`` that name ``matches``: a region or country
+        right after them narrows it to the best match inside that."""
+        found = self.qualifier(i + n, matches)
+        return (found[0], n + found[1]) if found else (matches[0], n)
+
+    def qualifier(self, i: int, matches: list[PlaceMatch]) -> tuple[PlaceMatch, int] | None:
         """A region or country right after a place name narrows it: the best match inside it."""
         resolve = self.vocab.resolve_place
         assert resolve is not None
@@ -622,250 +582,32 @@ class _Parser:
 
         yield Reading(n, "date", apply)
 
-    def undated_expr(self, i: int) -> int:
-        """Words saying "no capture date": how many (0: none)."""
-        for phrase in (("undated",), ("without", "a", "date"), ("without", "date"), ("with", "no", "date"),
-                       ("no", "date"), ("unknown", "date"), ("date", "unknown")):
-            if tuple(self.norm(i + k) for k in range(len(phrase))) == phrase:
-                return len(phrase)
-        return 0
+def _distinctive_camera_words(words: list[str]) -> bool:
+    """A model number or a brand-like word: enough to read words as a camera without "with"/"on"."""
+    return any(any(c.isdigit() for c in w) or (len(w) >= 4 and w not in GENERIC_CAMERA_WORDS) for w in words)
 
-    def date_expr(self, i: int) -> tuple[int, list[tw.Range], tuple[int, int] | None] | None:
-        w = self.norm(i)
-        today = self.today
-        # undated / without a date / with no date: handled by date() (a flag, not a range)
-        # on this day / this day
-        for phrase in (("on", "this", "day"), ("this", "day")):
-            if tuple(self.norm(i + k) for k in range(len(phrase))) == phrase:
-                return len(phrase), [], (today.month, today.day)
-        if w == "between":
-            a = self.point(i + 1)
-            if a and self.norm(i + 1 + a[0]) == "and":
-                b = self.point(i + 2 + a[0])
-                if b:
-                    lo, hi = sorted([a[1], b[1]])  # "between 2008 and 2006" means the same span
-                    return 2 + a[0] + b[0], [(lo[0], max(lo[1], hi[1]))], None
-            return None
-        if w in ("since", "after", "before", "until", "till") or (w == "up" and self.norm(i + 1) == "to"):
-            skip = 2 if w == "up" else 1
-            p = self.point(i + skip)
-            if not p:
-                return None
-            start, end = p[1]
-            r = {"since": (start, tw.OPEN_END), "after": (end + timedelta(days=1), tw.OPEN_END),
-                 "before": (tw.OPEN_START, start - timedelta(days=1))}.get(w, (tw.OPEN_START, end))
-            return skip + p[0], [r], None
-        if w in ("the", "past", "last") and self.rolling(i):
-            return self.rolling(i)
-        if w in ("from", "in", "during", "on", "of"):
-            inner = self.plain(i + 1)
-            return (1 + inner[0], inner[1], inner[2]) if inner else None
-        return self.plain(i)
 
-    def rolling(self, i: int) -> tuple[int, list[tw.Range], None] | None:
-        """"the past 3 months", "past week", "last 2 years", "the last 10 days" (up to today)."""
-        j = i + (1 if self.norm(i) == "the" else 0)
-        if self.norm(j) not in ("past", "last"):
-            return None
-        has_the = j > i
-        num = number_word(self.tokens, j + 1)
-        if num and self.norm(j + 1) not in ("a", "an"):
-            unit = UNITS.get(self.norm(j + 1 + num[1]))
-            if unit:
-                return j - i + 2 + num[1], [tw.rolling(unit, num[0], self.today)], None
-            return None
-        unit = UNITS.get(self.norm(j + 1))
-        if unit and (has_the or self.norm(j) == "past") and self.norm(j + 1) in ("day", "week", "month", "year"):
-            return j - i + 2, [tw.rolling(unit, 1, self.today)], None
-        return None
+def _place_span(toks: list[Token]) -> str:
+    """"stop": no place starts here (a stopword, unless an abbreviation like "US"); "skip": not these
+    words (ending in a stopword, or a dash inside); "ok": look them up."""
+    if toks[0].norm in STOPWORDS and not (toks[0].text.isupper() and len(toks[0].text) > 1):
+        return "stop"
+    if toks[-1].norm in STOPWORDS or any(t.norm in ("-", "–") for t in toks):
+        return "skip"
+    return "ok"
 
-    def plain(self, i: int) -> tuple[int, list[tw.Range], tuple[int, int] | None] | None:
-        # seasons over a span of years: "summers 2006 to 2008", "summer of 2006-2008"
-        w = self.norm(i)
-        season = w[:-1] if w.endswith("s") and w[:-1] in tw.SEASONS else w
-        if season in tw.SEASONS:
-            j = i + 1 + (1 if self.norm(i + 1) == "of" else 0)
-            y1 = self.year_at(j)
-            if y1 and self.norm(j + 1) in RANGE_JOINERS:
-                y2 = self.year_at(j + 2)
-                if y2 and season == w == "winter" and y2[0] == y1[0] + 1:  # "winter 2009-2010": one winter
-                    return j + 3 - i, [tw.SEASONS[season](y1[0])], None
-                if y2 and y2[0] >= y1[0]:
-                    occ = tw.SEASONS[season]
-                    return j + 3 - i, [occ(y) for y in range(y1[0], y2[0] + 1)], None
-        p = self.point(i)
-        if not p:
-            return None
-        n, r = p
-        if self.norm(i + n) in RANGE_JOINERS:
-            q = self.point(i + n + 1)
-            if q and q[1][1] >= r[0]:
-                return n + 1 + q[0], [(r[0], q[1][1])], None
-        return n, [r], None
 
-    def year_at(self, i: int) -> tuple[int, int] | None:
-        w = self.norm(i)
-        if re.fullmatch(r"\d{4}", w) and MIN_YEAR <= int(w) <= MAX_YEAR:
-            return int(w), 1
-        m = re.fullmatch(r"'(\d{2})", w)
-        if m:
-            yy = int(m.group(1))
-            century = 2000 if 2000 + yy <= self.today.year else 1900
-            return century + yy, 1
-        return None
-
-    def point(self, i: int) -> tuple[int, tw.Range] | None:
-        """One date-ish thing at tokens[i]: (words used, (start, end))."""
-        today, w = self.today, self.norm(i)
-        if not w:
-            return None
-        if w == "the" and self.decade(i + 1):
-            n, r = self.decade(i + 1)
-            return n + 1, r
-        if self.decade(i):
-            return self.decade(i)
-        y = self.year_at(i)
-        if y:
-            return 1, tw.year_range(y[0])
-        m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", w)
-        if m:
-            try:
-                year, mon = int(m.group(1)), int(m.group(2))
-                if m.group(3):
-                    d = date(year, mon, int(m.group(3)))
-                    return 1, (d, d)
-                return 1, tw.month_range(year, mon)
-            except ValueError:
-                return None
-        if w in ("early", "mid", "late") and self.year_at(i + 1):
-            year = self.year_at(i + 1)[0]
-            first = {"early": 1, "mid": 5, "late": 9}[w]  # thirds: Jan–Apr, May–Aug, Sep–Dec
-            return 2, (tw.month_range(year, first)[0], tw.month_range(year, first + 3)[1])
-        if w in ("today", "tonight", "now", "present"):
-            return 1, (today, today)
-        if w == "yesterday":
-            d = today - timedelta(days=1)
-            return 1, (d, d)
-        # this/last + week/weekend/month/year/season/holiday/month name
-        if w in ("this", "last"):
-            nxt = self.norm(i + 1)
-            if nxt in ("week", "month", "year", "weekend"):
-                return 2, self.this_last(w, nxt)
-            rec = self.recurring(i + 1)
-            if rec:
-                n, occ, _ = rec
-                pick = tw.last_ended if w == "last" else tw.current
-                return 1 + n, pick(occ, today)
-            return None
-        # N units ago
-        num = number_word(self.tokens, i)
-        if num:
-            unit = UNITS.get(self.norm(i + num[1]))
-            if unit and self.norm(i + num[1] + 1) == "ago":
-                return num[1] + 2, tw.ago(unit, num[0], today)
-        # day-month forms: "5 May 2010", "the 5th of May"
-        j = i + (1 if w == "the" else 0)
-        dm = re.fullmatch(r"(\d{1,2})(st|nd|rd|th)?", self.norm(j))
-        if dm:
-            k = j + 1 + (1 if self.norm(j + 1) == "of" else 0)
-            mon = self.month_word(k, full_only=False)
-            if mon:
-                return self.dated(i, k + 1, mon, int(dm.group(1)))
-        # month forms: "May 2010", "May 5th, 2010", "June of 2010", "June"
-        mon = self.month_word(i, full_only=False)
-        if mon:
-            md = re.fullmatch(r"(\d{1,2})(st|nd|rd|th)?", self.norm(i + 1))
-            if md and 1 <= int(md.group(1)) <= 31:
-                return self.dated(i, i + 2, mon, int(md.group(1)))
-            j = i + 1 + (1 if self.norm(i + 1) == "of" else 0)
-            y = self.year_at(j)
-            if y:
-                return j + 1 - i, tw.month_range(y[0], mon)
-            if self.month_word(i, full_only=True) and not self.vocab.is_person_name(w):
-                return 1, tw.most_recent_started(tw.month(mon), today)
-            return None
-        rec = self.recurring(i)
-        if rec:
-            n, occ, _ = rec
-            j = i + n + (1 if self.norm(i + n) == "of" else 0)
-            y = self.year_at(j)
-            if y:
-                return j + 1 - i, occ(y[0])
-            return n, tw.most_recent_started(occ, today)
-        return None
-
-    def dated(self, i: int, after: int, mon: int, day: int) -> tuple[int, tw.Range] | None:
-        y = self.year_at(after)
-        try:
-            if y:
-                d = date(y[0], mon, day)
-                return after + 1 - i, (d, d)
-            date(2000, mon, day)  # validates the day (2000 is a leap year)
-        except ValueError:
-            return None
-        year = self.today.year  # most recent such day, on or before today (29 Feb: a leap year)
-        while True:
-            try:
-                d = date(year, mon, day)
-            except ValueError:
-                year -= 1
-                continue
-            if d <= self.today:
-                return after - i, (d, d)
-            year -= 1
-
-    def month_word(self, i: int, *, full_only: bool) -> int | None:
-        w = self.norm(i)
-        if w in MONTHS:
-            return MONTHS[w]
-        if not full_only and w in MONTH_ABBR:
-            # an abbreviation only counts with a day or year after it ("jan 2010"), never alone
-            nxt = self.norm(i + 1)
-            if re.fullmatch(r"\d{1,4}(st|nd|rd|th)?|'\d{2}|of", nxt or "-"):
-                return MONTH_ABBR[w]
-        return None
-
-    def recurring(self, i: int) -> tuple[int, tw.Recurring, str] | None:
-        for n in (3, 2, 1):
-            key = tuple(self.norm(i + k) for k in range(n))
-            if key in tw.HOLIDAYS:
-                return n, tw.HOLIDAYS[key], " ".join(key)
-        w = self.norm(i)
-        if w in tw.SEASONS:
-            return 1, tw.SEASONS[w], w
-        if w in MONTHS and not self.vocab.is_person_name(w):
-            return 1, tw.month(MONTHS[w]), w
-        return None
-
-    def decade(self, i: int) -> tuple[int, tw.Range] | None:
-        m = re.fullmatch(r"'?(\d{2}|\d{4})s", self.norm(i))
-        if not m:
-            return None
-        digits = m.group(1)
-        if len(digits) == 4:
-            start = int(digits)
-        else:
-            yy = int(digits)
-            start = (2000 if 2000 + yy <= self.today.year else 1900) + yy
-        if start % 10 or not MIN_YEAR <= start <= MAX_YEAR:
-            return None
-        return 1, (date(start, 1, 1), date(start + 9, 12, 31))
-
-    def this_last(self, which: str, unit: str) -> tw.Range:
-        today = self.today
-        if unit == "week":
-            monday = tw.week_range(today)[0]
-            return tw.week_range(monday - timedelta(days=7)) if which == "last" else tw.week_range(today)
-        if unit == "weekend":
-            return tw.last_weekend(today) if which == "last" else tw.weekend_of_week(today)
-        if unit == "month":
-            first = today.replace(day=1)
-            if which == "last":
-                first = (first - timedelta(days=1)).replace(day=1)
-            return tw.month_range(first.year, first.month)
-        return tw.year_range(today.year - (1 if which == "last" else 0))
+def _place_reads_as_place(best: PlaceMatch, text: str, anchored: bool, capitalised: bool) -> bool:
+    """Whether words that name a place are meant as one: a country named plainly; a region, a capitalised
+    name or a town of 15,000 after "in"/"at"; else only a capitalised town of 15,000."""
+    if best.level == "country":
+        return anchored or capitalised or len(text) > 3
+    if anchored:
+        return best.level == "region" or capitalised or best.population >= 15_000
+    return capitalised and best.population >= 15_000
 
 
 def parse(text: str, *, today: date, vocab: Vocabulary) -> ParsedQuery:
     """Parse an English photo query. Pure: same text, today and vocabulary → same result."""
     return _Parser(text, today, vocab).run()
+

@@ -13,6 +13,7 @@ from shoebox.imaging import sniff
 from shoebox.ingest.plan import read_s3_metadata
 from shoebox.steps.object_key import MISSING, candidate_keys
 from shoebox.steps.common import logger, step
+from shoebox.steps.state import PhotoState
 
 HEAD_BYTES = 64 * 1024
 
@@ -55,22 +56,22 @@ def _etag(answer: dict) -> str | None:
 
 @step("classify")
 def handler(event: dict, context: Any) -> dict:
-    obj = event.get("object") or {}
-    head = read_head(event["bucket"], event["key"], obj.get("size"))
+    state = PhotoState.from_event(event)
+    obj = state.object or {}
+    head = read_head(state.bucket, state.key, obj.get("size"))
     info = sniff(head.data)
     logger.info("classified", extra={"format": info.format, "kind": info.kind})
     # the event's ETag when it has one (backfill passes the listing's), else the one S3 just answered with:
     # the catalog row needs it, or a backfill would process the photo again
     etag = (obj.get("etag") or "").strip('"') or head.etag
     size = obj.get("size") if obj.get("size") is not None else head.size
-    out = {**event, "key": head.key, "etag": etag, "size": size, "format": info.format, "kind": info.kind}
+    state = state.with_(key=head.key, etag=etag, size=size, format=info.format, kind=info.kind)
     ingested = read_s3_metadata(head.metadata)  # what `shoebox ingest` learnt beside the file (date source, XMP)
     if ingested:
-        out["ingest"] = ingested
+        state = state.with_(ingest=ingested)
     if info.kind == "video":
-        out["status"] = "skipped"
-        out["error"] = f"SkippedMedia: {info.reason or 'video files are not processed'}"
-        return out
+        return state.with_(status="skipped",
+                           error=f"SkippedMedia: {info.reason or 'video files are not processed'}").to_event()
     if info.kind == "unsupported":
         raise UnsupportedFormat(info.reason or f"unsupported content ({info.format})")
-    return out
+    return state.to_event()

@@ -6,20 +6,21 @@ from typing import Any
 
 from shoebox.catalog import Catalog
 from shoebox.catalog.lease import photo_lease
-from shoebox.catalog.people import persist_photo
+from shoebox.catalog.photos import persist_photo
 from shoebox.config import Settings
 from shoebox.places import reverse_geocode
 from shoebox.recognition import get_recognizer
 from shoebox.steps.common import step
 from shoebox.steps.records import record_from_state, result_summary
+from shoebox.steps.state import PhotoState
 from shoebox.steps.supersede import drop_run
 from shoebox.steps.versions import superseded
 
 
 @step("persist")
 def handler(event: dict, context: Any) -> dict:
-    status = event.get("status") or "processed"
-    record = record_from_state(event, status=status)
+    state = PhotoState.from_event(event)
+    record = record_from_state(state, status=state.status or "processed")
     if record.gps and not record.place:
         # Offline, at processing time: searching "in Paris" must not need a network call per photo.
         place = reverse_geocode(record.gps.get("lat"), record.gps.get("lon"))
@@ -30,13 +31,13 @@ def handler(event: dict, context: Any) -> dict:
     # Under the lease, only if the original is still the version processed: a second delivery of the same
     # upload, or the first version's run of a re-uploaded photo, must not overwrite what a newer run wrote
     with photo_lease(catalog.client, settings.table, record.key):
-        why = superseded(event)
+        why = superseded(state)
         if why:
-            return drop_run(event, why, catalog, recognizer)
+            return drop_run(state, why, catalog, recognizer)
         previous = catalog.get_photo(record.key)
         # filed_as: a face the user's unmerge moved since indexing (even during this write) is filed where
         # the recognizer has it, not where the state says; asked only for photos with faces
-        record = persist_photo(catalog, record, bucket=event.get("bucket"),  # + person rows
+        record = persist_photo(catalog, record, bucket=state.bucket,  # + person rows
                                keep_apart=recognizer.keep_apart, filed_as=recognizer.filed_as)
         # The faces of the row just replaced (an earlier run, or another delivery of this upload) leave the
         # collection now, after the new ones were indexed: a person whose only photo this is keeps their id

@@ -6,12 +6,13 @@ from typing import Any
 
 from shoebox.catalog import Catalog
 from shoebox.catalog.lease import photo_lease
-from shoebox.catalog.people import persist_photo
+from shoebox.catalog.photos import persist_photo
 from shoebox.config import Settings
 from shoebox.recognition import get_recognizer
 from shoebox.steps.common import logger, step
 from shoebox.steps.object_key import existing_key
 from shoebox.steps.records import describe_failure, record_from_state, result_summary
+from shoebox.steps.state import PhotoState
 from shoebox.steps.supersede import drop_run
 from shoebox.steps.versions import superseded
 
@@ -19,13 +20,14 @@ from shoebox.steps.versions import superseded
 @step("record_failure")
 def handler(event: dict, context: Any) -> dict:
     settings = Settings.from_env()
-    failed_step, message = describe_failure(event.get("failure") or {})
-    state = event
-    if "classify" in (event.get("failure") or {}):
+    state = PhotoState.from_event(event)
+    failed_step, message = describe_failure(state.failure or {})
+    filed = state
+    if "classify" in (state.failure or {}):
         # Classify failed before handing on the key that exists: the state still has the event's
         # (URL-encoded) key, and the row must be where list, retry and a later success find it
-        state = {**event, "key": existing_key(event.get("bucket") or settings.bucket, event["key"])}
-    record = record_from_state(state, status="failed")
+        filed = state.with_(key=existing_key(state.bucket or settings.bucket, state.key))
+    record = record_from_state(filed, status="failed")
     record.error = message
     record.failed_step = failed_step
     catalog = Catalog(settings.table)
@@ -33,9 +35,9 @@ def handler(event: dict, context: Any) -> dict:
     with photo_lease(catalog.client, settings.table, record.key):
         # the original deleted or re-uploaded meanwhile (often the very cause: NoSuchKey, PhotoChanged):
         # not this photo's failure; the removal or the newer version's run is what counts
-        why = superseded(event)
+        why = superseded(state)
         if why:
-            return drop_run(event, why, catalog, recognizer)
+            return drop_run(state, why, catalog, recognizer)
         logger.warning("photo failed", extra={"failed_step": failed_step, "error": message})
         # A failed photo keeps no faces: forget those this attempt indexed (e.g. Persist failed after
         # IndexFaces) and those of the row it replaces, so the collection and the people rows stay consistent.

@@ -1,4 +1,4 @@
-"""Pure: the state machine's state -> a PhotoRecord (shared by persist and record_failure)."""
+"""Pure: the state machine's state (a PhotoState) -> a PhotoRecord (shared by persist and record_failure)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from shoebox import PIPELINE_VERSION
 from shoebox.models import PhotoRecord
+from shoebox.steps.state import PhotoState
 from shoebox.words import title_words
 
 
@@ -39,41 +40,41 @@ def title_labels(labels: list[dict], title: str | None) -> list[dict]:
     return labels + extra
 
 
-def record_from_state(state: dict, *, status: str) -> PhotoRecord:
-    exif = state.get("exif") or {}
-    ingested = state.get("ingest") or {}
+def record_from_state(state: PhotoState, *, status: str) -> PhotoRecord:
+    exif = state.exif or {}
+    ingested = state.ingest or {}
     taken_at, taken_source = capture(exif, ingested)
     keywords = list(ingested.get("keywords") or [])
     return PhotoRecord(
-        key=state["key"],
+        key=state.key,
         status=status,
-        etag=state.get("etag") or (state.get("object") or {}).get("etag"),
-        size=state.get("size") if state.get("size") is not None else (state.get("object") or {}).get("size"),
-        format=state.get("format"),
-        kind=state.get("kind"),
-        width=state.get("width"),
-        height=state.get("height"),
+        etag=state.processed_etag,
+        size=state.object_size,
+        format=state.format,
+        kind=state.kind,
+        width=state.width,
+        height=state.height,
         taken_at=taken_at,
         taken_source=taken_source,
         camera=exif.get("camera"),
         lens=exif.get("lens"),
         gps=exif.get("gps"),
-        place=state.get("place"),
-        labels=title_labels(keyword_labels(state.get("labels") or [], keywords), ingested.get("title")),
-        faces=state.get("faces") or [],
-        thumbnails=state.get("thumbnails") or {},
-        error=state.get("error"),
-        execution=state.get("execution"),
-        recognition_calls=state.get("recognition_calls") or {},
+        place=state.place,
+        labels=title_labels(keyword_labels(state.labels or [], keywords), ingested.get("title")),
+        faces=state.faces or [],
+        thumbnails=state.thumbnails or {},
+        error=state.error,
+        execution=state.execution,
+        recognition_calls=state.recognition_calls or {},
         pipeline_version=PIPELINE_VERSION,
-        sha256=state.get("sha256"),
-        render_path=state.get("render_path"),
+        sha256=state.sha256,
+        render_path=state.render_path,
         rating=ingested.get("rating"),
         title=ingested.get("title"),
         keywords=keywords,
         companion=ingested.get("companion"),
         # only when it is another execution than the run's (moto runs a Map's children inside the parent)
-        item_execution=state.get("item_execution") if state.get("item_execution") != state.get("execution") else None,
+        item_execution=state.item_execution if state.item_execution != state.execution else None,
     )
 
 

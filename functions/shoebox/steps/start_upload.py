@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shoebox import aws
-from shoebox.config import getenv
+from shoebox.config import Settings
 from shoebox.executions import event_execution_name
 from shoebox.steps.common import logger, step
 
@@ -68,9 +68,9 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
 def handler(event: dict, context: Any) -> dict:
     from botocore.exceptions import ClientError
 
-    machine = getenv("SHOEBOX_STATE_MACHINE_ARN") or ""
-    pacer = Pacer(per_instance_rate(float(getenv("SHOEBOX_STARTS_PER_SECOND") or 0),
-                                    int(getenv("SHOEBOX_STARTER_CONCURRENCY") or 1)))
+    settings = Settings.from_env()
+    machine = settings.state_machine_arn
+    pacer = Pacer(per_instance_rate(settings.starts_per_second, settings.starter_concurrency))
     sfn = aws.client("stepfunctions")
     failures: list[dict] = []
     started: list[dict] = []

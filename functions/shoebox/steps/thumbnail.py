@@ -9,15 +9,16 @@ from typing import Any
 
 from shoebox import aws, compute
 from shoebox.catalog.lease import photo_lease
-from shoebox.config import Settings
+from shoebox.config import Settings, setting
 from shoebox.errors import PhotoChanged
 from shoebox.imaging import render
 from shoebox.steps.common import logger, step, thumbnail_keys, tracer
+from shoebox.steps.state import PhotoState
 from shoebox.steps.versions import current_etag
 
 # Originals up to this size are read into memory; larger ones stream to /tmp (Lambda's ephemeral disk)
 # so a 200 MB panorama never needs 2x its size in RAM.
-IN_MEMORY_LIMIT = int(os.environ.get("SHOEBOX_IN_MEMORY_LIMIT", str(48 * 1024 * 1024)))
+IN_MEMORY_LIMIT = int(setting("SHOEBOX_IN_MEMORY_LIMIT", str(48 * 1024 * 1024)))
 
 
 @tracer.capture_method(capture_response=False)
@@ -32,7 +33,7 @@ def fetch_original(bucket: str, key: str, size: int | None) -> tuple[bytes | str
         data = body.read()
         digest.update(data)
         return data, digest.hexdigest(), etag
-    fd, path = tempfile.mkstemp(prefix="shoebox-", dir=os.environ.get("SHOEBOX_TMP"))
+    fd, path = tempfile.mkstemp(prefix="shoebox-", dir=setting("SHOEBOX_TMP"))
     with os.fdopen(fd, "wb") as out:
         for chunk in body.iter_chunks(chunk_size=1024 * 1024):
             digest.update(chunk)
@@ -42,8 +43,9 @@ def fetch_original(bucket: str, key: str, size: int | None) -> tuple[bytes | str
 
 @step("thumbnail")
 def handler(event: dict, context: Any) -> dict:
-    bucket, key = event["bucket"], event["key"]
-    source, sha256, etag = fetch_original(bucket, key, event.get("size"))
+    state = PhotoState.from_event(event)
+    bucket, key = state.bucket, state.key
+    source, sha256, etag = fetch_original(bucket, key, state.size)
     try:
         rendition = compute.run(render, source, key=key)  # a worker process in the local runtime
     finally:
@@ -65,16 +67,15 @@ def handler(event: dict, context: Any) -> dict:
                           CacheControl="max-age=31536000, immutable")
     meta = rendition.metadata
     logger.info("thumbnails written", extra={"path": rendition.path, "width": rendition.width})
-    return {
-        **event,
-        "sha256": sha256,
-        "width": rendition.width,
-        "height": rendition.height,
-        "render_path": rendition.path,
-        "thumbnails": {
+    return state.with_(
+        sha256=sha256,
+        width=rendition.width,
+        height=rendition.height,
+        render_path=rendition.path,
+        thumbnails={
             "view": {"key": view_key, "width": rendition.view_size[0], "height": rendition.view_size[1]},
             "grid": {"key": grid_key, "width": rendition.grid_size[0], "height": rendition.grid_size[1]},
         },
-        "exif": {"taken_at": meta.taken_at, "taken_source": meta.taken_source, "camera": meta.camera,
-                 "lens": meta.lens, "gps": meta.gps},
-    }
+        exif={"taken_at": meta.taken_at, "taken_source": meta.taken_source, "camera": meta.camera,
+              "lens": meta.lens, "gps": meta.gps},
+    ).to_event()

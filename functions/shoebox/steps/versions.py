@@ -9,6 +9,7 @@ from urllib.parse import unquote_plus
 from botocore.exceptions import ClientError
 
 from shoebox import aws
+from shoebox.steps.state import PhotoState
 
 
 def current_etag(bucket: str, key: str, s3: Any = None) -> str | None:
@@ -22,18 +23,14 @@ def current_etag(bucket: str, key: str, s3: Any = None) -> str | None:
         raise
 
 
-def processed_etag(state: dict) -> str | None:
-    etag = state.get("etag") or (state.get("object") or {}).get("etag")
-    return etag.strip('"') if isinstance(etag, str) and etag else None
-
-
-def superseded(state: dict) -> str | None:
+def superseded(state: PhotoState) -> str | None:
     """None while the original is the version in ``state``; "deleted" or "replaced" once it is not."""
-    now = current_etag(state["bucket"], state["key"])
-    if now is None and unquote_plus(state["key"]) != state["key"]:
+    now = current_etag(state.bucket, state.key)
+    if now is None and unquote_plus(state.key) != state.key:
         # a URL-encoded key from the event, before Classify found the object's own (RecordFailure of Classify)
-        now = current_etag(state["bucket"], unquote_plus(state["key"]))
+        now = current_etag(state.bucket, unquote_plus(state.key))
     if now is None:
         return "deleted"
-    mine = processed_etag(state)
+    etag = state.processed_etag
+    mine = etag.strip('"') if isinstance(etag, str) and etag else None
     return "replaced" if mine and now and mine != now else None

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from shoebox import compute
-from shoebox.config import shoebox_home
+from shoebox.config import setting, shoebox_home
 from shoebox.recognition.base import CallCounter, Face, FaceMove, ImageRef, Label, PeopleMatch
 from shoebox.recognition.local.faces import DetectedFace, FaceEngine, decode
 from shoebox.recognition.local.index import DEFAULT_MERGE_THRESHOLD, DEFAULT_THRESHOLD, FaceIndex
@@ -107,12 +107,11 @@ class LocalRecognizer(CallCounter):
         """SHOEBOX_HOME (config.shoebox_home), SHOEBOX_LABELS_MIN_CONFIDENCE (percent, default 30),
         SHOEBOX_LABELS_MAX (default 12), SHOEBOX_FACE_THRESHOLD (cosine, default 0.435),
         SHOEBOX_FACE_MERGE_THRESHOLD (cosine between two people's centroids, default 0.45; "off" disables)."""
-        env = os.environ
         return cls(shoebox_home(),
-                   min_confidence=float(env.get("SHOEBOX_LABELS_MIN_CONFIDENCE", DEFAULT_MIN_CONFIDENCE)),
-                   max_labels=int(env.get("SHOEBOX_LABELS_MAX", DEFAULT_MAX_LABELS)),
-                   face_threshold=float(env.get("SHOEBOX_FACE_THRESHOLD", DEFAULT_THRESHOLD)),
-                   merge_threshold=_merge_threshold(env.get("SHOEBOX_FACE_MERGE_THRESHOLD")))
+                   min_confidence=float(setting("SHOEBOX_LABELS_MIN_CONFIDENCE", DEFAULT_MIN_CONFIDENCE)),
+                   max_labels=int(setting("SHOEBOX_LABELS_MAX", DEFAULT_MAX_LABELS)),
+                   face_threshold=float(setting("SHOEBOX_FACE_THRESHOLD", DEFAULT_THRESHOLD)),
+                   merge_threshold=_merge_threshold(setting("SHOEBOX_FACE_MERGE_THRESHOLD")))
 
     # ------------------------------------------------------------ helpers
     @staticmethod
