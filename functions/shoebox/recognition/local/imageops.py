@@ -106,23 +106,33 @@ def _weighted_rows(src: np.ndarray, idx: np.ndarray, weights: np.ndarray) -> np.
     """Σ_j weights[j] × src[idx[j]] over the first axis, tap by tap in order (OpenCV's float sums)."""
     out = np.zeros((idx.shape[1], *src.shape[1:]), np.float32)
     tmp = np.empty_like(out)
+    gathered = np.empty(out.shape, src.dtype)
     shape = (-1,) + (1,) * (src.ndim - 1)
     for j in range(len(idx)):
-        np.take(src, idx[j], axis=0, out=tmp)
-        tmp *= weights[j].reshape(shape)
+        np.take(src, idx[j], axis=0, out=gathered)
+        np.multiply(gathered, weights[j].reshape(shape), out=tmp)
         out += tmp
     return out
 
 
 def _resize_area_taps(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """OpenCV's general area resize (``resizeArea_``): rows then columns, in float, rounded once. Each
-    pass gathers whole rows (the image transposed for the horizontal one): contiguous copies."""
+    """OpenCV's general area resize (``resizeArea_``): along rows, then columns, in float, rounded once.
+    The horizontal pass gathers whole pixels (a pixel's channels as one opaque item), the vertical one
+    whole rows: memory copies, not per-channel indexing."""
     h, w = img.shape[:2]
-    xi, xw = _area_taps(w, size[0])
-    yi, yw = _area_taps(h, size[1])
-    columns = np.ascontiguousarray(np.swapaxes(img, 0, 1), np.float32)  # (w, h, …)
-    rows = np.ascontiguousarray(np.swapaxes(_weighted_rows(columns, xi, xw), 0, 1))  # (h, dw, …)
-    return np.clip(np.rint(_weighted_rows(rows, yi, yw)), 0, 255).astype(np.uint8)
+    dw, dh = size
+    xi, xw = _area_taps(w, dw)
+    yi, yw = _area_taps(h, dh)
+    channels = img.shape[2] if img.ndim == 3 else 1
+    pixels = np.ascontiguousarray(img).view(np.dtype((np.void, channels))).reshape(h, w)
+    rows = np.zeros((h, dw, channels), np.float32)
+    tmp = np.empty_like(rows)
+    for j in range(len(xi)):
+        gathered = np.take(pixels, xi[j], axis=1)[..., None].view(np.uint8)
+        np.multiply(gathered, xw[j][None, :, None], out=tmp)
+        rows += tmp
+    out = np.clip(np.rint(_weighted_rows(rows, yi, yw)), 0, 255).astype(np.uint8)
+    return out.reshape(dh, dw, *img.shape[2:])
 
 
 def resize_area(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
