@@ -47,12 +47,6 @@ def _init_worker() -> None:
     # One busy thread per worker process: the pool itself provides the parallelism.
     os.environ["SHOEBOX_WORKER"] = "1"
     os.environ["OMP_NUM_THREADS"] = "1"
-    try:
-        import cv2
-
-        cv2.setNumThreads(1)
-    except ImportError:  # pragma: no cover - opencv is a dependency, but compute has no hard need of it
-        pass
 
 
 def _warm() -> None:

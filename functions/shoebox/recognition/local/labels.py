@@ -6,11 +6,11 @@ import importlib.resources
 import json
 import threading
 
-import cv2
 import numpy as np
 
 from shoebox.recognition.base import Label
-from shoebox.recognition.local import effnet
+from shoebox.recognition.local import models
+from shoebox.recognition.local.imageops import resize_area, resize_linear
 from shoebox.recognition.local.label_map import HIERARCHY, animal_classes, class_labels, parents_of, scene_classes
 
 DEFAULT_MIN_CONFIDENCE = 30.0  # percent; a 1000-way softmax rarely puts >70 % on one class
@@ -24,63 +24,58 @@ def _clean_names() -> list[str]:
 
 
 def _normalise(im: np.ndarray) -> np.ndarray:
-    """BGR 224×224 → RGB, (x − 127) / 128, CHW."""
-    return ((im[:, :, ::-1].astype(np.float32) - 127.0) / 128.0).transpose(2, 0, 1)
+    """RGB 224×224 → (x − 127) / 128, CHW."""
+    return ((im.astype(np.float32) - 127.0) / 128.0).transpose(2, 0, 1)
 
 
-def preprocess(bgr: np.ndarray) -> np.ndarray:
+def preprocess(rgb: np.ndarray) -> np.ndarray:
     """The model's two views as one NCHW batch: [0] shorter side → 256, centre crop 224 (how the model
     was trained and evaluated: objects); [1] the whole frame squeezed to 224×224 (scenes)."""
-    h, w = bgr.shape[:2]
+    h, w = rgb.shape[:2]
     scale = 256 / min(h, w)
     nw, nh = max(224, round(w * scale)), max(224, round(h * scale))
-    im = cv2.resize(bgr, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    im = (resize_area if scale < 1 else resize_linear)(rgb, (nw, nh))
     y, x = (nh - 224) // 2, (nw - 224) // 2
-    whole = cv2.resize(im, (224, 224), interpolation=cv2.INTER_AREA)  # from the 256 image: cheap
+    whole = resize_area(im, (224, 224))  # from the 256 image: cheap
     return np.stack([_normalise(im[y:y + 224, x:x + 224]), _normalise(whole)])
 
 
-def face_crop(bgr: np.ndarray, bbox: dict[str, float], margin: float = FACE_CROP_MARGIN) -> np.ndarray:
+def face_crop(rgb: np.ndarray, bbox: dict[str, float], margin: float = FACE_CROP_MARGIN) -> np.ndarray:
     """The model's input for one face: a square of ``margin`` × the box's longer side around its centre
     (clipped at the image's edges), resized to 224×224. ``bbox`` in ratios of the image, Rekognition-style."""
-    h, w = bgr.shape[:2]
+    h, w = rgb.shape[:2]
     bw, bh = bbox["width"] * w, bbox["height"] * h
     cx, cy = bbox["left"] * w + bw / 2, bbox["top"] * h + bh / 2
     half = max(bw, bh) * margin / 2
     x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
     x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
     step = max(1, min(y1 - y0, x1 - x0) // 448)  # a close-up's crop is ~2000 px: every step-th pixel will do
-    crop = bgr[y0:max(y1, y0 + 1):step, x0:max(x1, x0 + 1):step]
-    return _normalise(cv2.resize(crop, (224, 224), interpolation=cv2.INTER_AREA))
+    crop = rgb[y0:max(y1, y0 + 1):step, x0:max(x1, x0 + 1):step]
+    return _normalise(resize_area(crop, (224, 224)))
 
 
 class LabelModel:
     def __init__(self, threads: int = 2):
-        import onnxruntime as ort
-
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = threads
-        so.inter_op_num_threads = 1
-        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        # Converted in memory from the weights inside the installed package (≈0.3 s, once per process).
-        self.session = ort.InferenceSession(effnet.build_onnx_bytes(), so, providers=["CPUExecutionProvider"])
+        # Converted from the weights inside the installed package: at build time for a Lambda package,
+        # else in memory (≈0.3 s, once per process); models.py
+        self.session = models.session(models.EFFNET, threads)
         self.names = _clean_names()
         self.map = class_labels()
         self._animals = animal_classes()
         self._lock = threading.Lock()
 
-    def probabilities(self, bgr: np.ndarray) -> np.ndarray:
+    def probabilities(self, rgb: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (2, 1000): row 0 the centre crop, row 1 the whole frame."""
-        x = preprocess(bgr)
+        x = preprocess(rgb)
         with self._lock:  # one inference at a time: it already uses both cores
             return self.session.run(None, {"input": x})[0]
 
-    def animal_shares(self, bgr: np.ndarray, boxes: list[dict[str, float]]) -> np.ndarray:
+    def animal_shares(self, rgb: np.ndarray, boxes: list[dict[str, float]]) -> np.ndarray:
         """For each face box, how much of the model's belief on its crop goes to animals
         (``label_map.ANIMAL_CLASSES``), 0..1. One batch for all the boxes (≈ 2.5 ms a face)."""
         if not boxes:
             return np.zeros(0, np.float32)
-        x = np.stack([face_crop(bgr, box) for box in boxes])
+        x = np.stack([face_crop(rgb, box) for box in boxes])
         with self._lock:
             probs = self.session.run(None, {"input": x})[0]
         return probs[:, self._animals].sum(axis=1)
