@@ -7,7 +7,8 @@
 Every photo is uploaded at once (8 threads of PutObject) and goes the way it goes on AWS: the EventBridge
 rule puts its event on the upload queue, the SQS event source hands batches to at most
 UploadStarterConcurrency starters, which start ProcessPhoto executions at UploadStartsPerSecond (``--rate``,
-default 80 % of the quota, as the template's 4 for Rekognition's default 5). The ``rekognition`` recognizer
+default 80 % of the quota, as the template's 4 for Rekognition's default 5), holding back while
+UploadMaxRunning executions run (``--max-running``, default the quota). The ``rekognition`` recognizer
 runs against the emulated service (shoebox.local.rekognition_emulator), which answers
 ``ThrottlingException`` to any call beyond ``--quota`` in the last second, as Rekognition does; the
 workflow's Retry waits are scaled by ``--sleep-scale`` (their shape is AWS's; 1 = real time).
@@ -78,7 +79,8 @@ def photo(n: int) -> bytes:
     return out.getvalue()
 
 
-def run(uploads: int, quota_per_s: int, rate: float, sleep_scale: float, threads: int = 8) -> dict:
+def run(uploads: int, quota_per_s: int, rate: float, sleep_scale: float, max_running: int = 0,
+        threads: int = 8) -> dict:
     from shoebox import aws
     from shoebox.catalog import Catalog
     from shoebox.local import LocalRuntime
@@ -89,7 +91,7 @@ def run(uploads: int, quota_per_s: int, rate: float, sleep_scale: float, threads
     keys = [f"originals/2024/01/{1 + n % 28:02d}/upload-{n:05d}.jpg" for n in range(uploads)]
     with tempfile.TemporaryDirectory() as home:
         with LocalRuntime(Path(home), recognizer="rekognition", retry_sleep_scale=sleep_scale, persist=False,
-                          upload_rate=rate) as rt:
+                          upload_rate=rate, upload_max_running=max_running) as rt:
             s3 = aws.client("s3")
             emulator = RekognitionEmulator(
                 read_object=lambda bucket, key: s3.get_object(Bucket=bucket, Key=key)["Body"].read(),
@@ -110,7 +112,7 @@ def run(uploads: int, quota_per_s: int, rate: float, sleep_scale: float, threads
             catalog = Catalog(rt.table)
             rows = [catalog.get_photo(key) for key in keys]
     return {
-        "uploads": uploads, "rate_per_s": rate, "quota_per_s": quota_per_s,
+        "uploads": uploads, "rate_per_s": rate, "max_running": max_running, "quota_per_s": quota_per_s,
         "processed": sum(1 for r in rows if r is not None and r.status == "processed"),
         "failed": sum(1 for r in rows if r is None or r.status != "processed"),
         "executions": len(arns), "executions_failed": sum(1 for s in statuses.values() if s != "SUCCEEDED"),
@@ -125,11 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--uploads", type=int, default=2000)
     ap.add_argument("--quota", type=int, default=10, help="Rekognition calls answered per second (the TPS quota)")
     ap.add_argument("--rate", type=float, default=None, help="UploadStartsPerSecond (default: 80 %% of --quota)")
+    ap.add_argument("--max-running", type=int, default=None, help="UploadMaxRunning (default: --quota)")
     ap.add_argument("--sleep-scale", type=float, default=0.2, help="Retry waits x this (1 = as in AWS)")
     ap.add_argument("--reference-uploads", type=int, default=300, help="the same with no rate; 0 = skip")
     args = ap.parse_args(argv)
     rate = args.rate if args.rate is not None else 0.8 * args.quota
-    result = run(args.uploads, args.quota, rate, args.sleep_scale)
+    max_running = args.max_running if args.max_running is not None else args.quota
+    result = run(args.uploads, args.quota, rate, args.sleep_scale, max_running)
     if args.reference_uploads:
         reference = run(args.reference_uploads, args.quota, 0.0, args.sleep_scale)
         result["reference_no_rate"] = reference

@@ -236,6 +236,7 @@ class Drill:
         """Wait until no execution runs (ones started meanwhile, by deletes and re-uploads, too)."""
         seen: set[str] = set()
         while True:
+            self.rt.wait_queued(timeout)  # uploads (re-uploads too) start through the upload queue
             arns = set(self.all_arns())
             if arns <= seen:
                 return

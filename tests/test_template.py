@@ -207,7 +207,7 @@ def test_uploads_wait_in_a_queue_whose_starter_is_rate_limited(cfn, sam):
     assert not any("SQS" in arn for arn in role["ManagedPolicyArns"])
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
     assert {(json.dumps(s["Action"]), json.dumps(s["Resource"])) for s in statements} == {
-        (json.dumps("states:StartExecution"), json.dumps({"Ref": "ProcessPhotoStateMachine"})),
+        (json.dumps(["states:StartExecution", "states:ListExecutions"]), json.dumps({"Ref": "ProcessPhotoStateMachine"})),
         (json.dumps(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]),
          json.dumps({"Fn::GetAtt": ["UploadQueue", "Arn"]}))}
 

@@ -30,6 +30,7 @@ VARIABLES: dict[str, str] = {
     "SHOEBOX_STATE_MACHINE_ARN": "function (StartUpload): the process-photo state machine it starts",
     "SHOEBOX_STARTS_PER_SECOND": "function (StartUpload): executions started per second by all its instances",
     "SHOEBOX_STARTER_CONCURRENCY": "function (StartUpload): its instances at most (SQS ScalingConfig)",
+    "SHOEBOX_MAX_RUNNING": "function (StartUpload): hold back while this many executions run (0: no cap)",
     "SHOEBOX_FACES_ONLY_WITH_PERSON": "function: IndexFaces only when DetectLabels saw a Person (default on)",
     # recognition
     "SHOEBOX_FACE_INDEX": "dynamodb | file: where hybrid/local keep faces (default: dynamodb in Lambda)",
@@ -93,6 +94,7 @@ class Settings:
     state_machine_arn: str = ""
     starts_per_second: float = 0.0
     starter_concurrency: int = 1
+    max_running: int = 0
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -106,6 +108,7 @@ class Settings:
             state_machine_arn=getenv("SHOEBOX_STATE_MACHINE_ARN") or "",
             starts_per_second=float(getenv("SHOEBOX_STARTS_PER_SECOND") or 0),
             starter_concurrency=int(getenv("SHOEBOX_STARTER_CONCURRENCY") or 1),
+            max_running=int(getenv("SHOEBOX_MAX_RUNNING") or 0),
         )
 
 

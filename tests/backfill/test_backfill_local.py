@@ -113,7 +113,8 @@ def test_bad_inputs_each_get_a_recorded_outcome(unsaved_runtime):
     })
 
     def delete_after_listing(spec, payload):  # unreadable: gone between the listing and its processing
-        if spec.logical_id == "CheckDoneFunction" and payload.get("key") == vanish:
+        # CheckDone gets {"item": the Map item, "item_execution": the child's own execution}
+        if spec.logical_id == "CheckDoneFunction" and payload["item"].get("key") == vanish:
             rt.s3.delete_object(Bucket=rt.bucket, Key=vanish)
 
     rt.bridge.interceptors.append(delete_after_listing)

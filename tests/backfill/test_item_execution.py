@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from shoebox.steps.records import record_from_state
+from shoebox.steps.state import PhotoState
 
 ROOT = Path(__file__).resolve().parents[2]
 PARENT = "arn:aws:states:us-east-1:123456789012:execution:shoebox-backfill:run-1"
@@ -25,11 +26,15 @@ def test_the_item_processor_hands_its_own_execution_to_check_done():
 
 def test_the_row_keeps_the_items_execution_only_when_it_is_its_own():
     state = {"key": "originals/a.jpg", "execution": PARENT, "item_execution": CHILD}
-    assert record_from_state(state, status="processed").item_execution == CHILD
-    assert record_from_state(state, status="processed").execution == PARENT
+
+    def record(event: dict):
+        return record_from_state(PhotoState.from_event(event), status="processed")
+
+    assert record(state).item_execution == CHILD
+    assert record(state).execution == PARENT
     # moto runs a Map's children inside the parent: the same ARN, nothing more to show
-    assert record_from_state({**state, "item_execution": PARENT}, status="processed").item_execution is None
-    assert record_from_state({"key": "originals/a.jpg", "execution": PARENT}, status="processed").item_execution is None
+    assert record({**state, "item_execution": PARENT}).item_execution is None
+    assert record({"key": "originals/a.jpg", "execution": PARENT}).item_execution is None
 
 
 def test_check_done_unwraps_the_item(runtime):

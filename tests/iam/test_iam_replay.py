@@ -74,6 +74,8 @@ JUSTIFIED: dict[str, dict[str, str]] = {
         "sqs:ReceiveMessage": "the upload queue's event source polls the queue",
         "sqs:DeleteMessage": "the event source deletes the messages the starter handled",
         "sqs:GetQueueAttributes": "the event source reads the queue's attributes",
+        # the local runtime runs with UploadMaxRunning 0 (no cap): tests/workflow/test_throttle.py makes the call
+        "states:ListExecutions": "steps/start_upload.running_executions: the UploadMaxRunning cap",
     },
     "RemovePhotoFunction": {
         "s3:PutObject": "People: removing the photo a person's cover shows crops a new cover from another photo",

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from photo_factory import jpeg_bytes
-from shoebox.steps.start_upload import Pacer, per_instance_rate
+from shoebox.steps.start_upload import Pacer, RunningGate, per_instance_rate
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_throttle.py"
 
@@ -23,7 +23,8 @@ def load():
 
 def test_a_burst_of_uploads_under_a_quota_ends_with_every_photo_processed():
     bench = load()
-    result = bench.run(uploads=60, quota_per_s=10, rate=8.0, sleep_scale=0.2)
+    result = bench.run(uploads=60, quota_per_s=10, rate=8.0, sleep_scale=0.2, max_running=10)
+    assert result["max_running"] == 10
     assert result["failed"] == 0 and result["processed"] == result["executions"] == 60
     assert result["executions_failed"] == 0
     assert result["max_answered_per_s"] <= 10  # the emulated Rekognition answers no more than its quota
@@ -73,3 +74,23 @@ def test_a_duplicate_delivery_starts_nothing_new(runtime):
     listed = runtime.sfn.list_executions(stateMachineArn=machine)["executions"]
     assert [e["executionArn"] for e in listed].count(arn) <= 1
     assert json.loads(body)["detail"]["object"]["key"] == key
+
+
+def test_running_gate_holds_starts_while_the_cap_runs():
+    now = [0.0]
+    counts = iter([2, 2, 1])  # ListExecutions answers: full, still full a second later, then one finished
+    asked: list[float] = []
+
+    def count():
+        asked.append(now[0])
+        return next(counts)
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    gate = RunningGate(2, count, clock=lambda: now[0], sleep=sleep)
+    assert gate.room()  # asks first (2 run), waits a second, asks again (2), then 1: room
+    assert asked == [0.0, 1.0, 2.0] and now[0] == 2.0
+    gate.started()
+    assert gate.room(keep_waiting=lambda: False) is False  # 2 running again, and not waiting
+    assert RunningGate(0, count).room()  # no cap: never asks

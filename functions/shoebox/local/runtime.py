@@ -60,7 +60,7 @@ class LocalRuntime:
     def __init__(self, home: Path | str | None = None, *, recognizer: str | None = None,
                  retry_sleep_scale: float | None = None, persist: bool = True, log_level: str | None = None,
                  workers: int = 0, workflows: bool = True, lock_blocking: bool = True,
-                 upload_rate: float = 0.0) -> None:
+                 upload_rate: float = 0.0, upload_max_running: int = 0) -> None:
         self.home = Path(home).resolve() if home else shoebox_home()
         self.recognizer = recognizer or setting("SHOEBOX_RECOGNIZER_LOCAL") or registry.default_local()
         self.retry_sleep_scale = retry_sleep_scale
@@ -74,6 +74,7 @@ class LocalRuntime:
         # the template's UploadStartsPerSecond; 0 (no limit) by default: the offline recognizers have no
         # quota (the worker pool bounds the work). scripts/bench_throttle.py sets one.
         self.upload_rate = upload_rate
+        self.upload_max_running = upload_max_running  # UploadMaxRunning; 0 (no cap) by default, likewise
         self.stack: LocalStack | None = None
         self.bridge: LambdaBridge | None = None
         self.store: DurableStore | None = None
@@ -121,7 +122,8 @@ class LocalRuntime:
         self._lock_file.write(f"pid {os.getpid()}")
         self._lock_file.flush()
         _held.add(self.home)
-        self.stack = load_template(overrides={"UploadStartsPerSecond": str(self.upload_rate)})
+        self.stack = load_template(overrides={"UploadStartsPerSecond": str(self.upload_rate),
+                                              "UploadMaxRunning": str(self.upload_max_running)})
         # Only the Globals go process-wide; each invocation gets its function's own variables (lambda_bridge).
         env = dict(_LOCAL_ENV)
         env.update(self.stack.global_environment)

@@ -7,6 +7,11 @@ each spaces its StartExecution calls at ``SHOEBOX_STARTS_PER_SECOND / concurrenc
 more than the rate, which is set below Rekognition's TPS quota, so a 60,000-photo upload waits in the queue
 (free, 14 days) instead of burning the workflow's Retry budget on throttles.
 
+Starts are also held back while ``SHOEBOX_MAX_RUNNING`` executions run (ListExecutions, at most once a
+second): pacing alone is open loop, and when the steps fall behind the rate (a slow stretch of big RAWs,
+Lambda throttling) the backlog would move from the queue into running executions whose Rekognition calls
+then bunch up. With the cap it stays in the queue.
+
 Execution names are the event's (steps: executions.event_execution_name): a duplicate delivery answers
 ``ExecutionAlreadyExists`` and counts as started. A message whose start fails otherwise is reported in
 ``batchItemFailures`` and comes back after the queue's visibility timeout (then, after maxReceiveCount,
@@ -48,6 +53,47 @@ class Pacer:
         self._next = now + 1.0 / self.per_second
 
 
+@dataclass
+class RunningGate:
+    """Waits while ``cap`` executions run (0: no cap). ``count()`` asks how many run (up to the cap); it is
+    asked at most once per ``every`` seconds, and each start counts as one more meanwhile."""
+
+    cap: int
+    count: Any
+    clock: Any = time.monotonic
+    sleep: Any = time.sleep
+    every: float = 1.0
+    _running: int = 0
+    _asked: float | None = None
+
+    def room(self, keep_waiting: Any = lambda: True) -> bool:
+        """True when one more may start; False when ``keep_waiting()`` says to give up first."""
+        if self.cap <= 0:
+            return True
+        if self._asked is None:  # each invocation asks before its first start
+            self._asked, self._running = self.clock(), self.count()
+        while True:
+            if self._running < self.cap:
+                return True
+            now = self.clock()
+            if self._asked is None or now - self._asked >= self.every:
+                self._asked, self._running = now, self.count()
+                if self._running < self.cap:
+                    return True
+            if not keep_waiting():
+                return False
+            self.sleep(max(0.0, self._asked + self.every - now))
+
+    def started(self) -> None:
+        self._running += 1
+
+
+def running_executions(sfn: Any, machine: str, cap: int) -> int:
+    """How many executions of ``machine`` run, counted up to ``cap`` (one ListExecutions page)."""
+    page = sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING", maxResults=min(max(cap, 1), 1000))
+    return len(page["executions"])
+
+
 def per_instance_rate(starts_per_second: float, concurrency: int) -> float:
     """Each of ``concurrency`` instances gets an equal share of the rate (0 = no limit)."""
     return starts_per_second / max(1, concurrency) if starts_per_second > 0 else 0.0
@@ -72,11 +118,15 @@ def handler(event: dict, context: Any) -> dict:
     machine = settings.state_machine_arn
     pacer = Pacer(per_instance_rate(settings.starts_per_second, settings.starter_concurrency))
     sfn = aws.client("stepfunctions")
+    cap = settings.max_running
+    gate = RunningGate(cap, lambda: running_executions(sfn, machine, cap))
     failures: list[dict] = []
     started: list[dict] = []
     records = event.get("Records") or []
     for index, record in enumerate(records):
-        if context.get_remaining_time_in_millis() < RESERVE_MS:
+        if (context.get_remaining_time_in_millis() < RESERVE_MS
+                or not gate.room(lambda: context.get_remaining_time_in_millis() >= RESERVE_MS)):
+            # back to the queue: they return after its visibility timeout
             failures.extend({"itemIdentifier": r["messageId"]} for r in records[index:])
             break
         pacer.wait()
@@ -84,6 +134,7 @@ def handler(event: dict, context: Any) -> dict:
         key, name = event_name(json.loads(body))
         try:
             arn = sfn.start_execution(stateMachineArn=machine, name=name, input=body)["executionArn"]
+            gate.started()
             started.append({"key": key, "execution": arn, "duplicate": False})
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
