@@ -62,3 +62,38 @@ def test_cursor_round_trips_and_refuses_anything_else():
     assert timeline.start_cursor(years, "2020-05") == timeline.Cursor("YEAR#2019")
     assert timeline.start_cursor(years, "2021-05").hi == "2021-05\uffff"
     assert timeline.start_cursor(years, "undated") == timeline.Cursor("YEAR#unknown")
+
+
+def test_a_stale_vocabulary_is_read_again_in_the_background_and_a_write_makes_it_fresh(monkeypatch):
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from shoebox.gallery import app as gallery_app
+
+    loads = []
+    release = threading.Event()
+
+    class FakeSearcher:
+        def __init__(self, catalog):
+            self.n = len(loads)
+            loads.append(self)
+            if self.n == 2:  # the background reload waits until the test lets it finish
+                release.wait(5)
+            self.vocabulary = SimpleNamespace(n=self.n)
+
+    monkeypatch.setattr("shoebox.search.execute.Searcher", FakeSearcher)
+    backend = SimpleNamespace(endpoint=None, catalog=object())
+    gallery = gallery_app.Gallery(backend, vocabulary_ttl=0.05)
+    assert gallery.vocabulary().n == 1  # (0 is the constructor's, never read) the first read, before answering
+    time.sleep(0.06)
+    began = time.monotonic()
+    assert gallery.vocabulary().n == 1 and gallery.vocabulary().n == 1  # stale: served at once, one reload
+    assert time.monotonic() - began < 1 and len(loads) == 3
+    release.set()
+    deadline = time.monotonic() + 5
+    while gallery.vocabulary().n != 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert gallery.vocabulary().n == 2
+    gallery.changed()
+    assert gallery.vocabulary().n == 3  # after a write: read before answering

@@ -50,22 +50,50 @@ class Gallery:
         self.searcher = Searcher(self.catalog)
         self.ttl = vocabulary_ttl
         self._loaded = 0.0
+        self._fresh_needed = True  # nothing read yet
+        self._refreshing = False
         self._words: list[words.Word] | None = None
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ shared reads
     def vocabulary(self) -> Any:
-        """The catalog's vocabulary (one Query of VOCAB, one of PEOPLE), re-read after ``ttl`` seconds or
-        a write made here."""
+        """The catalog's vocabulary (one Query of VOCAB, one of PEOPLE). Older than ``ttl`` seconds, it is
+        re-read in the background while requests go on with the one they have (no request waits for a
+        VOCAB read but the first); after a write made here, the next request reads it afresh."""
         with self._lock:
-            if time.monotonic() - self._loaded > self.ttl:
-                self.searcher.refresh()
-                self._words = None
-                self._loaded = time.monotonic()
+            now = time.monotonic()
+            stale = now - self._loaded > self.ttl
+            if stale and not self._fresh_needed and not self._refreshing and self.ttl > 0:
+                self._refreshing = True
+                threading.Thread(target=self._reload, args=(aws.current_endpoint(),), daemon=True).start()
+            elif stale and (self._fresh_needed or self.ttl <= 0):
+                self._swap(self._load())
         return self.searcher.vocabulary
+
+    def _load(self) -> Any:
+        from shoebox.search.execute import Searcher
+
+        searcher = Searcher(self.catalog)
+        searcher.vocabulary  # noqa: B018 - read now, not by the request that uses it
+        return searcher
+
+    def _swap(self, searcher: Any) -> None:
+        self.searcher, self._words = searcher, None
+        self._loaded, self._fresh_needed = time.monotonic(), False
+
+    def _reload(self, endpoint: Any) -> None:
+        try:
+            with aws.using(endpoint):
+                searcher = self._load()
+            with self._lock:
+                if not self._fresh_needed:  # a write since: the next request reads it itself
+                    self._swap(searcher)
+        finally:
+            self._refreshing = False
 
     def changed(self) -> None:
         with self._lock:
+            self._fresh_needed = True
             self._loaded = 0.0
 
     def words(self) -> list[words.Word]:

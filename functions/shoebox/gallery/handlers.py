@@ -85,9 +85,10 @@ class Views:
     # ------------------------------------------------------------------ search
     def _search(self, text: str, offset: int, limit: int) -> dict:
         self.g.vocabulary()  # refreshed when stale
-        result = self.g.searcher.search(text, limit=limit + 1, offset=offset)
+        searcher = self.g.searcher  # one vocabulary for the query and the names shown with it
+        result = searcher.search(text, limit=limit + 1, offset=offset)
         rows = result.rows[:limit]
-        refs = self.g.searcher.vocabulary.people_refs
+        refs = searcher.vocabulary.people_refs
         return {"query": text, "photos": [tile(r, text, offset + n) for n, r in enumerate(rows)], "meaning": words.meaning(result.parsed, refs),
                 "next_offset": offset + limit if len(result.rows) > limit else None}
 
@@ -134,6 +135,7 @@ class Views:
         around ``index``, one search of at most three rows), else in the timeline."""
         if query and index and index.isdigit():
             i = int(index)
+            self.g.vocabulary()
             rows = [r["key"] for r in self.g.searcher.search(query, limit=3 if i else 2, offset=max(0, i - 1)).rows]
             if record.key in rows:
                 at = rows.index(record.key)
@@ -273,6 +275,7 @@ class Views:
             return _error(400, str(exc))
         keys = [str(k) for k in body.get("keys") or []]
         if body.get("query"):
+            self.g.vocabulary()
             keys += [r["key"] for r in self.g.searcher.search(str(body["query"]), limit=500).rows]
         b = self.g.backend
         folder = None
