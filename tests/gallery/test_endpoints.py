@@ -20,7 +20,7 @@ def _records(service):
     """65 photos written as the persist step writes them: 20 a year (a cat every fourth, in Paris), 5
     undated, a face of person p-1 on the newest cat and one of p-2 on the oldest."""
     from shoebox.catalog import Catalog
-    from shoebox.catalog.people import persist_photo
+    from shoebox.catalog.photos import persist_photo
     from shoebox.models import PhotoRecord
 
     rt = service.runtime

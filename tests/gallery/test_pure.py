@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shoebox.catalog.people import PersonRef
+from shoebox.catalog.people_rules import PersonRef
 from shoebox.gallery import runs, timeline, words
 
 ASL = {"StartAt": "A", "States": {

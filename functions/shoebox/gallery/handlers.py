@@ -110,7 +110,7 @@ class Views:
 
     # ------------------------------------------------------------------ one photo
     def photo(self, request: Request) -> Response:
-        from shoebox.catalog.people import canonical_people
+        from shoebox.catalog.people_rules import canonical_people
 
         key = unquote(request.path_params["key"])
         record = self.g.catalog.get_photo(key)
@@ -191,7 +191,7 @@ class Views:
         return self.page(request, "people.html", people=listed, pairs=pairs, note=note, hidden=hidden)
 
     def _edit(self, change: Callable[[Any], Any]) -> Response:
-        from shoebox.catalog.people import PeopleError
+        from shoebox.catalog.people_rules import PeopleError
 
         try:
             result = change(self.g.people())
