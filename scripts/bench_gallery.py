@@ -11,7 +11,7 @@ its JSON. The reference, measured in the same run against the same service: one 
 photo through boto3 (the cheapest catalog read a page can make).
 
 Prints one JSON line: p50/p95 per page, each p95's ratio to the reference's p95, and the target.
-Usage: .venv/bin/python scripts/bench_gallery.py [--photos 10000] [--runs 60]
+Usage: .venv/bin/python scripts/bench_gallery.py [--photos 10000] [--runs 60] [--homes DIR]
 """
 
 from __future__ import annotations
@@ -60,10 +60,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--photos", type=int, default=10000)
     parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--homes", type=Path, help="keep the seeded home here and reuse it "
+                        "(bench_local_service.py --homes makes the same homes)")
     args = parser.parse_args()
     os.environ.setdefault("SHOEBOX_RECOGNIZER_LOCAL", "none")
     import httpx
-    from bench_local_service import seed
+    from bench_local_service import seeded_home
 
     from shoebox import aws
     from shoebox.catalog import Catalog
@@ -71,8 +73,7 @@ def main() -> None:
     from shoebox.local.template import REGION
 
     with tempfile.TemporaryDirectory(prefix="bench-gallery-") as tmp:
-        home = Path(tmp) / "home"
-        seeded = seed(home, args.photos)
+        home, seeded = seeded_home(args.homes or Path(tmp), args.photos)
         env = {**os.environ, "SHOEBOX_HOME": str(home), "SHOEBOX_SERVICE_AUTOSTART": "1"}
         subprocess.run([sys.executable, "-m", "shoebox", "up"], env=env, check=True, capture_output=True)
         port = free_port()
