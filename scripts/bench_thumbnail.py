@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Thumbnail benchmark: shoebox.imaging.render() against a reference measured in the same run.
+"""Thumbnail benchmark: shoebox.imaging.pipeline.render() against a reference measured in the same run.
 
 Prints one JSON object per line: one per case, then a summary with the Lambda memory suggestion.
 
@@ -116,7 +116,7 @@ def _impl(case: str, impl: str):
     if impl == "ours":
         import pillow_heif  # noqa: F401  (registered by shoebox.imaging)
 
-        from shoebox.imaging import render
+        from shoebox.imaging.pipeline import render
 
         def run(path):
             r = render(path, view_edge=VIEW, grid_edge=GRID, quality=QUALITY)

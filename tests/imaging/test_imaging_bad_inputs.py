@@ -17,7 +17,7 @@ from PIL import Image
 
 from imaging_samples import exif_bytes, gradient, jpeg_bytes, make_dng, marked, photo_like, png_bomb
 from shoebox.errors import ImageError, ShoeboxError, SkippedMedia, UnsupportedFormat
-from shoebox.imaging import render
+from shoebox.imaging.pipeline import render
 
 
 def _save(im: Image.Image, fmt: str, **kw) -> bytes:
@@ -132,7 +132,7 @@ def test_png_bomb_is_refused_without_allocating_the_image(tmp_path):
     script = textwrap.dedent(
         f"""
         import resource, sys
-        from shoebox.imaging import render
+        from shoebox.imaging.pipeline import render
         from shoebox.errors import ImageError
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         try:

@@ -7,7 +7,8 @@ import io
 import pytest
 
 from imaging_samples import exif_bytes, jpeg_bytes, make_dng, marked
-from shoebox.imaging import PhotoMetadata, date_from_key, render
+from shoebox.imaging import PhotoMetadata, date_from_key
+from shoebox.imaging.pipeline import render
 from shoebox.imaging.metadata import camera_name, gps_from_ifd, parse_exif_datetime
 
 

@@ -10,7 +10,7 @@ from PIL import Image
 
 from imaging_samples import exif_bytes, jpeg_bytes, make_dng, marked, stored_for
 from shoebox.errors import ImageError
-from shoebox.imaging import render
+from shoebox.imaging.pipeline import render
 
 
 def _rgb(data: bytes) -> Image.Image:

@@ -17,7 +17,8 @@ from imaging_samples import (
     png_rgb16,
     stored_for,
 )
-from shoebox.imaging import Rendition, render
+from shoebox.imaging import Rendition
+from shoebox.imaging.pipeline import render
 
 
 def _open(data: bytes) -> Image.Image:

@@ -11,7 +11,7 @@ from shoebox import aws, compute
 from shoebox.catalog.lease import photo_lease
 from shoebox.config import Settings, setting
 from shoebox.errors import PhotoChanged
-from shoebox.imaging import render
+from shoebox.imaging.pipeline import render
 from shoebox.steps.common import logger, step, thumbnail_keys, tracer
 from shoebox.steps.state import PhotoState
 from shoebox.steps.versions import current_etag
