@@ -61,7 +61,10 @@ def reference(s3, bucket: str, files: list[Path], options) -> float:
                             multipart_chunksize=options.multipart_chunksize, max_concurrency=options.concurrency)
     began = time.perf_counter()
     manager = create_transfer_manager(s3, config)
-    futures = [manager.upload(str(p), bucket, f"originals/reference/{i:05d}.jpg") for i, p in enumerate(files)]
+    # the same checksum S3 verifies for sync's uploads (S3 does it server-side on AWS; the local service pays it)
+    extra = {"ChecksumAlgorithm": "SHA256"}
+    futures = [manager.upload(str(p), bucket, f"originals/reference/{i:05d}.jpg", extra_args=extra)
+               for i, p in enumerate(files)]
     for future in futures:
         future.result()
     manager.shutdown()
