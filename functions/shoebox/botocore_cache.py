@@ -12,36 +12,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 from pathlib import Path
 from typing import Any, Callable
 
 import botocore
 from botocore.loaders import JSONFileLoader, Loader
 
+from shoebox.pickle_cache import cached, user_cache_folder
+
 
 def cache_folder() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "shoebox" / f"botocore-{botocore.__version__}"
+    return user_cache_folder() / f"botocore-{botocore.__version__}"
 
 
 def _cached(folder: Path, name: str, make: Callable[[], Any]) -> Any:
-    path = folder / (hashlib.sha256(name.encode()).hexdigest()[:32] + ".pickle")
-    try:
-        with path.open("rb") as fh:
-            return pickle.load(fh)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
-        pass
-    value = make()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    return value
+    return cached(folder / (hashlib.sha256(name.encode()).hexdigest()[:32] + ".pickle"), make)
 
 
 class _Files(JSONFileLoader):

@@ -469,24 +469,10 @@ _NAME_INDEX_VERSION = 1  # bump when _build_names changes what it returns
 def _name_index() -> dict[str, list[tuple]]:
     """name → PlaceMatch fields, built from the gazetteer once (1–2 s) and kept in the user's cache
     directory, so each `shoebox search` after the first loads it in a fraction of that."""
-    import pickle
     from importlib.metadata import version
 
-    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shoebox"
-    path = folder / f"place-names-v{_NAME_INDEX_VERSION}-reverse_geocode-{version('reverse_geocode')}.pickle"
-    try:
-        with path.open("rb") as fh:
-            return pickle.load(fh)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError):
-        pass
-    index = {key: [(m.level, m.name, m.country, m.country_code, m.region, m.city, m.population) for m in matches]
-             for key, matches in _data().names().items()}
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home just means building it each time
-    return index
+    from shoebox.pickle_cache import cached, user_cache_folder
+
+    path = user_cache_folder() / f"place-names-v{_NAME_INDEX_VERSION}-reverse_geocode-{version('reverse_geocode')}.pickle"
+    return cached(path, lambda: {key: [(m.level, m.name, m.country, m.country_code, m.region, m.city, m.population)
+                                       for m in matches] for key, matches in _data().names().items()})
