@@ -47,3 +47,31 @@ def test_a_closed_buffer_behaves_like_a_closed_file(tmp_path):
 
     with pytest.raises(ValueError):
         buffer.read()
+
+
+def test_an_etag_asked_by_many_threads_at_once_is_the_body_md5(runtime):
+    """moto computes an ETag on first use from the shared buffer; unlocked, two threads asking at once
+    (an upload's event and another run's HeadObject) each read part of the body and one keeps a wrong ETag
+    (the fault drill's lost re-upload). Without the lock this failed most rounds."""
+    import hashlib
+    import threading
+
+    from moto.s3.models import FakeKey
+
+    body = os.urandom(3 * 1024 * 1024)
+    want = f'"{hashlib.md5(body).hexdigest()}"'
+    for _ in range(40):
+        key = FakeKey("originals/a.jpg", body, account_id="123456789012", region_name="us-east-1")
+        key._etag = None  # as a fresh upload's key is before anyone asked
+        barrier, seen = threading.Barrier(4), []
+
+        def ask() -> None:
+            barrier.wait()
+            seen.append(key.etag)
+
+        threads = [threading.Thread(target=ask) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert seen == [want] * 4 and key.etag == want

@@ -5,6 +5,13 @@ much RAM as the photos it holds: a backfill's memory grew with the archive. ``in
 moto's S3 objects use :class:`DiskBuffer` instead: one file per object version under ``folder``, opened
 only for the moment a read or write needs it (no file descriptor is held per object, so tens of thousands
 of photos do not hit the open-files limit). ``uninstall()`` puts moto's own buffers back.
+
+It also makes moto's ``FakeKey.etag`` read the body under the key's lock, as ``FakeKey.value`` does. moto
+computes an ETag on first use by seeking and reading the one shared buffer without that lock, so two
+threads asking at once (the upload's EventBridge event and another execution's HeadObject) each read part
+of the body: the event, or the object, then carries a wrong ETag for good. A re-uploaded photo's run then
+saw its original as "replaced" and dropped itself, leaving the photo with no row (about one fault drill in
+ten). The same race is in moto with its own SpooledTemporaryFile.
 """
 
 from __future__ import annotations
@@ -118,6 +125,11 @@ class _TempfileShim:
         return getattr(tempfile, name)
 
 
+def _locked_etag(self: Any) -> str:
+    with self.lock:
+        return _state["moto_etag"].fget(self)
+
+
 def install(folder: Path, persistent: bool = False) -> None:
     """``persistent``: the folder is the durable store's (bodies stay when moto drops a key or resets;
     the store collects what no journal line points at). Else a scratch folder, removed by uninstall."""
@@ -130,6 +142,9 @@ def install(folder: Path, persistent: bool = False) -> None:
         _state["folder"] = folder
         _state["persistent"] = persistent
         models.tempfile = _TempfileShim(folder, persistent)
+        if "moto_etag" not in _state:
+            _state["moto_etag"] = models.FakeKey.etag
+            models.FakeKey.etag = property(_locked_etag)
 
 
 def uninstall() -> None:
@@ -137,6 +152,8 @@ def uninstall() -> None:
 
     with _lock:
         models.tempfile = tempfile
+        if "moto_etag" in _state:
+            models.FakeKey.etag = _state.pop("moto_etag")
         folder = _state.pop("folder", None)
         persistent = _state.pop("persistent", False)
     if folder is not None and not persistent:
