@@ -22,6 +22,7 @@ from shoebox import aws
 from shoebox.catalog import Catalog
 from shoebox.config import shoebox_home
 from shoebox.executions import execution_name
+from shoebox.s3_events import object_created_event
 from shoebox.executions import logged_events as views_logged_events
 from shoebox.ingest.files import disambiguate, md5_hex
 
@@ -281,10 +282,7 @@ class Backend:
         """Run the workflow for an object already in the bucket, as its upload event would; returns the
         execution ARN. The original is not touched."""
         head = self.s3.head_object(Bucket=self.bucket, Key=key)
-        event = {"version": "0", "source": "aws.s3", "detail-type": "Object Created",
-                 "resources": [f"arn:aws:s3:::{self.bucket}"],
-                 "detail": {"version": "0", "bucket": {"name": self.bucket}, "reason": "ShoeboxRetry",
-                            "object": {"key": key, "size": head["ContentLength"], "etag": head["ETag"].strip('"')}}}
+        event = object_created_event(self.bucket, key, head["ContentLength"], head["ETag"], "ShoeboxRetry")
         return self.sfn.start_execution(stateMachineArn=self.state_machine_arn, name=execution_name(key),
                                         input=json.dumps(event))["executionArn"]
 

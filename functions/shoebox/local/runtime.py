@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import time
+from datetime import datetime, timezone
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ class HomeBusy(RuntimeError):
     """Another runtime (a local service, or a test's) holds this SHOEBOX_HOME."""
 
 
+_log = logging.getLogger(__name__)
 _held: set[Path] = set()  # homes a runtime of this process holds (flock would block on itself, not fail)
 
 
@@ -84,6 +86,9 @@ class LocalRuntime:
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
         self._lock_file: Any = None
+        self._locked_at = datetime.now(timezone.utc)
+        self._resuming: threading.Thread | None = None
+        self._stopping = threading.Event()
         self._cond = threading.Condition()
         self._ended: dict[str, str] = {}  # execution arn -> final status
         self.started: dict[str, list[str]] = {}  # object key -> execution arns, in start order
@@ -117,6 +122,8 @@ class LocalRuntime:
             self._lock_file.close()
             self._lock_file = None
             raise HomeBusy(f"{self.home} is in use by another Shoebox process ({holder or 'pid unknown'})") from None
+        # what was stored before this moment, the last runtime of this home stored (resume.py)
+        self._locked_at = datetime.now(timezone.utc)
         self._lock_file.seek(0)
         self._lock_file.truncate()
         self._lock_file.write(f"pid {os.getpid()}")
@@ -173,6 +180,10 @@ class LocalRuntime:
             self._restore()
         for source in self._event_sources:
             source.start()
+        if self.store and self.workflows:
+            # what a kill -9 of the last service left unprocessed (its queue and executions were in memory)
+            self._resuming = threading.Thread(target=self._resume, name="shoebox-resume", daemon=True)
+            self._resuming.start()
 
     def _restore(self) -> None:
         """Load the durable state once, then journal every change (shoebox.local.durable)."""
@@ -206,7 +217,21 @@ class LocalRuntime:
         self.store.snapshot_in_background(state)
         self.restored["seconds"] = round(time.perf_counter() - began, 3)
 
+    def _resume(self) -> None:
+        from shoebox.catalog import Catalog
+        from shoebox.local.resume import resume_unfinished
+
+        try:
+            self.restored["resumed"] = resume_unfinished(self.s3, aws.client("events"), Catalog(self.table),
+                                                         self.bucket, before=self._locked_at, stop=self._stopping)
+        except Exception:  # noqa: BLE001 - the service runs on; the next ingest or backfill finds them
+            _log.exception("resuming unfinished uploads")
+
     def stop(self) -> None:
+        self._stopping.set()
+        if self._resuming is not None:  # it must not outlive the mock (its calls would go to AWS)
+            self._resuming.join()
+            self._resuming = None
         try:
             for source in self._event_sources:
                 source.stop()

@@ -1,0 +1,70 @@
+"""After a restart, the uploads the last service did not finish.
+
+The local service keeps objects and catalog items on disk (durable.py), but the upload queue's messages
+and the running executions live in moto's memory: a ``kill -9`` (or a power cut) mid-upload left photos in
+the bucket that nothing would process until the next ingest. On start, every original whose catalog row
+is missing, or is of another version or pipeline (the backfill's own "already done?" test,
+steps/check_done.decide), gets its "Object Created" event again through the EventBridge rule, so it takes
+the upload path (queue, paced starts) like any upload. Failed photos are done, as for the backfill.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from shoebox.backfill.run import ORIGINALS
+from shoebox.models import PhotoRecord
+from shoebox.s3_events import object_created_detail
+from shoebox.steps.check_done import decide
+
+
+def unfinished(objects: Iterable[dict], rows: Mapping[str, PhotoRecord]) -> Iterator[dict]:
+    """Pure: the listed originals (``{"Key", "ETag", "Size"}``) whose catalog row says they are not done."""
+    for obj in objects:
+        key = obj["Key"]
+        row = rows.get(key)
+        state = (row.status, row.etag, row.pipeline_version) if row else (None, None, None)
+        done, _ = decide(key, obj.get("ETag"), state, failure=row.error if row else None)
+        if not done:
+            yield obj
+
+
+def _originals(s3: Any, bucket: str) -> Iterator[dict]:
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=ORIGINALS):
+        yield from page.get("Contents", [])
+
+
+def resume_unfinished(s3: Any, events: Any, catalog: Any, bucket: str, before: datetime,
+                      stop: threading.Event | None = None, batch: int = 100) -> int:
+    """Sends the event of every unfinished original stored ``before`` this runtime took the home (later
+    ones have their own upload event) again; returns how many."""
+    resumed = 0
+    listed: list[dict] = []
+
+    def flush() -> int:
+        rows = catalog.get_photos([obj["Key"] for obj in listed])
+        todo = list(unfinished(listed, rows))
+        for start in range(0, len(todo), 10):  # PutEvents takes 10 entries a call
+            events.put_events(Entries=[{
+                "Source": "aws.s3", "DetailType": "Object Created", "Resources": [f"arn:aws:s3:::{bucket}"],
+                "Detail": json.dumps(object_created_detail(bucket, obj["Key"], obj["Size"], obj["ETag"],
+                                                          "ShoeboxResume")),
+            } for obj in todo[start:start + 10]])
+        listed.clear()
+        return len(todo)
+
+    for obj in _originals(s3, bucket):
+        if stop is not None and stop.is_set():  # the runtime stops: the next start resumes the rest
+            return resumed
+        if obj["LastModified"] > before:  # (S3 lists whole seconds: one of that second may run twice, harmlessly)
+            continue
+        listed.append(obj)
+        if len(listed) >= batch:
+            resumed += flush()
+    if listed:
+        resumed += flush()
+    return resumed

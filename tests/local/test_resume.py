@@ -1,0 +1,81 @@
+"""A restart resumes the uploads the last runtime did not finish (its queue and executions were in memory)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+from photo_factory import jpeg_bytes
+
+from shoebox import PIPELINE_VERSION
+from shoebox.local import LocalRuntime, router
+from shoebox.local.resume import unfinished
+from shoebox.models import PhotoRecord
+
+
+def _row(key: str, status: str, etag: str, version: int = PIPELINE_VERSION, error: str | None = None) -> PhotoRecord:
+    return PhotoRecord(key=key, status=status, etag=etag, pipeline_version=version, error=error)
+
+
+def test_unfinished_is_what_has_no_row_of_this_version():
+    objects = [{"Key": k, "ETag": f'"{e}"'} for k, e in [
+        ("originals/a.jpg", "1"), ("originals/b.jpg", "2"), ("originals/c.jpg", "3"), ("originals/d.jpg", "4"),
+        ("originals/e.jpg", "5"), ("originals/f.jpg", "6"), ("originals/folder/", "7")]]
+    rows = {"originals/a.jpg": _row("originals/a.jpg", "processed", "1"),
+            "originals/b.jpg": _row("originals/b.jpg", "processed", "old"),  # re-uploaded, never reprocessed
+            "originals/d.jpg": _row("originals/d.jpg", "failed", "4", error="UnsupportedFormat: a PDF"),
+            "originals/e.jpg": _row("originals/e.jpg", "failed", "5", error="RecognitionThrottled: busy"),
+            "originals/f.jpg": _row("originals/f.jpg", "processed", "6", version=PIPELINE_VERSION - 1)}
+    assert [o["Key"] for o in unfinished(objects, rows)] == [
+        "originals/b.jpg", "originals/c.jpg", "originals/e.jpg", "originals/f.jpg"]
+
+
+def _status(rt: LocalRuntime, key: str) -> str | None:
+    from shoebox import aws
+
+    item = aws.client("dynamodb").get_item(TableName=rt.table, Key={"pk": {"S": f"PHOTO#{key}"}, "sk": {"S": "PHOTO"}})
+    return item.get("Item", {}).get("status", {}).get("S")
+
+
+def test_a_restart_processes_what_was_stored_but_never_processed(home):
+    when = datetime(2007, 6, 1, 12, 0)
+    lost = [f"originals/2007/06/01/LOST_{i}.jpg" for i in range(3)]
+    with LocalRuntime(home, recognizer="none", retry_sleep_scale=0) as rt:
+        done = "originals/2007/06/01/DONE.jpg"
+        rt.wait([rt.upload(jpeg_bytes((64, 48), (10, 20, 30), when), done)])
+        assert _status(rt, done) == "processed"
+        router.paused.set()  # stored, but the events die with the runtime (a kill -9 before they started)
+        try:
+            for i, key in enumerate(lost):
+                rt.s3.put_object(Bucket=rt.bucket, Key=key, Body=jpeg_bytes((64, 48), (40 * i, 90, 9), when))
+        finally:
+            router.paused.clear()
+        assert all(_status(rt, key) is None for key in lost)
+    with LocalRuntime(home, recognizer="none", retry_sleep_scale=0) as rt:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not all(_status(rt, key) == "processed" for key in lost):
+            time.sleep(0.2)
+        assert {key: _status(rt, key) for key in lost} == dict.fromkeys(lost, "processed")
+        rt.wait([arn for arns in rt.started.values() for arn in arns])
+        assert rt.restored["resumed"] == 3 and set(rt.started) == set(lost)  # the processed one is not re-run
+
+
+def test_objects_stored_after_the_start_are_left_to_their_own_events(home):
+    from shoebox.local.resume import resume_unfinished
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.entries: list = []
+
+        def put_events(self, Entries):  # noqa: N803 - boto3's name
+            self.entries.extend(Entries)
+
+    with LocalRuntime(home, recognizer="none", retry_sleep_scale=0, workflows=False) as rt:
+        rt.s3.put_object(Bucket=rt.bucket, Key="originals/x.jpg", Body=b"x")
+        from shoebox.catalog import Catalog
+
+        events = Recorder()
+        now = datetime.now(timezone.utc)
+        assert resume_unfinished(rt.s3, events, Catalog(rt.table), rt.bucket, before=now - timedelta(seconds=5)) == 0
+        assert resume_unfinished(rt.s3, events, Catalog(rt.table), rt.bucket, before=now + timedelta(seconds=5)) == 1
+        assert '"originals/x.jpg"' in events.entries[0]["Detail"]
