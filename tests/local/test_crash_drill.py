@@ -113,6 +113,17 @@ def test_kill_9_of_the_cli_then_the_service_loses_nothing_reported(home, tmp_pat
         assert row["Item"]["status"]["S"] == "processed", result["key"]
         for kind in ("view", "grid"):
             assert s3.head_object(Bucket=bucket, Key=result["thumbnails"][kind])["ContentLength"] > 0
+    # what was uploaded but not finished at the kill (queued, or running) the restart resumes, unasked
+    uploaded = _keys(s3, bucket, "originals/")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        rows = [ddb.get_item(TableName=table, Key={"pk": {"S": f"PHOTO#{key}"}, "sk": {"S": "PHOTO"}}).get("Item")
+                for key in uploaded]
+        if all(row and row["status"]["S"] == "processed" for row in rows):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"{len(uploaded)} uploaded before the kill, not all processed after the restart")
 
     again = _shoebox(home, "ingest", str(folder), "--json")
     assert again.returncode == 0, again.stderr
