@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from photo_factory import jpeg_bytes
 
@@ -52,30 +52,12 @@ def test_a_restart_processes_what_was_stored_but_never_processed(home):
             router.paused.clear()
         assert all(_status(rt, key) is None for key in lost)
     with LocalRuntime(home, recognizer="none", retry_sleep_scale=0) as rt:
+        new = "originals/2007/06/01/NEW.jpg"  # uploaded at once: its own event runs it, the resume does not
+        rt.upload(jpeg_bytes((64, 48), (200, 9, 9), when), new)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not all(_status(rt, key) == "processed" for key in lost):
             time.sleep(0.2)
         assert {key: _status(rt, key) for key in lost} == dict.fromkeys(lost, "processed")
         rt.wait([arn for arns in rt.started.values() for arn in arns])
-        assert rt.restored["resumed"] == 3 and set(rt.started) == set(lost)  # the processed one is not re-run
-
-
-def test_objects_stored_after_the_start_are_left_to_their_own_events(home):
-    from shoebox.local.resume import resume_unfinished
-
-    class Recorder:
-        def __init__(self) -> None:
-            self.entries: list = []
-
-        def put_events(self, Entries):  # noqa: N803 - boto3's name
-            self.entries.extend(Entries)
-
-    with LocalRuntime(home, recognizer="none", retry_sleep_scale=0, workflows=False) as rt:
-        rt.s3.put_object(Bucket=rt.bucket, Key="originals/x.jpg", Body=b"x")
-        from shoebox.catalog import Catalog
-
-        events = Recorder()
-        now = datetime.now(timezone.utc)
-        assert resume_unfinished(rt.s3, events, Catalog(rt.table), rt.bucket, before=now - timedelta(seconds=5)) == 0
-        assert resume_unfinished(rt.s3, events, Catalog(rt.table), rt.bucket, before=now + timedelta(seconds=5)) == 1
-        assert '"originals/x.jpg"' in events.entries[0]["Detail"]
+        assert rt.restored["resumed"] == 3 and _status(rt, new) == "processed"
+        assert {key: len(arns) for key, arns in rt.started.items()} == dict.fromkeys([*lost, new], 1)  # DONE: none

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -33,19 +32,27 @@ def unfinished(objects: Iterable[dict], rows: Mapping[str, PhotoRecord]) -> Iter
             yield obj
 
 
-def _originals(s3: Any, bucket: str) -> Iterator[dict]:
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=ORIGINALS):
-        yield from page.get("Contents", [])
+def stored_originals(bucket: Any) -> list[dict]:
+    """The originals in moto's bucket object right now, as a listing gives them (``Key``, ``ETag``,
+    ``Size``). Read from the backend, not through ListObjects, so the start can take this snapshot
+    before it accepts any upload without costing a listing: what is in it was stored before, by the last
+    runtime; what comes later has its own event."""
+    out = []
+    for name, key in list(bucket.keys.items()):
+        if name.startswith(ORIGINALS) and hasattr(key, "etag") and not getattr(key, "is_delete_marker", False):
+            out.append({"Key": name, "ETag": key.etag, "Size": key.size})
+    return out
 
 
-def resume_unfinished(s3: Any, events: Any, catalog: Any, bucket: str, before: datetime,
+def resume_unfinished(originals: list[dict], events: Any, catalog: Any, bucket: str,
                       stop: threading.Event | None = None, batch: int = 100) -> int:
-    """Sends the event of every unfinished original stored ``before`` this runtime took the home (later
-    ones have their own upload event) again; returns how many."""
+    """Sends the event of every unfinished one of ``originals`` (:func:`stored_originals` at the start)
+    again; returns how many."""
     resumed = 0
-    listed: list[dict] = []
-
-    def flush() -> int:
+    for first in range(0, len(originals), batch):
+        if stop is not None and stop.is_set():  # the runtime stops: the next start resumes the rest
+            break
+        listed = originals[first:first + batch]
         rows = catalog.get_photos([obj["Key"] for obj in listed])
         todo = list(unfinished(listed, rows))
         for start in range(0, len(todo), 10):  # PutEvents takes 10 entries a call
@@ -54,17 +61,5 @@ def resume_unfinished(s3: Any, events: Any, catalog: Any, bucket: str, before: d
                 "Detail": json.dumps(object_created_detail(bucket, obj["Key"], obj["Size"], obj["ETag"],
                                                           "ShoeboxResume")),
             } for obj in todo[start:start + 10]])
-        listed.clear()
-        return len(todo)
-
-    for obj in _originals(s3, bucket):
-        if stop is not None and stop.is_set():  # the runtime stops: the next start resumes the rest
-            return resumed
-        if obj["LastModified"] > before:  # (S3 lists whole seconds: one of that second may run twice, harmlessly)
-            continue
-        listed.append(obj)
-        if len(listed) >= batch:
-            resumed += flush()
-    if listed:
-        resumed += flush()
+        resumed += len(todo)
     return resumed

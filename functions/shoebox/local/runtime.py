@@ -17,7 +17,6 @@ import logging
 import os
 import threading
 import time
-from datetime import datetime, timezone
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -86,7 +85,6 @@ class LocalRuntime:
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
         self._lock_file: Any = None
-        self._locked_at = datetime.now(timezone.utc)
         self._resuming: threading.Thread | None = None
         self._stopping = threading.Event()
         self._cond = threading.Condition()
@@ -122,8 +120,6 @@ class LocalRuntime:
             self._lock_file.close()
             self._lock_file = None
             raise HomeBusy(f"{self.home} is in use by another Shoebox process ({holder or 'pid unknown'})") from None
-        # what was stored before this moment, the last runtime of this home stored (resume.py)
-        self._locked_at = datetime.now(timezone.utc)
         self._lock_file.seek(0)
         self._lock_file.truncate()
         self._lock_file.write(f"pid {os.getpid()}")
@@ -181,9 +177,17 @@ class LocalRuntime:
         for source in self._event_sources:
             source.start()
         if self.store and self.workflows:
-            # what a kill -9 of the last service left unprocessed (its queue and executions were in memory)
-            self._resuming = threading.Thread(target=self._resume, name="shoebox-resume", daemon=True)
-            self._resuming.start()
+            # what a kill -9 of the last service left unprocessed (its queue and executions were in memory):
+            # the originals there now, before any upload of this runtime, checked against the catalog meanwhile
+            from moto.s3.models import s3_backends
+
+            from shoebox.local.resume import stored_originals
+
+            originals = stored_originals(s3_backends[ACCOUNT]["aws"].get_bucket(self.bucket))
+            if originals:
+                self._resuming = threading.Thread(target=self._resume, args=(originals,), name="shoebox-resume",
+                                                  daemon=True)
+                self._resuming.start()
 
     def _restore(self) -> None:
         """Load the durable state once, then journal every change (shoebox.local.durable)."""
@@ -217,13 +221,13 @@ class LocalRuntime:
         self.store.snapshot_in_background(state)
         self.restored["seconds"] = round(time.perf_counter() - began, 3)
 
-    def _resume(self) -> None:
+    def _resume(self, originals: list[dict]) -> None:
         from shoebox.catalog import Catalog
         from shoebox.local.resume import resume_unfinished
 
         try:
-            self.restored["resumed"] = resume_unfinished(self.s3, aws.client("events"), Catalog(self.table),
-                                                         self.bucket, before=self._locked_at, stop=self._stopping)
+            self.restored["resumed"] = resume_unfinished(originals, aws.client("events"), Catalog(self.table),
+                                                         self.bucket, stop=self._stopping)
         except Exception:  # noqa: BLE001 - the service runs on; the next ingest or backfill finds them
             _log.exception("resuming unfinished uploads")
 
