@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from . import timewords as tw
 
 if TYPE_CHECKING:
-    from .query import Token, Vocabulary
+    from .query import Vocabulary
+    from .tokens import Token
 
 MONTHS = {name.lower(): i for i, name in enumerate(
     ["", "January", "February", "March", "April", "May", "June", "July", "August", "September",
