@@ -431,7 +431,8 @@ def wait_processed(catalog: Any, uploaded: dict[str, str], poll_seconds: float, 
 def estimate(candidates: list[Candidate], region: str = "us-east-1") -> dict:
     """What uploading ``candidates`` would cost to process and store, by the backfill planner's prices
     and model (``backfill.plan``): processing once plus a month of storage."""
-    from shoebox.backfill.plan import GIB, format_of, plan
+    from shoebox.backfill.measure import format_of
+    from shoebox.backfill.plan import GIB, plan
 
     if not candidates:
         return {"photos": 0, "gigabytes": 0.0, "cost_usd": {"total": 0.0}}
