@@ -117,45 +117,56 @@ def _error_text(details: dict) -> str | None:
     return f"{error}: {cause}" if cause and not cause.startswith(f"{error}:") else (cause or error)
 
 
+_SCHEDULED = ("TaskScheduled", "LambdaFunctionScheduled")
+_TASK_FAILED = ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut", "LambdaFunctionTimedOut")
+_EXECUTION_ENDED = ("ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut")
+
+
 def states(events: list[dict]) -> list[dict]:
     """Each state the execution entered: name, status, start, duration, retries, error."""
     out: list[dict] = []
     current: dict | None = None
     for event in events:
-        etype = event["type"]
-        if etype.endswith("StateEntered"):
+        if event["type"].endswith("StateEntered"):
             if current is not None and current["status"] == "running":
                 current["status"] = "failed"  # left through a Catch
             current = {"name": event["stateEnteredEventDetails"]["name"], "status": "running",
                        "start": _iso(event["timestamp"]), "duration_ms": None, "retries": 0, "error": None,
                        "_start": event["timestamp"], "_attempts": 0}
             out.append(current)
-        elif current is None:
-            continue
-        elif etype in ("TaskScheduled", "LambdaFunctionScheduled"):
-            current["_attempts"] += 1
-            current["retries"] = max(0, current["_attempts"] - 1)
-        elif etype in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut", "LambdaFunctionTimedOut"):
-            key = next((k for k in event if k.endswith("EventDetails")), None)
-            current["error"] = _error_text(event.get(key, {}) if key else {})
-            current["duration_ms"] = _ms(current["_start"], event["timestamp"])
-        elif etype.endswith("StateExited"):
-            current["status"] = "succeeded"
-            current["duration_ms"] = _ms(current["_start"], event["timestamp"])
-            if current["error"] and current["retries"] == 0:
-                current["status"] = "failed"
-        elif etype in ("ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"):
-            if current["status"] == "running":
-                current["status"] = "failed"
-                current["duration_ms"] = _ms(current["_start"], event["timestamp"])
-                details = event.get("executionFailedEventDetails") or {}
-                current["error"] = current["error"] or _error_text(details)
-    for state in out:
-        state.pop("_start", None)
-        state.pop("_attempts", None)
-        if state["status"] == "succeeded" and state["retries"] and state["error"]:
-            state["error"] = f"recovered after {state['retries']} retr{'y' if state['retries'] == 1 else 'ies'}: {state['error']}"
-    return out
+        elif current is not None:
+            _apply(current, event)
+    return [_finished(state) for state in out]
+
+
+def _apply(current: dict, event: dict) -> None:
+    """One event of the state being run: an attempt, a failed attempt, the exit, or the execution's end."""
+    etype = event["type"]
+    if etype in _SCHEDULED:
+        current["_attempts"] += 1
+        current["retries"] = max(0, current["_attempts"] - 1)
+    elif etype in _TASK_FAILED:
+        key = next((k for k in event if k.endswith("EventDetails")), None)
+        current["error"] = _error_text(event.get(key, {}) if key else {})
+        current["duration_ms"] = _ms(current["_start"], event["timestamp"])
+    elif etype.endswith("StateExited"):
+        current["status"] = "succeeded"
+        current["duration_ms"] = _ms(current["_start"], event["timestamp"])
+        if current["error"] and current["retries"] == 0:
+            current["status"] = "failed"
+    elif etype in _EXECUTION_ENDED and current["status"] == "running":
+        current["status"] = "failed"
+        current["duration_ms"] = _ms(current["_start"], event["timestamp"])
+        details = event.get("executionFailedEventDetails") or {}
+        current["error"] = current["error"] or _error_text(details)
+
+
+def _finished(state: dict) -> dict:
+    state.pop("_start", None)
+    state.pop("_attempts", None)
+    if state["status"] == "succeeded" and state["retries"] and state["error"]:
+        state["error"] = f"recovered after {state['retries']} retr{'y' if state['retries'] == 1 else 'ies'}: {state['error']}"
+    return state
 
 
 def summary(record: dict) -> dict:

@@ -349,9 +349,7 @@ class Searcher:
             result.plan = {"path": None, "reason": "nothing in the query was understood"}
             return result
         need = offset + limit
-        bounds = sk_ranges(q.date_ranges)
-        if q.undated:  # undated rows sort under NO_DATE (keys.time_sk); OR'd with any date asked for
-            bounds = (bounds or []) + [(keys.NO_DATE, keys.NO_DATE + "\uffff")]
+        bounds = _bounds(q)
         slots, path, candidates = plan(q, cv)
         if path is None:
             demand = Demand(need)
@@ -362,27 +360,10 @@ class Searcher:
             demand = Demand(need, streams=len(path.pks))
             streams = [_Stream(self.catalog, pk, bounds or [(None, None)], demand, result.queries)
                        for pk in path.pks]
-            rest = [s for i, s in enumerate(slots) if i not in path.covers]
-            result.plan = {
-                "path": path.note, "partitions": path.pks, "estimate": round(path.estimate, 1),
-                "filters": [s.label for s in rest],
-                "candidates": [{"path": c.note, "estimate": round(c.estimate, 1)} for c in
-                               sorted(candidates, key=lambda c: c.estimate)],
-            }
+            result.plan = _path_plan(path, slots, candidates)
         if bounds:
             result.plan["sk_ranges"] = [[lo, hi.rstrip("\uffff")] for lo, hi in bounds]
-        matched = 0
-        for row in _merge(streams):
-            demand.examined += 1
-            # every slot is checked, covered ones too: overflow partitions hold photos of only one side
-            if not in_ranges(row, bounds) or not all(s.matches(row) for s in slots):
-                continue
-            matched += 1
-            demand.matched, demand.remaining = matched, need - matched
-            if matched > offset:
-                result.rows.append(row)
-            if matched >= need:
-                break
+        result.rows = _matching(_merge(streams), demand, bounds, slots, offset, need)
         return result
 
     def _by_date(self, bounds: list[tuple[str, str]] | None, demand: Demand, runs: list[QueryRun]) -> list[_Chain]:
@@ -405,6 +386,46 @@ class Searcher:
                 if a <= b:
                     segments.append((pk, a, b))
         return [_Chain(self.catalog, segments, demand, runs)]
+
+
+def _bounds(q: ParsedQuery) -> list[tuple[str, str]] | None:
+    """The sort-key ranges the query's dates allow (None: any)."""
+    bounds = sk_ranges(q.date_ranges)
+    if q.undated:  # undated rows sort under NO_DATE (keys.time_sk); OR'd with any date asked for
+        bounds = (bounds or []) + [(keys.NO_DATE, keys.NO_DATE + "\uffff")]
+    return bounds
+
+
+def _path_plan(path: Path, slots: list[Slot], candidates: list[Path]) -> dict:
+    """What ``--explain`` shows of the path read: its partitions and estimate, the slots checked on each
+    row's summary, and every candidate path, smallest first."""
+    rest = [s for i, s in enumerate(slots) if i not in path.covers]
+    return {
+        "path": path.note, "partitions": path.pks, "estimate": round(path.estimate, 1),
+        "filters": [s.label for s in rest],
+        "candidates": [{"path": c.note, "estimate": round(c.estimate, 1)} for c in
+                       sorted(candidates, key=lambda c: c.estimate)],
+    }
+
+
+def _matching(rows: Iterator[dict], demand: Demand, bounds: list[tuple[str, str]] | None, slots: list[Slot],
+              offset: int, need: int) -> list[dict]:
+    """The rows, newest first, that hold every slot, after the first ``offset``, until ``need`` matched
+    (``demand`` tells the streams how much is still wanted)."""
+    out: list[dict] = []
+    matched = 0
+    for row in rows:
+        demand.examined += 1
+        # every slot is checked, covered ones too: overflow partitions hold photos of only one side
+        if not in_ranges(row, bounds) or not all(s.matches(row) for s in slots):
+            continue
+        matched += 1
+        demand.matched, demand.remaining = matched, need - matched
+        if matched > offset:
+            out.append(row)
+        if matched >= need:
+            break
+    return out
 
 
 class _Chain:
