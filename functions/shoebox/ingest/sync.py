@@ -311,10 +311,7 @@ class Syncer:
                     left[id(group)] -= 1
                     if left[id(group)]:
                         continue
-                    by_content: dict[str, list[tuple[Candidate, Planned]]] = {}
-                    for c, planned in sorted(hashed.pop(id(group), []), key=lambda cp: order[id(cp[0])]):
-                        by_content.setdefault(planned.sha256, []).append((c, planned))
-                    for same in by_content.values():
+                    for same in _identical(hashed.pop(id(group), []), order):
                         running[pool.submit(lambda same=same: [self.sync_one(c, p) for c, p in same])] = None
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -322,6 +319,14 @@ class Syncer:
             raise
         pool.shutdown()
         return results
+
+
+def _identical(hashed: list[tuple[Candidate, Planned]], order: dict[int, int]) -> list[list[tuple[Candidate, Planned]]]:
+    """Hashed files of one size grouped by content, each group in walk order (``order``: id → index)."""
+    by_content: dict[str, list[tuple[Candidate, Planned]]] = {}
+    for c, planned in sorted(hashed, key=lambda cp: order[id(cp[0])]):
+        by_content.setdefault(planned.sha256, []).append((c, planned))
+    return list(by_content.values())
 
 
 def run_sync(s3: Any, bucket: str, state: SyncState, paths: Iterable[str | Path],

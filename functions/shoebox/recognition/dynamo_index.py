@@ -75,6 +75,18 @@ def _vec32(s: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(s), dtype="<f4").astype(np.float32)
 
 
+def _conflicting_people(ops: list[dict], reasons: list[str | None]) -> set[str]:
+    """The person ids whose items failed a cancelled transaction's conditions (``reasons``: one code per
+    op, "None" for those that did not)."""
+    keys = [op["Put"]["Item"] if "Put" in op else op["Delete"]["Key"] for op in ops]
+    out = set()
+    for key, code in zip(keys, reasons):
+        sk = (key or {}).get("sk", {}).get("S", "")
+        if code and code != "None" and key and key["pk"]["S"] == PK and sk.startswith("P#"):
+            out.add(sk[2:])
+    return out
+
+
 class DynamoFaceIndex:
     """The ``FaceIndex`` API (add, aliases, remove, keep_apart, filed_as, similar, people) over the catalog
     table. Thread-safe: nothing is shared between calls but the last snapshot, read for ``aliases``."""
@@ -238,12 +250,8 @@ class DynamoFaceIndex:
             reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
             if not any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in reasons):
                 raise RecognitionThrottled(f"face index: transaction cancelled {reasons}") from err
-            keys = [op["Put"]["Item"] if "Put" in op else op["Delete"]["Key"] for op in ops]
             with self._lock:
-                for key, code in zip(keys, reasons):
-                    sk = (key or {}).get("sk", {}).get("S", "")
-                    if code and code != "None" and key and key["pk"]["S"] == PK and sk.startswith("P#"):
-                        self._stale.add(sk[2:])
+                self._stale |= _conflicting_people(ops, reasons)
             return False
         for pid in changed:
             snap.mine(pid).v += 1

@@ -121,23 +121,7 @@ def decide_add(snap: Snapshot, photo_id: str, old: list[IndexedFace], new: list[
         for f in old:
             snap.count(f.person_id, f.embedding, -1)
             changed.add(f.person_id)
-    out: list[IndexedFace] = []
-    taken: set[str] = set()
-    created: set[str] = set()
-    for bbox, conf, emb in sorted(new, key=lambda t: -t[1]):
-        keep = np.array([p not in taken for p in ids], dtype=bool)
-        person = None
-        if len(ids) and keep.any():
-            cand = [p for p, k in zip(ids, keep) if k]
-            sims = cents[keep] @ emb
-            best = int(np.argmax(sims))
-            if sims[best] >= threshold:
-                person = cand[best]
-        if person is None:
-            person = "p-" + uuid.uuid4().hex[:12]
-            created.add(person)
-        taken.add(person)
-        out.append(IndexedFace("f-" + uuid.uuid4().hex, photo_id, person, bbox, conf, emb))
+    out, taken, created = _assign(ids, cents, photo_id, new, threshold)
     for face in out:
         snap.count(face.person_id, face.embedding, +1)
         changed.add(face.person_id)
@@ -157,6 +141,30 @@ def decide_add(snap: Snapshot, photo_id: str, old: list[IndexedFace], new: list[
     changed |= set(filed)
     out.sort(key=lambda f: f.bbox["left"])
     return Decision(out, changed, created, merged)
+
+
+def _assign(ids: list[str], cents: np.ndarray, photo_id: str, new: list[tuple[dict, float, np.ndarray]],
+            threshold: float) -> tuple[list[IndexedFace], set[str], set[str]]:
+    """Each new face, most confident first, joins the most alike person no other face of the photo took
+    (if ≥ ``threshold``), else a new person. Returns the faces, the person ids taken, those created."""
+    out: list[IndexedFace] = []
+    taken: set[str] = set()
+    created: set[str] = set()
+    for bbox, conf, emb in sorted(new, key=lambda t: -t[1]):
+        keep = np.array([p not in taken for p in ids], dtype=bool)
+        person = None
+        if len(ids) and keep.any():
+            cand = [p for p, k in zip(ids, keep) if k]
+            sims = cents[keep] @ emb
+            best = int(np.argmax(sims))
+            if sims[best] >= threshold:
+                person = cand[best]
+        if person is None:
+            person = "p-" + uuid.uuid4().hex[:12]
+            created.add(person)
+        taken.add(person)
+        out.append(IndexedFace("f-" + uuid.uuid4().hex, photo_id, person, bbox, conf, emb))
+    return out, taken, created
 
 
 def _merge_close(snap: Snapshot, touched: set[str], merge_threshold: float | None, changed: set[str]) -> bool:
