@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
+from shoebox.s3_layout import ORIGINALS
+
 
 NAME_LIMIT = 80  # Step Functions: execution names are 1-80 characters
 
@@ -21,7 +23,7 @@ def _readable(key: str, room: int) -> str:
     """The key without ``originals/``, in the characters CloudWatch-logged names keep ([A-Za-z0-9_-]), cut
     from the left so the file name survives: ``2020-01-02-my-photo--1--jpg``."""
     text = unquote_plus(key)
-    text = text[len("originals/"):] if text.startswith("originals/") else text
+    text = text[len(ORIGINALS):] if text.startswith(ORIGINALS) else text
     return re.sub(r"[^A-Za-z0-9_-]", "-", text)[-room:].lstrip("-_") or "photo"
 
 

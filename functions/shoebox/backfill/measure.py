@@ -6,6 +6,7 @@ from typing import Any
 
 from shoebox.backfill.plan import GIB
 from shoebox.formats import EXTENSIONS, PLANNER_CLASSES
+from shoebox.s3_layout import ORIGINALS
 
 
 def format_of(key: str) -> str:
@@ -16,7 +17,7 @@ def format_of(key: str) -> str:
     return EXTENSIONS.get(name.rsplit(".", 1)[-1].lower(), "other")
 
 
-def measure_bucket(s3_client: Any, bucket: str, prefix: str = "originals/") -> tuple[int, float, dict[str, float]]:
+def measure_bucket(s3_client: Any, bucket: str, prefix: str = ORIGINALS) -> tuple[int, float, dict[str, float]]:
     """Count objects, total size (GB = 2**30 bytes, as S3 bills) and the format mix under ``prefix``.
 
     Folder markers (keys ending in "/") are not photos. An empty prefix gives ``(0, 0.0, {})``.

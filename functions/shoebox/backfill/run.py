@@ -25,9 +25,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from shoebox.catalog import keys as catalog_keys
+from shoebox.s3_layout import ORIGINALS
 from shoebox.steps.versions import current_etag
 
-ORIGINALS = "originals/"
 SUMMARY_PREFIX = "backfill/"  # s3://bucket/backfill/<run>/summary.json; the bucket expires backfill/ after 30 days
 DONE_STATES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 

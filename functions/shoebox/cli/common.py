@@ -12,6 +12,7 @@ from rich.markup import escape as esc  # user text (names, keys, queries) must n
 from rich.table import Table
 
 from shoebox.cli.backends import dumps
+from shoebox.s3_layout import THUMBNAILS
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # an error stays one line (the terminal wraps it, not rich)
@@ -124,7 +125,7 @@ def save_objects(s3, bucket: str, names: dict[str, str], folder: Path) -> dict[s
     return copy_objects(s3, bucket, names, folder).saved
 
 
-def not_copied_warning(copied: Copied, prefix: str = "thumbnails/*") -> str | None:
+def not_copied_warning(copied: Copied, prefix: str = f"{THUMBNAILS}*") -> str | None:
     """One line saying how many images a page lacks, or None. A 403 cannot be told apart from a missing
     key (without s3:ListBucket), so the permission is named as a possible cause, not as the cause."""
     count = len(copied.missing) + len(copied.denied)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from shoebox.cli.backends import dumps, open_backend
 from shoebox.cli.common import JsonOpt, StackOpt, err, esc, out
+from shoebox.s3_layout import ORIGINALS
 
 
 def duplicates(as_json: JsonOpt = False, stack: StackOpt = None) -> None:
@@ -58,7 +59,7 @@ def forget(
     keys = list(dict.fromkeys(keys))
     with open_backend(stack) as backend:
         s3, bucket, catalog = backend.s3, backend.bucket, backend.catalog
-        unknown = [k for k in keys if not k.startswith("originals/")
+        unknown = [k for k in keys if not k.startswith(ORIGINALS)
                    or (catalog.get_photo(k) is None and not _versions(s3, bucket, k))]
         if unknown:
             err.print(f"[red]no photo {esc(', '.join(unknown))} (forget takes keys under originals/)[/red]")

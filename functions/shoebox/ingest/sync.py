@@ -33,6 +33,7 @@ from shoebox.ingest.plan import Planned, duplicate_of, plan_photo
 from shoebox.ingest.walk import PhotoFile, walk
 from shoebox.ingest.sync_state import Confirmed, SyncState
 from shoebox.ingest.upload import MB, TransferOptions, Uploader, b64
+from shoebox.s3_layout import ORIGINALS
 
 
 
@@ -124,7 +125,7 @@ def changes(paths: Iterable[str | Path], known: dict[str, Confirmed],
     return candidates, unchanged, young, len(walked.skipped)
 
 
-def stored_originals(s3: Any, bucket: str, prefix: str = "originals/") -> dict[str, int]:
+def stored_originals(s3: Any, bucket: str, prefix: str = ORIGINALS) -> dict[str, int]:
     """Every original's size, by key: 1,000 keys a request, where a HEAD per new file would be one each.
     Only keys listed here are HEADed (to compare checksums)."""
     sizes: dict[str, int] = {}
