@@ -17,12 +17,14 @@ import sys
 from pathlib import Path
 
 try:
-    from shoebox.backfill.plan import measure_bucket, plan_modes
+    from shoebox.backfill.measure import measure_bucket
+    from shoebox.backfill.plan import plan_modes
     from shoebox.formats import PLANNER_CLASSES as FORMATS
     from shoebox.recognition.registry import MODES as RECOGNIZERS
 except ImportError:  # running from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
-    from shoebox.backfill.plan import measure_bucket, plan_modes
+    from shoebox.backfill.measure import measure_bucket
+    from shoebox.backfill.plan import plan_modes
     from shoebox.formats import PLANNER_CLASSES as FORMATS
     from shoebox.recognition.registry import MODES as RECOGNIZERS
 

@@ -43,6 +43,7 @@ try:
     import shoebox.backfill.plan  # noqa: F401
 except ImportError:  # running from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
+_prices = importlib.import_module("shoebox.backfill.prices")
 _plan = importlib.import_module("shoebox.backfill.plan")  # the planner's assumptions (the package exports a `plan` function)
 RECOGNIZERS = importlib.import_module("shoebox.recognition.registry").MODES
 SUFFIXES = {".json", ".jsonl", ".ndjson"}
@@ -110,7 +111,7 @@ def _modes(photos: int, labelled: int, face_photos: int, faces: int, people: int
     """USD per 1,000 photos for this run's photos, labels and faces in each mode (calls, and monthly face
     storage: the collection's for rekognition, the DynamoDB face index rows for hybrid/local)."""
     scale = 1000.0 / photos if photos else 0.0
-    ddb_gb_month = _plan.load_prices()["regions"]["us-east-1"]["dynamodb"]["storage_gb_month"]
+    ddb_gb_month = _prices.load_prices()["regions"]["us-east-1"]["dynamodb"]["storage_gb_month"]
     if recognizer == "rekognition":
         rek_calls = sum(n * per_call.get(api, 0.0) for api, n in calls.items())
     else:  # what Rekognition would have been asked: a search per face, an association for some

@@ -11,6 +11,26 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
 @pytest.fixture
+def no_scan(monkeypatch):
+    """Fail any DynamoDB Scan issued through botocore (every client, every thread, the gallery's handler
+    threads included). Returns the DynamoDB operations made, in order."""
+    from botocore.client import BaseClient
+
+    original = BaseClient._make_api_call
+    calls: list[str] = []
+
+    def guarded(self, operation_name, api_params):
+        if self.meta.service_model.service_name == "dynamodb":
+            calls.append(operation_name)
+            if operation_name == "Scan":
+                raise AssertionError(f"DynamoDB Scan issued: {api_params}")
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", guarded)
+    return calls
+
+
+@pytest.fixture
 def home(tmp_path, monkeypatch):
     path = tmp_path / "shoebox-home"
     monkeypatch.setenv("SHOEBOX_HOME", str(path))

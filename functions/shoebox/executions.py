@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
+from shoebox.s3_layout import ORIGINALS
+
 
 NAME_LIMIT = 80  # Step Functions: execution names are 1-80 characters
 
@@ -21,7 +23,7 @@ def _readable(key: str, room: int) -> str:
     """The key without ``originals/``, in the characters CloudWatch-logged names keep ([A-Za-z0-9_-]), cut
     from the left so the file name survives: ``2020-01-02-my-photo--1--jpg``."""
     text = unquote_plus(key)
-    text = text[len("originals/"):] if text.startswith("originals/") else text
+    text = text[len(ORIGINALS):] if text.startswith(ORIGINALS) else text
     return re.sub(r"[^A-Za-z0-9_-]", "-", text)[-room:].lstrip("-_") or "photo"
 
 
@@ -117,45 +119,56 @@ def _error_text(details: dict) -> str | None:
     return f"{error}: {cause}" if cause and not cause.startswith(f"{error}:") else (cause or error)
 
 
+_SCHEDULED = ("TaskScheduled", "LambdaFunctionScheduled")
+_TASK_FAILED = ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut", "LambdaFunctionTimedOut")
+_EXECUTION_ENDED = ("ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut")
+
+
 def states(events: list[dict]) -> list[dict]:
     """Each state the execution entered: name, status, start, duration, retries, error."""
     out: list[dict] = []
     current: dict | None = None
     for event in events:
-        etype = event["type"]
-        if etype.endswith("StateEntered"):
+        if event["type"].endswith("StateEntered"):
             if current is not None and current["status"] == "running":
                 current["status"] = "failed"  # left through a Catch
             current = {"name": event["stateEnteredEventDetails"]["name"], "status": "running",
                        "start": _iso(event["timestamp"]), "duration_ms": None, "retries": 0, "error": None,
                        "_start": event["timestamp"], "_attempts": 0}
             out.append(current)
-        elif current is None:
-            continue
-        elif etype in ("TaskScheduled", "LambdaFunctionScheduled"):
-            current["_attempts"] += 1
-            current["retries"] = max(0, current["_attempts"] - 1)
-        elif etype in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut", "LambdaFunctionTimedOut"):
-            key = next((k for k in event if k.endswith("EventDetails")), None)
-            current["error"] = _error_text(event.get(key, {}) if key else {})
-            current["duration_ms"] = _ms(current["_start"], event["timestamp"])
-        elif etype.endswith("StateExited"):
-            current["status"] = "succeeded"
-            current["duration_ms"] = _ms(current["_start"], event["timestamp"])
-            if current["error"] and current["retries"] == 0:
-                current["status"] = "failed"
-        elif etype in ("ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"):
-            if current["status"] == "running":
-                current["status"] = "failed"
-                current["duration_ms"] = _ms(current["_start"], event["timestamp"])
-                details = event.get("executionFailedEventDetails") or {}
-                current["error"] = current["error"] or _error_text(details)
-    for state in out:
-        state.pop("_start", None)
-        state.pop("_attempts", None)
-        if state["status"] == "succeeded" and state["retries"] and state["error"]:
-            state["error"] = f"recovered after {state['retries']} retr{'y' if state['retries'] == 1 else 'ies'}: {state['error']}"
-    return out
+        elif current is not None:
+            _apply(current, event)
+    return [_finished(state) for state in out]
+
+
+def _apply(current: dict, event: dict) -> None:
+    """One event of the state being run: an attempt, a failed attempt, the exit, or the execution's end."""
+    etype = event["type"]
+    if etype in _SCHEDULED:
+        current["_attempts"] += 1
+        current["retries"] = max(0, current["_attempts"] - 1)
+    elif etype in _TASK_FAILED:
+        key = next((k for k in event if k.endswith("EventDetails")), None)
+        current["error"] = _error_text(event.get(key, {}) if key else {})
+        current["duration_ms"] = _ms(current["_start"], event["timestamp"])
+    elif etype.endswith("StateExited"):
+        current["status"] = "succeeded"
+        current["duration_ms"] = _ms(current["_start"], event["timestamp"])
+        if current["error"] and current["retries"] == 0:
+            current["status"] = "failed"
+    elif etype in _EXECUTION_ENDED and current["status"] == "running":
+        current["status"] = "failed"
+        current["duration_ms"] = _ms(current["_start"], event["timestamp"])
+        details = event.get("executionFailedEventDetails") or {}
+        current["error"] = current["error"] or _error_text(details)
+
+
+def _finished(state: dict) -> dict:
+    state.pop("_start", None)
+    state.pop("_attempts", None)
+    if state["status"] == "succeeded" and state["retries"] and state["error"]:
+        state["error"] = f"recovered after {state['retries']} retr{'y' if state['retries'] == 1 else 'ies'}: {state['error']}"
+    return state
 
 
 def summary(record: dict) -> dict:

@@ -52,8 +52,23 @@ def create(backend: Any, keys: list[str], seconds: int, title: str, *, original:
            folder: Path | None = None) -> Share:
     """Share processed photos: presigned links (one photo) or an album page (several) on a deployed
     stack; locally an album folder (``folder``, default ./shoebox-share-<id>). The share is recorded."""
-    from shoebox.cli.common import local_name, save_objects
+    records = _shareable(backend, keys)
+    now = datetime.now(timezone.utc)
+    share_id = new_share_id()
+    share = Share(share_id, title, now.isoformat(timespec="minutes"),
+                  (now + timedelta(seconds=seconds)).isoformat(timespec="minutes"), [])
+    if backend.local:
+        # presigned links of the offline runtime point nowhere: the album is a folder of copies
+        _album_folder(backend, share, records, (folder or Path(f"shoebox-share-{share_id}")).resolve())
+    else:
+        _presigned(backend, share, records, seconds, original)
+    backend.s3.put_object(Bucket=backend.bucket, Key=record_key(share_id), Body=json.dumps(share.to_json()).encode(),
+                          ContentType="application/json")
+    return share
 
+
+def _shareable(backend: Any, keys: list[str]) -> list:
+    """The photo records of ``keys`` (each once), every one processed."""
     if not keys:
         raise ShareError("nothing to share: give photo keys or a query that finds photos")
     records = []
@@ -62,46 +77,46 @@ def create(backend: Any, keys: list[str], seconds: int, title: str, *, original:
         if record is None or record.status != "processed":
             raise ShareError(f"not shareable (no processed photo): {key}")
         records.append(record)
-    now = datetime.now(timezone.utc)
-    share_id = new_share_id()
+    return records
+
+
+def _album_folder(backend: Any, share: Share, records: list, target: Path) -> None:
+    """A local share: the photos' view and grid thumbnails copied into ``target`` with an album page."""
+    from shoebox.cli.common import local_name, save_objects
+
+    names = {r.thumbnails[kind]["key"]: local_name(r.thumbnails[kind]["key"], f"{kind}-")
+             for r in records for kind in ("view", "grid")}
+    saved = save_objects(backend.s3, backend.bucket, names, target)
+    local = []
+    for r in records:
+        view, grid = (saved.get(r.thumbnails[kind]["key"]) for kind in ("view", "grid"))
+        if view and grid:
+            local.append(SharedPhoto(r.key, r.taken_at, view, grid))
+        else:
+            share.left_out.append(r.key)
+    if not local:
+        raise ShareError("nothing to share: no photo's thumbnails could be read")
+    (target / "index.html").write_text(album_html(share.title, local, "never (a local folder)"))
+    share.expires, share.folder, share.album = None, str(target), str(target / "index.html")
+    share.files = ["index.html", *sorted(saved.values())]
+    share.photos = [{"key": p.key, "view": str(target / p.view_url), "original": None} for p in local]
+
+
+def _presigned(backend: Any, share: Share, records: list, seconds: int, original: bool) -> None:
+    """A deployed share: presigned links, and for several photos an album page in the bucket."""
     s3, bucket = backend.s3, backend.bucket
-    share = Share(share_id, title, now.isoformat(timespec="minutes"),
-                  (now + timedelta(seconds=seconds)).isoformat(timespec="minutes"), [])
-    if backend.local:
-        # presigned links of the offline runtime point nowhere: the album is a folder of copies
-        target = (folder or Path(f"shoebox-share-{share_id}")).resolve()
-        names = {r.thumbnails[kind]["key"]: local_name(r.thumbnails[kind]["key"], f"{kind}-")
-                 for r in records for kind in ("view", "grid")}
-        saved = save_objects(s3, bucket, names, target)
-        local = []
-        for r in records:
-            view, grid = (saved.get(r.thumbnails[kind]["key"]) for kind in ("view", "grid"))
-            if view and grid:
-                local.append(SharedPhoto(r.key, r.taken_at, view, grid))
-            else:
-                share.left_out.append(r.key)
-        if not local:
-            raise ShareError("nothing to share: no photo's thumbnails could be read")
-        (target / "index.html").write_text(album_html(title, local, "never (a local folder)"))
-        share.expires, share.folder, share.album = None, str(target), str(target / "index.html")
-        share.files = ["index.html", *sorted(saved.values())]
-        share.photos = [{"key": p.key, "view": str(target / p.view_url), "original": None} for p in local]
-    else:
-        photos = [SharedPhoto(
-            key=r.key, taken_at=r.taken_at,
-            view_url=presign(s3, bucket, r.thumbnails["view"]["key"], seconds),
-            grid_url=presign(s3, bucket, r.thumbnails["grid"]["key"], seconds),
-            original_url=presign(s3, bucket, r.key, seconds, r.key.rsplit("/", 1)[-1]) if original else None,
-        ) for r in records]
-        share.photos = [{"key": p.key, "view": p.view_url, "original": p.original_url} for p in photos]
-        if len(photos) > 1:
-            page_key = f"{PREFIX}{share_id}/index.html"
-            s3.put_object(Bucket=bucket, Key=page_key, Body=album_html(title, photos, share.expires).encode(),
-                          ContentType="text/html; charset=utf-8")
-            share.album = presign(s3, bucket, page_key, seconds)
-    s3.put_object(Bucket=bucket, Key=record_key(share_id), Body=json.dumps(share.to_json()).encode(),
-                  ContentType="application/json")
-    return share
+    photos = [SharedPhoto(
+        key=r.key, taken_at=r.taken_at,
+        view_url=presign(s3, bucket, r.thumbnails["view"]["key"], seconds),
+        grid_url=presign(s3, bucket, r.thumbnails["grid"]["key"], seconds),
+        original_url=presign(s3, bucket, r.key, seconds, r.key.rsplit("/", 1)[-1]) if original else None,
+    ) for r in records]
+    share.photos = [{"key": p.key, "view": p.view_url, "original": p.original_url} for p in photos]
+    if len(photos) > 1:
+        page_key = f"{PREFIX}{share.share}/index.html"
+        s3.put_object(Bucket=bucket, Key=page_key, Body=album_html(share.title, photos, share.expires).encode(),
+                      ContentType="text/html; charset=utf-8")
+        share.album = presign(s3, bucket, page_key, seconds)
 
 
 def list_shares(backend: Any) -> list[Share]:

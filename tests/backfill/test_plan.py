@@ -13,7 +13,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shoebox.backfill.plan import DEFAULT_ASSOCIATE_SHARE, load_prices, measure_bucket, plan, plan_modes
+from shoebox.backfill.measure import measure_bucket
+from shoebox.backfill.plan import DEFAULT_ASSOCIATE_SHARE, plan, plan_modes
+from shoebox.backfill.prices import load_prices
 
 ROOT = Path(__file__).resolve().parents[2]
 COST_KEYS = {"total", "rekognition", "lambda", "stepfunctions", "dynamodb", "s3_requests", "s3_storage_monthly"}

@@ -6,25 +6,6 @@ import pytest
 
 
 @pytest.fixture
-def no_scan(monkeypatch):
-    """Fail any DynamoDB Scan issued through botocore (every client, every thread)."""
-    from botocore.client import BaseClient
-
-    original = BaseClient._make_api_call
-    calls: list[str] = []
-
-    def guarded(self, operation_name, api_params):
-        if self.meta.service_model.service_name == "dynamodb":
-            calls.append(operation_name)
-            if operation_name == "Scan":
-                raise AssertionError(f"DynamoDB Scan issued: {api_params}")
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", guarded)
-    return calls
-
-
-@pytest.fixture
 def catalog(no_scan, monkeypatch):
     from moto import mock_aws
 

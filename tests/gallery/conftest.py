@@ -13,26 +13,6 @@ def token():
     return TOKEN
 
 
-@pytest.fixture
-def no_scan(monkeypatch):
-    """Every DynamoDB call botocore makes in this process (the gallery's handler threads included); a
-    Scan fails the test."""
-    from botocore.client import BaseClient
-
-    original = BaseClient._make_api_call
-    seen: list[str] = []
-
-    def guarded(self, operation_name, api_params):
-        if self.meta.service_model.service_name == "dynamodb":
-            seen.append(operation_name)
-            if operation_name == "Scan":
-                raise AssertionError("DynamoDB Scan issued")
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", guarded)
-    return seen
-
-
 @pytest.fixture(scope="module")
 def gallery_service(tmp_path_factory):
     """One local service for a module's tests (seeding a catalog is the slow part): the root conftest's

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-import pytest
 from typer.testing import CliRunner
 
 from shoebox.samples import BUNDLED, photo_bytes
@@ -20,25 +19,7 @@ PARIS_2006 = "originals/2006/10/04/IMG_0001.JPG"    # generated: Paris, 2006-10-
 ROME_JUNE = "originals/2011/06/21/IMG_0002.JPG"     # generated: Rome, 2011-06-21
 
 
-@pytest.fixture
-def scans(monkeypatch):
-    from botocore.client import BaseClient
-
-    original = BaseClient._make_api_call
-    seen: list[str] = []
-
-    def guarded(self, operation_name, api_params):
-        if self.meta.service_model.service_name == "dynamodb":
-            seen.append(operation_name)
-            if operation_name == "Scan":
-                raise AssertionError("DynamoDB Scan issued")
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", guarded)
-    return seen
-
-
-def test_ingest_then_search(home, scans, service_factory):
+def test_ingest_then_search(home, no_scan, service_factory):
     from shoebox.catalog import Catalog
     from shoebox.cli.main import app
     from shoebox.local import LocalRuntime
@@ -103,4 +84,4 @@ def test_ingest_then_search(home, scans, service_factory):
     assert [r["key"] for r in cli_json("rediscover", "--json", "--limit", "6")][-1] == PARIS_2006
     result = runner.invoke(app, ["search", "xyzzy cats", "--json"])
     assert result.exit_code == 0 and "xyzzy" in result.stderr and json.loads(result.stdout)[0]["key"] == CAT
-    assert "Query" in scans and "Scan" not in scans
+    assert "Query" in no_scan and "Scan" not in no_scan

@@ -21,20 +21,6 @@ CITIES = [(48.8566, 2.3522), (45.764, 4.8357), (41.9028, 12.4964), (43.7696, 11.
 PEOPLE = [f"p-{i}" for i in range(8)]
 
 
-@pytest.fixture
-def no_scan(monkeypatch):
-    from botocore.client import BaseClient
-
-    original = BaseClient._make_api_call
-
-    def guarded(self, operation_name, api_params):
-        if self.meta.service_model.service_name == "dynamodb" and operation_name == "Scan":
-            raise AssertionError("DynamoDB Scan issued")
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", guarded)
-
-
 @pytest.fixture(scope="module")
 def world():
     """250 photos over 2010–2020 put through Catalog.put_photo, in moto (module-scoped: built once)."""

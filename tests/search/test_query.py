@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from shoebox.search import ParsedQuery, Vocabulary, parse
-from shoebox.search.query import tokenize
+from shoebox.search.tokens import tokenize
 
 TODAY = date(2026, 11, 26)
 MIN, MAX = "0001-01-01", "9999-12-31"

@@ -3,6 +3,8 @@
 ``plan`` estimates time and AWS cost before a run (pure; see docs/backfill.md).
 """
 
-from shoebox.backfill.plan import Plan, load_prices, measure_bucket, plan
+from shoebox.backfill.measure import measure_bucket
+from shoebox.backfill.plan import Plan, plan
+from shoebox.backfill.prices import load_prices
 
 __all__ = ["Plan", "load_prices", "measure_bucket", "plan"]

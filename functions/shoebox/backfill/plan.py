@@ -1,8 +1,8 @@
 """Backfill planner: how long and how much before the first photo is touched.
 
 Pure functions over a price table (``functions/shoebox/prices.json``, the only place prices live) and a
-handful of workload parameters. Nothing here calls AWS except :func:`measure_bucket`, which only lists
-the bucket through the client it is given. The model and every default are explained in
+handful of workload parameters. Nothing here calls AWS (``measure.measure_bucket`` lists a bucket for its inputs;
+``prices.load_prices`` reads the table). The model and every default are explained in
 docs/backfill.md; the short version:
 
 * **Per photo work** follows the process-photo workflow (docs/architecture.md, "An upload's path", and
@@ -23,15 +23,12 @@ docs/backfill.md; the short version:
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from typing import Any, Mapping
 
-from shoebox.formats import EXTENSIONS, PLANNER_CLASSES, THUMBNAIL_PROFILE
+from shoebox.backfill.prices import load_prices, region_prices
+from shoebox.formats import PLANNER_CLASSES, THUMBNAIL_PROFILE
 from shoebox.recognition.registry import MODES
 
 # ---------------------------------------------------------------------------------------------------
@@ -143,31 +140,6 @@ class Plan:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Prices
-
-
-@lru_cache(maxsize=4)
-def _read_price_file(path: str | None) -> str:
-    if path is None:
-        return resources.files("shoebox").joinpath("prices.json").read_text(encoding="utf-8")
-    with open(path, encoding="utf-8") as fh:
-        return fh.read()
-
-
-def load_prices(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """The whole price table (a fresh dict each call: callers may modify their copy)."""
-    return json.loads(_read_price_file(None if path is None else os.fspath(path)))
-
-
-def _region_prices(prices: Mapping[str, Any] | None, region: str) -> Mapping[str, Any]:
-    table = load_prices() if prices is None else prices
-    regions = table.get("regions", {})
-    if region not in regions:
-        raise ValueError(f"no prices for region {region!r} (known: {', '.join(sorted(regions)) or 'none'})")
-    return regions[region]
-
-
-# ---------------------------------------------------------------------------------------------------
 # The model
 
 
@@ -246,7 +218,7 @@ def plan(
     if not 0 <= associate_share <= 1:
         raise ValueError("associate_share must be within 0..1")
 
-    p = _region_prices(prices, region)
+    p = region_prices(prices, region)
     mix = _normalise_mix(format_mix)
     steps = {**DEFAULT_STEP_PROFILE, **OFFLINE_STEP_PROFILE.get(recognizer, {}), **(step_profile or {})}
     thumbs = {**THUMBNAIL_PROFILE, **(thumbnail_profile or {})}
@@ -495,35 +467,3 @@ def plan_modes(photos: int, gigabytes: float, *, recognizer: str = "rekognition"
                        if photos else 0.0}
     out["modes"] = modes
     return out
-
-
-# ---------------------------------------------------------------------------------------------------
-# Measuring a bucket
-
-
-def format_of(key: str) -> str:
-    """Planning-grade format guess from the extension (classify sniffs magic bytes for real)."""
-    name = key.rsplit("/", 1)[-1]
-    if "." not in name:
-        return "other"
-    return EXTENSIONS.get(name.rsplit(".", 1)[-1].lower(), "other")
-
-
-def measure_bucket(s3_client: Any, bucket: str, prefix: str = "originals/") -> tuple[int, float, dict[str, float]]:
-    """Count objects, total size (GB = 2**30 bytes, as S3 bills) and the format mix under ``prefix``.
-
-    Folder markers (keys ending in "/") are not photos. An empty prefix gives ``(0, 0.0, {})``.
-    """
-    counts = dict.fromkeys(PLANNER_CLASSES, 0)
-    total_bytes = 0
-    paginator = s3_client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-        for obj in page.get("Contents", ()):
-            key = obj["Key"]
-            if key.endswith("/"):
-                continue
-            counts[format_of(key)] += 1
-            total_bytes += int(obj.get("Size", 0))
-    photos = sum(counts.values())
-    mix = {f: n / photos for f, n in counts.items() if n} if photos else {}
-    return photos, total_bytes / GIB, mix

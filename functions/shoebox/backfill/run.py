@@ -25,9 +25,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from shoebox.catalog import keys as catalog_keys
+from shoebox.s3_layout import ORIGINALS
 from shoebox.steps.versions import current_etag
 
-ORIGINALS = "originals/"
 SUMMARY_PREFIX = "backfill/"  # s3://bucket/backfill/<run>/summary.json; the bucket expires backfill/ after 30 days
 DONE_STATES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -266,17 +266,8 @@ def run_backfill(target: Target, prefix: str | None = None, *, max_concurrency: 
         arn = target.sfn.start_execution(stateMachineArn=target.state_machine_arn, name=name,
                                          input=json.dumps({**run_input, "prefix": part}))["executionArn"]
         summary["executions"].append(arn)
-        status = None
-        while status is None:
-            status = target.wait_for(arn, poll_s)
-            described = map_run(target.sfn, arn)
-            if described is not None and tolerated is None:
-                tolerated = described.get("toleratedFailurePercentage")
-            live = _counts(described)
-            progress.update(done=finished["done"] + live["done"], failed=finished["failed"] + live["failed"],
-                            elapsed_s=time.monotonic() - started)
-            if on_progress:
-                on_progress(dict(progress))
+        status, seen = _follow(target, arn, poll_s, progress, finished, started, on_progress)
+        tolerated = tolerated if tolerated is not None else seen
         finished = {"done": progress["done"], "failed": progress["failed"]}
         statuses.append(status)
         if status != "SUCCEEDED":
@@ -286,16 +277,40 @@ def run_backfill(target: Target, prefix: str | None = None, *, max_concurrency: 
 
     counts = tally(target, summary["executions"], objects)
     status = next((s for s in statuses if s != "SUCCEEDED"), "SUCCEEDED")
-    if status == "SUCCEEDED" and tolerated is not None and counts.failed * 100.0 > tolerated * len(objects):
+    over = _over_tolerance(tolerated, counts.failed, len(objects))
+    if status == "SUCCEEDED" and over:
         # AWS fails the Map Run past the tolerance; moto ignores it. Say what AWS would have said.
-        status = "FAILED"
-        summary["error"] = (f"States.ExceedToleratedFailureThreshold: {counts.failed} of {len(objects)} failed "
-                            f"(tolerated {tolerated:g} %)")
+        status, summary["error"] = "FAILED", over
     summary.update(status=status, processed=counts.processed, skipped=counts.skipped, failed=counts.failed,
                    duration_s=round(time.monotonic() - started, 3), skips=counts.skips,
                    failures=counts.failures[:100], expected_skips=expected_skips)
     _save_summary(target, summary)
     return summary
+
+
+def _follow(target: Target, arn: str, poll_s: float, progress: dict, finished: dict, started: float,
+            on_progress: Progress | None) -> tuple[str, float | None]:
+    """Wait for one execution, reporting progress each poll (its Map Run's counts on top of the earlier
+    executions' ``finished``). Returns its status and its Map Run's tolerated failure percentage."""
+    status, tolerated = None, None
+    while status is None:
+        status = target.wait_for(arn, poll_s)
+        described = map_run(target.sfn, arn)
+        if described is not None and tolerated is None:
+            tolerated = described.get("toleratedFailurePercentage")
+        live = _counts(described)
+        progress.update(done=finished["done"] + live["done"], failed=finished["failed"] + live["failed"],
+                        elapsed_s=time.monotonic() - started)
+        if on_progress:
+            on_progress(dict(progress))
+    return status, tolerated
+
+
+def _over_tolerance(tolerated: float | None, failed: int, total: int) -> str | None:
+    """The error AWS fails a Map Run with when more than ``tolerated`` % of its items failed; else None."""
+    if tolerated is None or failed * 100.0 <= tolerated * total:
+        return None
+    return f"States.ExceedToleratedFailureThreshold: {failed} of {total} failed (tolerated {tolerated:g} %)"
 
 
 def _save_summary(target: Target, summary: dict) -> None:

@@ -7,13 +7,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-CROP_PREFIX = "thumbnails/people/"
+from shoebox.s3_layout import ORIGINALS, PEOPLE_CROPS
+
 CROP_SIZE = 160  # px, square
 CROP_MARGIN = 1.6  # crop side = this × the face's longer side
 
 
 def crop_key(person_id: str) -> str:
-    return f"{CROP_PREFIX}{person_id}.jpg"
+    return f"{PEOPLE_CROPS}{person_id}.jpg"
 
 
 def make_crop(view_jpeg: bytes, bbox: dict, size: int = CROP_SIZE) -> bytes:
@@ -73,7 +74,7 @@ class Covers:
         except Exception:  # a missing or unreadable view must not fail the photo; the cover is retried later
             return None
         target = crop_key(person_id)
-        assert target.startswith(CROP_PREFIX) and not target.startswith("originals/")
+        assert target.startswith(PEOPLE_CROPS) and not target.startswith(ORIGINALS)
         self.s3.put_object(Bucket=bucket, Key=target, Body=data, ContentType="image/jpeg",
                            CacheControl="max-age=3600")
         return {"key": photo_key, "face_id": face["face_id"], "bbox": face["bbox"], "crop": target}

@@ -23,6 +23,7 @@ from shoebox.catalog import Catalog
 from shoebox.config import shoebox_home
 from shoebox.executions import execution_name
 from shoebox.s3_events import object_created_event
+from shoebox.s3_layout import ORIGINALS
 from shoebox.executions import logged_events as views_logged_events
 from shoebox.ingest.files import disambiguate, md5_hex
 
@@ -322,7 +323,7 @@ class Backend:
         """By execution ARN, execution name, or photo key (its catalog row keeps its execution)."""
         from botocore.exceptions import ClientError
 
-        if not ref.startswith("arn:") and not ref.startswith("originals/"):
+        if not ref.startswith("arn:") and not ref.startswith(ORIGINALS):
             ref = self.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + ref
         if ref.startswith("arn:"):
             try:

@@ -49,7 +49,8 @@ def _dumps(value: object) -> str:
 
 def _plan(target: Target | None, prefix: str, photos: int | None, gigabytes: float | None,
           max_concurrency: int | None, tps: float, recognizer: str = "rekognition") -> dict:
-    from shoebox.backfill.plan import measure_bucket, plan_modes
+    from shoebox.backfill.measure import measure_bucket
+    from shoebox.backfill.plan import plan_modes
 
     mix = None
     if photos is None or gigabytes is None:

@@ -12,6 +12,7 @@ from rich.markup import escape as esc  # user text (names, keys, queries) must n
 from rich.table import Table
 
 from shoebox.cli.backends import dumps
+from shoebox.s3_layout import THUMBNAILS
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # an error stays one line (the terminal wraps it, not rich)
@@ -47,32 +48,33 @@ def print_listing(title: str, items: list[tuple[str, list[str]]]) -> None:
         out.print("    " + " · ".join(d for d in details if d), markup=False, soft_wrap=True)
 
 
-def _print_rows(rows: list[dict], as_json: bool, title: str, refs: dict | None = None) -> None:
+def _photo_cells(row: dict, refs: dict | None) -> dict[str, str]:
+    """A search row's date (YYYY-MM-DD, "" when undated), people, first five labels and place, as printed."""
     from shoebox.catalog.people_rules import canonical_people
 
+    place = row.get("place") or {}
+    return {"taken": (row.get("taken_at") or "")[:10],
+            "people": ", ".join(p.label for p in canonical_people(row.get("people", []), refs or {})),
+            "labels": ", ".join(row.get("labels", [])[:5]),
+            "place": ", ".join(v for v in (place.get("city"), place.get("country")) if v)}
+
+
+def _print_rows(rows: list[dict], as_json: bool, title: str, refs: dict | None = None) -> None:
     if as_json:
         print(dumps([_search_row(r, refs) for r in rows]))
         return
+    cells = [_photo_cells(row, refs) for row in rows]
     if not keys_fit([r["key"] for r in rows]):
-        items = []
-        for row in rows:
-            place = row.get("place") or {}
-            people = canonical_people(row.get("people", []), refs or {})
-            items.append((row["key"], [(row.get("taken_at") or "undated")[:10], ", ".join(p.label for p in people),
-                                       ", ".join(row.get("labels", [])[:5]),
-                                       ", ".join(v for v in (place.get("city"), place.get("country")) if v)]))
-        print_listing(f"{title} — {len(rows)} photo(s)", items)
+        print_listing(f"{title} — {len(rows)} photo(s)",
+                      [(row["key"], [c["taken"] or "undated", c["people"], c["labels"], c["place"]])
+                       for row, c in zip(rows, cells)])
         return
     table = Table(title=f"{esc(title)} — {len(rows)} photo(s)")
     table.add_column("key", no_wrap=True)  # what show, get and retry take: never cut; the others fold
     for column in ("taken", "labels", "people", "place"):
         table.add_column(column, overflow="fold")
-    for row in rows:
-        place = row.get("place") or {}
-        people = canonical_people(row.get("people", []), refs or {})
-        table.add_row(esc(row["key"]), (row.get("taken_at") or "")[:10], esc(", ".join(row.get("labels", [])[:5])),
-                      esc(", ".join(p.label for p in people)),
-                      esc(", ".join(v for v in (place.get("city"), place.get("country")) if v)))
+    for row, c in zip(rows, cells):
+        table.add_row(esc(row["key"]), c["taken"], esc(c["labels"]), esc(c["people"]), esc(c["place"]))
     out.print(table)
 
 
@@ -123,7 +125,7 @@ def save_objects(s3, bucket: str, names: dict[str, str], folder: Path) -> dict[s
     return copy_objects(s3, bucket, names, folder).saved
 
 
-def not_copied_warning(copied: Copied, prefix: str = "thumbnails/*") -> str | None:
+def not_copied_warning(copied: Copied, prefix: str = f"{THUMBNAILS}*") -> str | None:
     """One line saying how many images a page lacks, or None. A 403 cannot be told apart from a missing
     key (without s3:ListBucket), so the permission is named as a possible cause, not as the cause."""
     count = len(copied.missing) + len(copied.denied)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from shoebox.cli.backends import dumps, open_backend
 from shoebox.cli.common import JsonOpt, StackOpt, err, esc, out
+from shoebox.s3_layout import ORIGINALS
 
 
 def duplicates(as_json: JsonOpt = False, stack: StackOpt = None) -> None:
@@ -58,37 +59,15 @@ def forget(
     keys = list(dict.fromkeys(keys))
     with open_backend(stack) as backend:
         s3, bucket, catalog = backend.s3, backend.bucket, backend.catalog
-        unknown = [k for k in keys if not k.startswith("originals/")
+        unknown = [k for k in keys if not k.startswith(ORIGINALS)
                    or (catalog.get_photo(k) is None and not _versions(s3, bucket, k))]
         if unknown:
             err.print(f"[red]no photo {esc(', '.join(unknown))} (forget takes keys under originals/)[/red]")
             raise typer.Exit(1)
-        if not yes:
-            listing = "\n  ".join(keys)
-            try:
-                sure = typer.confirm(f"Remove for good (original, thumbnails, catalog rows, faces):\n  {listing}\n",
-                                     default=False, err=True)
-            except typer.Abort:
-                sure = False
-            if not sure:
-                err.print("[red]nothing removed (confirm, or pass --yes)[/red]")
-                raise typer.Exit(1)
-        from shoebox.catalog.duplicates import forget_duplicates_of
-
-        results = []
-        for key in keys:
-            had_row = catalog.get_photo(key) is not None
-            s3.delete_object(Bucket=bucket, Key=key)  # a delete marker: its event runs remove-photo
-            deadline = time.monotonic() + timeout
-            while had_row and catalog.get_photo(key) is not None and time.monotonic() < deadline:
-                time.sleep(0.2)
-            left = catalog.get_photo(key) is not None
-            versions = _versions(s3, bucket, key)
-            for i in range(0, len(versions), 1000):
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": versions[i:i + 1000], "Quiet": True})
-            forget_duplicates_of(catalog, key)
-            results.append({"key": key, "removed": not left, "versions_deleted": len(versions),
-                            "error": f"catalog rows still there after {timeout:.0f}s" if left else None})
+        if not yes and not _confirmed(keys):
+            err.print("[red]nothing removed (confirm, or pass --yes)[/red]")
+            raise typer.Exit(1)
+        results = [_forget_one(s3, bucket, catalog, key, timeout) for key in keys]
     if as_json:
         print(dumps(results))
     else:
@@ -96,6 +75,34 @@ def forget(
             out.print(esc(f"{r['key']}: removed" if r["removed"] else f"{r['key']}: {r['error']}"))
     if any(not r["removed"] for r in results):
         raise typer.Exit(2)
+
+
+def _confirmed(keys: list[str]) -> bool:
+    listing = "\n  ".join(keys)
+    try:
+        return typer.confirm(f"Remove for good (original, thumbnails, catalog rows, faces):\n  {listing}\n",
+                             default=False, err=True)
+    except typer.Abort:
+        return False
+
+
+def _forget_one(s3, bucket: str, catalog, key: str, timeout: float) -> dict:
+    """Delete one original (its delete marker's event runs remove-photo, which takes the rest), wait for
+    its catalog rows to go, then delete every stored version."""
+    from shoebox.catalog.duplicates import forget_duplicates_of
+
+    had_row = catalog.get_photo(key) is not None
+    s3.delete_object(Bucket=bucket, Key=key)  # a delete marker: its event runs remove-photo
+    deadline = time.monotonic() + timeout
+    while had_row and catalog.get_photo(key) is not None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = catalog.get_photo(key) is not None
+    versions = _versions(s3, bucket, key)
+    for i in range(0, len(versions), 1000):
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": versions[i:i + 1000], "Quiet": True})
+    forget_duplicates_of(catalog, key)
+    return {"key": key, "removed": not left, "versions_deleted": len(versions),
+            "error": f"catalog rows still there after {timeout:.0f}s" if left else None}
 
 
 def register(app: typer.Typer) -> None:

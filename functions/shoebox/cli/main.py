@@ -175,21 +175,32 @@ def executions_cmd(
         return
     if deployed and failed:
         _print_console_links(rows)
+    tabled = _print_executions(rows, f"executions{' (failed)' if failed else ''}")
+    if deployed and failed and tabled:
+        _print_console_links(rows)
+
+
+def _execution_cells(r: dict, ms_unit: str) -> list[str]:
+    """A run's status, start, duration, failed state and error, as printed."""
+    return [r["status"], (r["start"] or "")[:19], f"{r['duration_ms']}{ms_unit}" if r["duration_ms"] else "",
+            r["failed_state"] or "", r["error"] or ""]
+
+
+def _print_executions(rows: list[dict], title: str) -> bool:
+    """A table keyed by photo key, or one block per run when the keys would not fit a table's column.
+    Returns whether it printed a table."""
     if not keys_fit([r["key"] or "" for r in rows]):
-        print_listing(f"executions{' (failed)' if failed else ''}", [(r["key"] or "", [
-            r["status"], (r["start"] or "")[:19], f"{r['duration_ms']} ms" if r["duration_ms"] else "",
-            r["failed_state"] or "", r["error"] or ""]) for r in rows])
-        return
-    table = Table(title=f"executions{' (failed)' if failed else ''}")
+        print_listing(title, [(r["key"] or "", _execution_cells(r, " ms")) for r in rows])
+        return False
+    table = Table(title=title)
     table.add_column("key", no_wrap=True)  # never cut: retry and show take it
     for column in ("status", "start", "ms", "failed state", "error"):
         table.add_column(column, overflow="fold")
     for r in rows:
-        table.add_row(esc(r["key"] or ""), r["status"], (r["start"] or "")[:19], str(r["duration_ms"] or ""),
-                      esc(r["failed_state"] or ""), esc(r["error"] or ""))
+        cells = _execution_cells(r, "")
+        table.add_row(esc(r["key"] or ""), *cells[:3], *map(esc, cells[3:]))
     out.print(table)
-    if deployed and failed:
-        _print_console_links(rows)
+    return True
 
 
 def _print_console_links(rows: list[dict]) -> None:

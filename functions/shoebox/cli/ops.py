@@ -33,9 +33,7 @@ def retry(
 ) -> None:
     """Re-run photos through the workflow (the failed ones by default). Originals are never modified."""
     with open_backend(stack) as backend:
-        targets = list(keys or [])
-        if failed or not targets:
-            targets += [r.key for r in backend.catalog.list_failed() if r.key not in targets]
+        targets = _targets(backend, keys, failed)
         if not targets:
             err.print("no failed photos")
             return
@@ -45,11 +43,7 @@ def retry(
             raise typer.Exit(1)
         started = [(key, backend.start_photo(key)) for key in targets]
         backend.wait([arn for _, arn in started])
-        results = []
-        for key, arn in started:
-            record = backend.catalog.get_photo(key)
-            results.append({"key": key, "execution": arn, "status": record.status if record else None,
-                            "error": record.error if record else None})
+        results = [_outcome(backend, key, arn) for key, arn in started]
     if as_json:
         print(dumps(results))
     else:
@@ -57,6 +51,20 @@ def retry(
             out.print(esc(f"{r['key']}: {r['status']}" + (f" — {r['error']}" if r["error"] else "")))
     if any(r["status"] == "failed" for r in results):
         raise typer.Exit(2)
+
+
+def _targets(backend, keys: list[str] | None, failed: bool) -> list[str]:
+    """The keys given, then (with --failed, or when none are given) every failed photo not among them."""
+    targets = list(keys or [])
+    if failed or not targets:
+        targets += [r.key for r in backend.catalog.list_failed() if r.key not in targets]
+    return targets
+
+
+def _outcome(backend, key: str, arn: str) -> dict:
+    record = backend.catalog.get_photo(key)
+    return {"key": key, "execution": arn, "status": record.status if record else None,
+            "error": record.error if record else None}
 
 
 def validate(root: Annotated[Optional[Path], typer.Option(help="Project folder.")] = None, as_json: JsonOpt = False) -> None:

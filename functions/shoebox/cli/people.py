@@ -87,15 +87,24 @@ def list_people(
     if as_json:
         print(dumps(found))
         return
-    table = Table(title=f"{'hidden people' if only_hidden else 'people'} — {len(found)}")
-    names = []
-    for p in found:
-        name = Text(p["name"]) if p["name"] else Text("unnamed", style="dim")
-        if p["aliases"]:
-            name.append(f" (+{len(p['aliases'])} merged)", style="dim")
-        if p["hidden"]:
-            name.append(" (hidden)", style="dim")
-        names.append(name)
+    out.print(_people_table(found, f"{'hidden people' if only_hidden else 'people'} — {len(found)}"))
+    if found and not page:
+        err.print("their faces and photos, to look at: shoebox people --page FOLDER", style="dim")
+
+
+def _name_cell(p: dict) -> Text:
+    """The name (dim "unnamed" when none), with how many groups were merged in and whether hidden."""
+    name = Text(p["name"]) if p["name"] else Text("unnamed", style="dim")
+    if p["aliases"]:
+        name.append(f" (+{len(p['aliases'])} merged)", style="dim")
+    if p["hidden"]:
+        name.append(" (hidden)", style="dim")
+    return name
+
+
+def _people_table(found: list[dict], title: str) -> Table:
+    table = Table(title=title)
+    names = [_name_cell(p) for p in found]
     # one line a person, so 50 people fit a screen: the newest photos by file name (keys, cover: --json),
     # cut to whatever width the other columns leave (16: borders and padding)
     name_width = min(max((len(n.plain) for n in names), default=4), 32)
@@ -108,9 +117,7 @@ def list_people(
     for p, name in zip(found, names):
         table.add_row(p["id"], name, str(p["faces"]), str(p["photos"]),
                       Text(", ".join(key.rsplit("/", 1)[-1] for key in p["samples"])))
-    out.print(table)
-    if found and not page:
-        err.print("their faces and photos, to look at: shoebox people --page FOLDER", style="dim")
+    return table
 
 
 def _edit(stack: str | None, as_json: bool, change, describe) -> None:
@@ -249,18 +256,21 @@ def suggest_cmd(
     if not found:
         out.print("no suggestions: no two people look alike enough to ask")
         return
+    out.print(_suggestions_table(found))
+    out.print("same person: [bold]shoebox people merge A B[/bold]; not: [bold]shoebox people apart A B[/bold]")
+    if not page:
+        err.print("both faces side by side: shoebox people suggest --page FOLDER", style="dim")
+
+
+def _suggestions_table(found: list[dict]) -> Table:
     table = Table(title=f"maybe the same person — {len(found)}")
     table.add_column("alike", justify="right")
     for column in ("a", "b"):
         table.add_column(column, overflow="fold")
     for pair in found:
-        a, b = pair["a"], pair["b"]
         table.add_row(f"{pair['similarity']:.2f}", *(Text(f"{p['id']} {p['name'] or ''} ({p['photos']} photo(s))")
-                                                       for p in (a, b)))
-    out.print(table)
-    out.print("same person: [bold]shoebox people merge A B[/bold]; not: [bold]shoebox people apart A B[/bold]")
-    if not page:
-        err.print("both faces side by side: shoebox people suggest --page FOLDER", style="dim")
+                                                       for p in (pair["a"], pair["b"])))
+    return table
 
 
 @people_app.command("show")

@@ -39,15 +39,9 @@ def sync(
     stopped), then return; the workflow processes each photo in the background."""
     from shoebox.ingest.sync import MB, SyncOptions, estimate, run_sync, wait_processed
 
-    for path in paths:
-        if not path.exists():
-            err.print(f"[red]no such file or folder: {esc(str(path))}[/red]")
-            raise typer.Exit(1)
+    _check_arguments(paths, watch, dry_run, wait)
     options = SyncOptions(concurrency=concurrency, dry_run=dry_run,
                           max_bandwidth=int(max_bandwidth * MB) if max_bandwidth else None)
-    if watch and (dry_run or wait):
-        err.print("[red]--watch cannot be combined with --dry-run or --wait[/red]")
-        raise typer.Exit(1)
     with open_backend(stack) as backend:
         state = _state(backend)
         try:
@@ -67,10 +61,7 @@ def sync(
                 summary["estimate"] = estimate(_as_candidates(pending), backend.endpoint.region)
             if wait and not dry_run:
                 uploaded = {r.key: r.etag for r in report.results if r.status == "uploaded"}
-                rows = wait_processed(backend.catalog, uploaded, backend.poll_seconds, timeout)
-                summary["processed"] = sum(1 for r in rows.values() if r is not None and r.status != "failed")
-                summary["processing_failed"] = sum(1 for r in rows.values() if r is not None and r.status == "failed")
-                summary["not_processed_in_time"] = sum(1 for r in rows.values() if r is None)
+                summary.update(_processing(wait_processed(backend.catalog, uploaded, backend.poll_seconds, timeout)))
         finally:
             state.close()
     if as_json:
@@ -79,6 +70,24 @@ def sync(
         _print_summary(report, summary, dry_run)
     if summary["failed"] or summary.get("processing_failed") or summary.get("not_processed_in_time"):
         raise typer.Exit(2)
+
+
+def _check_arguments(paths: list[Path], watch: bool, dry_run: bool, wait: bool) -> None:
+    for path in paths:
+        if not path.exists():
+            err.print(f"[red]no such file or folder: {esc(str(path))}[/red]")
+            raise typer.Exit(1)
+    if watch and (dry_run or wait):
+        err.print("[red]--watch cannot be combined with --dry-run or --wait[/red]")
+        raise typer.Exit(1)
+
+
+def _processing(rows: dict) -> dict[str, int]:
+    """``wait_processed``'s rows (key -> photo record, None when not processed in time) counted."""
+    done = [r for r in rows.values() if r is not None]
+    return {"processed": sum(1 for r in done if r.status != "failed"),
+            "processing_failed": sum(1 for r in done if r.status == "failed"),
+            "not_processed_in_time": len(rows) - len(done)}
 
 
 def _watch(paths, one_pass, settle: float, poll, as_json: bool) -> None:

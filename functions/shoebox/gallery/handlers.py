@@ -16,11 +16,10 @@ from starlette.responses import JSONResponse, Response
 from shoebox import executions as views
 from shoebox.gallery import runs, timeline, words
 from shoebox.gallery.app import PAGE, Gallery, _error, _payload, img_url, photo_url, tile
+from shoebox.s3_layout import ORIGINALS, THUMBNAILS
 
-# only these prefixes are served as images: thumbnails are rendered without GPS or camera EXIF
+# only thumbnails (THUMBNAILS) are served as images: they are rendered without GPS or camera EXIF
 # (imaging.rendering.output_exif), people's crops are cut from them
-IMAGE_PREFIX = "thumbnails/"
-ORIGINAL_PREFIX = "originals/"
 
 
 def _limit(request: Request, default: int = PAGE) -> int:
@@ -160,14 +159,14 @@ class Views:
 
     def image(self, request: Request) -> Response:
         key = unquote(request.path_params["key"])
-        if not key.startswith(IMAGE_PREFIX) or ".." in key.split("/"):
+        if not key.startswith(THUMBNAILS) or ".." in key.split("/"):
             return _error(404, "only thumbnails are served as images")
         return self._object(key)
 
     def original(self, request: Request) -> Response:
         """The original as stored (GPS and all): only as a download the user asked for."""
         key = unquote(request.path_params["key"])
-        if not key.startswith(ORIGINAL_PREFIX):
+        if not key.startswith(ORIGINALS):
             return _error(404, "not an original")
         name = key.rsplit("/", 1)[-1].replace('"', "")
         return self._object(key, **{"Content-Disposition": f'attachment; filename="{name}"'})

@@ -16,7 +16,7 @@ class Word:
 
 
 def vocabulary_words(counts: Mapping[str, dict], refs: Mapping[str, Any]) -> list[Word]:
-    """Every word worth suggesting, from the VOCAB counts (``CatalogVocabulary.counts``) and the people
+    """Every word worth suggesting, from the VOCAB counts (``search.vocabulary.CatalogVocabulary.counts``) and the people
     refs (``PersonRef`` by id: named people by their name, never by a bare id)."""
     found: dict[tuple[str, str], int] = {}
     for pk, entry in counts.items():

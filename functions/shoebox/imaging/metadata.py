@@ -131,13 +131,20 @@ def gps_from_ifd(gps: dict) -> dict | None:
     if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
         return None
     out = {"lat": round(lat, 7), "lon": round(lon, 7)}
-    alt = _ratio(gps.get(6)) if gps.get(6) is not None else None
+    alt = _altitude(gps)
     if alt is not None:
-        ref = gps.get(5)
-        if ref in (1, b"\x01") or (isinstance(ref, bytes) and ref[:1] == b"\x01"):
-            alt = -alt
         out["alt"] = round(alt, 2)
     return out
+
+
+def _altitude(gps: dict) -> float | None:
+    """Metres above sea level (GPSAltitude, tag 6), negative when GPSAltitudeRef (tag 5) says below."""
+    alt = _ratio(gps.get(6)) if gps.get(6) is not None else None
+    if alt is None:
+        return None
+    ref = gps.get(5)
+    below = ref in (1, b"\x01") or (isinstance(ref, bytes) and ref[:1] == b"\x01")
+    return -alt if below else alt
 
 
 def _safe_ifd(exif: Image.Exif, tag: int) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import struct
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import rawpy
@@ -241,22 +241,14 @@ def render_raw(
         raise ImageError(reason)
 
     container = _cr3_exif(head) if fmt == "cr3" else _tiff_exif(head)
-    try:
-        if isinstance(source, (str, os.PathLike)):
-            raw = rawpy.imread(os.fspath(source))
-        else:
-            raw = rawpy.imread(fp)
-    except rawpy.LibRawFileUnsupportedError as exc:
-        if head[:4] in (b"II*\x00", b"MM\x00*") and fmt != "dng":
-            # A TIFF from a camera maker that is not a RAW after all (some cameras/scanners wrote TIFF).
-            fp.seek(0)
-            return render_pillow(
-                fp, FormatInfo("tiff", "lossy"), key=key, view_edge=view_edge, grid_edge=grid_edge,
-                quality=quality, max_pixels=max_pixels,
-            )
-        raise _librw_error(fmt, exc) from exc
-    except (rawpy.LibRawError, OSError, ValueError) as exc:
-        raise _librw_error(fmt, exc) from exc
+    raw = _imread(fp, source, head, fmt)
+    if raw is None:
+        # A TIFF from a camera maker that is not a RAW after all (some cameras/scanners wrote TIFF).
+        fp.seek(0)
+        return render_pillow(
+            fp, FormatInfo("tiff", "lossy"), key=key, view_edge=view_edge, grid_edge=grid_edge,
+            quality=quality, max_pixels=max_pixels,
+        )
 
     with raw:
         sizes = raw.sizes
@@ -266,16 +258,7 @@ def render_raw(
         oriented = oriented_size(visible, flip_orientation)
         need = min(view_edge, max(visible))
 
-        thumb = None
-        try:
-            thumb = raw.extract_thumb()
-        except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError):
-            thumb = None
-        except rawpy.LibRawError as exc:
-            if isinstance(exc, (rawpy.LibRawIOError, rawpy.LibRawDataError)):
-                raise _librw_error(fmt, exc) from exc
-            thumb = None
-
+        thumb = _embedded_preview(raw, fmt)
         if thumb is not None and thumb.format == rawpy.ThumbFormat.JPEG:
             data = thumb.data
             psize = _jpeg_size(data)
@@ -291,16 +274,14 @@ def render_raw(
         metadata = metadata_from_tags(*container, key=key)
         capture = capture_time(container[1])
 
-        if thumb is not None and thumb.format == rawpy.ThumbFormat.BITMAP:
-            arr = np.asarray(thumb.data)
-            if arr.ndim == 3 and arr.shape[2] == 3 and arr.dtype == np.uint8 and max(arr.shape[:2]) >= need:
-                bitmap = Image.fromarray(arr, "RGB")
-                orientation = _preview_orientation(bitmap.size, visible, flip_orientation, 1)
-                return finish(
-                    bitmap, icc=None, orientation=orientation, original_size=visible, dims=oriented, fmt=fmt,
-                    path="raw-bitmap", metadata=metadata, capture=capture,
-                    view_edge=view_edge, grid_edge=grid_edge, quality=quality,
-                )
+        if thumb is not None and thumb.format == rawpy.ThumbFormat.BITMAP and _rgb8_of(thumb.data, need):
+            bitmap = Image.fromarray(np.asarray(thumb.data), "RGB")
+            orientation = _preview_orientation(bitmap.size, visible, flip_orientation, 1)
+            return finish(
+                bitmap, icc=None, orientation=orientation, original_size=visible, dims=oriented, fmt=fmt,
+                path="raw-bitmap", metadata=metadata, capture=capture,
+                view_edge=view_edge, grid_edge=grid_edge, quality=quality,
+            )
         # Half-size (one RGB pixel per Bayer quad, no interpolation) unless that would leave the view
         # smaller than it should be (e.g. a 6 MP camera: 3008 px → 1504 < 1920).
         half = max(visible) // 2 >= need
@@ -322,6 +303,40 @@ def render_raw(
             path="raw-demosaic", metadata=metadata, capture=capture,
             view_edge=view_edge, grid_edge=grid_edge, quality=quality,
         )
+
+
+def _imread(fp: BinaryIO, source, head: bytes, fmt: str) -> Any:
+    """LibRaw's handle on the file (from its path when there is one); None for a TIFF that LibRaw does
+    not take as a RAW, which Pillow renders instead."""
+    try:
+        if isinstance(source, (str, os.PathLike)):
+            return rawpy.imread(os.fspath(source))
+        return rawpy.imread(fp)
+    except rawpy.LibRawFileUnsupportedError as exc:
+        if head[:4] in (b"II*\x00", b"MM\x00*") and fmt != "dng":
+            return None
+        raise _librw_error(fmt, exc) from exc
+    except (rawpy.LibRawError, OSError, ValueError) as exc:
+        raise _librw_error(fmt, exc) from exc
+
+
+def _embedded_preview(raw: Any, fmt: str) -> Any:
+    """The camera's embedded preview (rawpy's thumbnail), None when there is none LibRaw can give; a file
+    too damaged to read it fails the photo."""
+    try:
+        return raw.extract_thumb()
+    except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError):
+        return None
+    except rawpy.LibRawError as exc:
+        if isinstance(exc, (rawpy.LibRawIOError, rawpy.LibRawDataError)):
+            raise _librw_error(fmt, exc) from exc
+        return None
+
+
+def _rgb8_of(data: Any, need: int) -> bool:
+    """Whether a bitmap preview is 8-bit RGB with a long edge of at least ``need`` pixels."""
+    arr = np.asarray(data)
+    return arr.ndim == 3 and arr.shape[2] == 3 and arr.dtype == np.uint8 and max(arr.shape[:2]) >= need
 
 
 def _preview_orientation(

@@ -23,6 +23,7 @@ from urllib.parse import quote, unquote
 from shoebox.ingest.dates import Dated, capture_date
 from shoebox.ingest.walk import PhotoFile, Skipped, Walk
 from shoebox.ingest.xmp import XmpData, read_sidecar
+from shoebox.s3_layout import ORIGINALS
 
 UNDATED = "undated"
 _SAFE = re.compile(r"[^\w.\-+~() ]", re.UNICODE)
@@ -45,7 +46,7 @@ def safe_name(name: str) -> str:
 
 def key_for(name: str, when: datetime | None) -> str:
     folder = f"{when:%Y/%m/%d}" if when else UNDATED
-    return f"originals/{folder}/{safe_name(name)}"
+    return f"{ORIGINALS}{folder}/{safe_name(name)}"
 
 
 def digests(path: Path) -> tuple[str, str]:

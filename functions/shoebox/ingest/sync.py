@@ -33,6 +33,7 @@ from shoebox.ingest.plan import Planned, duplicate_of, plan_photo
 from shoebox.ingest.walk import PhotoFile, walk
 from shoebox.ingest.sync_state import Confirmed, SyncState
 from shoebox.ingest.upload import MB, TransferOptions, Uploader, b64
+from shoebox.s3_layout import ORIGINALS
 
 
 
@@ -124,7 +125,7 @@ def changes(paths: Iterable[str | Path], known: dict[str, Confirmed],
     return candidates, unchanged, young, len(walked.skipped)
 
 
-def stored_originals(s3: Any, bucket: str, prefix: str = "originals/") -> dict[str, int]:
+def stored_originals(s3: Any, bucket: str, prefix: str = ORIGINALS) -> dict[str, int]:
     """Every original's size, by key: 1,000 keys a request, where a HEAD per new file would be one each.
     Only keys listed here are HEADed (to compare checksums)."""
     sizes: dict[str, int] = {}
@@ -311,10 +312,7 @@ class Syncer:
                     left[id(group)] -= 1
                     if left[id(group)]:
                         continue
-                    by_content: dict[str, list[tuple[Candidate, Planned]]] = {}
-                    for c, planned in sorted(hashed.pop(id(group), []), key=lambda cp: order[id(cp[0])]):
-                        by_content.setdefault(planned.sha256, []).append((c, planned))
-                    for same in by_content.values():
+                    for same in _identical(hashed.pop(id(group), []), order):
                         running[pool.submit(lambda same=same: [self.sync_one(c, p) for c, p in same])] = None
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -322,6 +320,14 @@ class Syncer:
             raise
         pool.shutdown()
         return results
+
+
+def _identical(hashed: list[tuple[Candidate, Planned]], order: dict[int, int]) -> list[list[tuple[Candidate, Planned]]]:
+    """Hashed files of one size grouped by content, each group in walk order (``order``: id → index)."""
+    by_content: dict[str, list[tuple[Candidate, Planned]]] = {}
+    for c, planned in sorted(hashed, key=lambda cp: order[id(cp[0])]):
+        by_content.setdefault(planned.sha256, []).append((c, planned))
+    return list(by_content.values())
 
 
 def run_sync(s3: Any, bucket: str, state: SyncState, paths: Iterable[str | Path],
@@ -431,7 +437,8 @@ def wait_processed(catalog: Any, uploaded: dict[str, str], poll_seconds: float, 
 def estimate(candidates: list[Candidate], region: str = "us-east-1") -> dict:
     """What uploading ``candidates`` would cost to process and store, by the backfill planner's prices
     and model (``backfill.plan``): processing once plus a month of storage."""
-    from shoebox.backfill.plan import GIB, format_of, plan
+    from shoebox.backfill.measure import format_of
+    from shoebox.backfill.plan import GIB, plan
 
     if not candidates:
         return {"photos": 0, "gigabytes": 0.0, "cost_usd": {"total": 0.0}}

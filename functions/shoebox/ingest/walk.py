@@ -134,49 +134,53 @@ def walk(paths: Iterable[str | Path], exclude: Iterable[str] = ()) -> Walk:
     by_folder: dict[Path, dict[str, Path]] = {}
     for path, _ in regular:
         by_folder.setdefault(path.parent, {})[path.name.lower()] = path
-    photos: dict[Path, PhotoFile] = {}
-    attached: dict[Path, tuple[str, list[Path]]] = {}  # sidecar or companion → (what, photos)
+    attached = _attachments([path for path, _ in regular], by_folder)
+    photos = {path: PhotoFile(path, top) for path, top in regular if path not in attached}
+    result.skipped += [_attach(path, what, [photos[s] for s in stills if s in photos])
+                       for path, (what, stills) in attached.items()]
+    order = {p: i for i, (p, _) in enumerate(regular)}
+    result.photos = sorted(photos.values(), key=lambda p: order[p.path])
+    result.skipped.sort(key=lambda s: str(s.path))
+    return result
 
-    def owners(path: Path) -> list[Path]:
-        """Photos in the same folder this sidecar names: NAME.EXT.xmp → NAME.EXT; NAME.xmp → NAME.*;
-        Takeout: NAME.EXT.json, NAME.EXT.supplemental-metadata.json, NAME.EXT(1).json."""
-        siblings = by_folder[path.parent]
-        lower = path.name.lower()
-        base = lower[: -len(path.suffix)]
-        for cut in (base, base.split(".supplemental-metadata")[0], base.split(".suppl")[0]):
-            if cut in siblings and cut != lower:
-                return [siblings[cut]]
-        return [p for n, p in siblings.items() if n != lower and n.rsplit(".", 1)[0] == base
-                and Path(n).suffix not in SIDECAR_EXTS]
 
-    for path, _ in regular:
+def _owners(path: Path, siblings: dict[str, Path]) -> list[Path]:
+    """Photos among ``siblings`` (same folder, by lower-case name) this sidecar names: NAME.EXT.xmp →
+    NAME.EXT; NAME.xmp → NAME.*; Takeout: NAME.EXT.json, NAME.EXT.supplemental-metadata.json, NAME.EXT(1).json."""
+    lower = path.name.lower()
+    base = lower[: -len(path.suffix)]
+    for cut in (base, base.split(".supplemental-metadata")[0], base.split(".suppl")[0]):
+        if cut in siblings and cut != lower:
+            return [siblings[cut]]
+    return [p for n, p in siblings.items() if n != lower and n.rsplit(".", 1)[0] == base
+            and Path(n).suffix not in SIDECAR_EXTS]
+
+
+def _attachments(paths: list[Path], by_folder: dict[Path, dict[str, Path]]) -> dict[Path, tuple[str, list[Path]]]:
+    """Sidecars and Live Photo videos → (what, the photos they belong to)."""
+    attached: dict[Path, tuple[str, list[Path]]] = {}
+    for path in paths:
         ext = path.suffix.lower()
         if ext in SIDECAR_EXTS:
-            attached[path] = (SIDECAR_EXTS[ext], owners(path))
+            attached[path] = (SIDECAR_EXTS[ext], _owners(path, by_folder[path.parent]))
         elif ext in LIVE_VIDEO_EXTS:
             stem = path.name.lower()[: -len(ext)]
             stills = [p for n, p in by_folder[path.parent].items() if Path(n).suffix in STILL_EXTS
                       and n[: -len(Path(n).suffix)] == stem]
             if stills:
                 attached[path] = ("Live Photo video", stills)
-    for path, top in regular:
-        if path not in attached:
-            photos[path] = PhotoFile(path, top)
-    for path, (what, stills) in attached.items():
-        owners_kept = [photos[s] for s in stills if s in photos]
-        for photo in owners_kept:
-            if what == "Live Photo video":
-                photo.companion = path
-            else:
-                photo.sidecars.append(path)
+    return attached
+
+
+def _attach(path: Path, what: str, owners: list[PhotoFile]) -> Skipped:
+    """Give a sidecar or companion to the photos it belongs to; it is reported as skipped, saying whose."""
+    for photo in owners:
         if what == "Live Photo video":
-            reason = f"Live Photo video: kept as the companion of {owners_kept[0].path.name}"
-        elif owners_kept:
-            reason = f"{what} of {', '.join(p.path.name for p in owners_kept)}"
+            photo.companion = path
         else:
-            reason = f"{what} (no photo of that name beside it)"
-        result.skipped.append(Skipped(path, reason))
-    order = {p: i for i, (p, _) in enumerate(regular)}
-    result.photos = sorted(photos.values(), key=lambda p: order[p.path])
-    result.skipped.sort(key=lambda s: str(s.path))
-    return result
+            photo.sidecars.append(path)
+    if what == "Live Photo video":
+        return Skipped(path, f"Live Photo video: kept as the companion of {owners[0].path.name}")
+    if owners:
+        return Skipped(path, f"{what} of {', '.join(p.path.name for p in owners)}")
+    return Skipped(path, f"{what} (no photo of that name beside it)")

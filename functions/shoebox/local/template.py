@@ -155,28 +155,7 @@ class _Resolver:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, _Tagged):
-            if value.tag == "Ref":
-                return self.ref(value.value)
-            if value.tag == "GetAtt":
-                target = value.value if isinstance(value.value, str) else ".".join(value.value)
-                return self.getatt(target)
-            if value.tag == "Sub":
-                text = value.value if isinstance(value.value, str) else value.value[0]
-
-                def sub(match: re.Match) -> str:
-                    name = match.group(1)
-                    return self.getatt(name) if "." in name and not name.startswith("AWS::") else self.ref(name)
-
-                return re.sub(r"\$\{([^}!]+)\}", sub, text)
-            if value.tag == "If":
-                name, then, otherwise = value.value
-                return self.resolve(then if self.condition(name) else otherwise)
-            if value.tag == "Equals":
-                a, b = (self.resolve(v) for v in value.value)
-                return str(a) == str(b)
-            if value.tag == "Not":
-                return not self.resolve(value.value[0])
-            raise KeyError(f"template.yaml: intrinsic !{value.tag} is not supported locally")
+            return self._intrinsic(value)
         if isinstance(value, dict):
             if len(value) == 1:
                 (k, v), = value.items()
@@ -191,6 +170,57 @@ class _Resolver:
             return [self.resolve(v) for v in value]
         return value
 
+    def _intrinsic(self, value: _Tagged) -> Any:
+        """A short-form intrinsic (!Ref, !GetAtt, !Sub, !If, !Equals, !Not)."""
+        if value.tag == "Ref":
+            return self.ref(value.value)
+        if value.tag == "GetAtt":
+            return self.getatt(value.value if isinstance(value.value, str) else ".".join(value.value))
+        if value.tag == "Sub":
+            return self._sub(value.value if isinstance(value.value, str) else value.value[0])
+        if value.tag == "If":
+            name, then, otherwise = value.value
+            return self.resolve(then if self.condition(name) else otherwise)
+        if value.tag == "Equals":
+            a, b = (self.resolve(v) for v in value.value)
+            return str(a) == str(b)
+        if value.tag == "Not":
+            return not self.resolve(value.value[0])
+        raise KeyError(f"template.yaml: intrinsic !{value.tag} is not supported locally")
+
+    def _sub(self, text: str) -> str:
+        def sub(match: re.Match) -> str:
+            name = match.group(1)
+            return self.getatt(name) if "." in name and not name.startswith("AWS::") else self.ref(name)
+
+        return re.sub(r"\$\{([^}!]+)\}", sub, text)
+
+
+# The physical name and ARN each resource type gets locally ({n}: the name). !Ref of a state machine is
+# its ARN in CloudFormation.
+_PHYSICAL = {
+    "AWS::S3::Bucket": ("{stack}-{lower}", "arn:aws:s3:::{n}"),
+    "AWS::DynamoDB::Table": ("{stack}-{logical}", "arn:aws:dynamodb:{region}:{account}:table/{n}"),
+    "AWS::Rekognition::Collection": ("{stack}-faces", "arn:aws:rekognition:{region}:{account}:collection/{n}"),
+    "AWS::Serverless::Function": ("{stack}-{logical}", "arn:aws:lambda:{region}:{account}:function:{n}"),
+    "AWS::Serverless::StateMachine": ("arn:aws:states:{region}:{account}:stateMachine:{stack}-{logical}", "{n}"),
+    "AWS::SQS::Queue": ("{stack}-{logical}", "arn:aws:sqs:{region}:{account}:{n}"),
+}
+
+
+def _physical(resources: dict[str, dict]) -> tuple[dict[str, str], dict[str, str]]:
+    """(logical id → physical name, logical id → ARN) for the resource types the local stack makes."""
+    names: dict[str, str] = {}
+    arns: dict[str, str] = {}
+    for logical, res in resources.items():
+        if res["Type"] in _PHYSICAL:
+            name_form, arn_form = _PHYSICAL[res["Type"]]
+            fields = {"stack": STACK, "logical": logical, "lower": logical.lower(), "region": REGION,
+                      "account": ACCOUNT}
+            names[logical] = name_form.format(**fields)
+            arns[logical] = arn_form.format(n=names[logical], **fields)
+    return names, arns
+
 
 def load_template(root: Path | None = None, overrides: dict[str, str] | None = None) -> LocalStack:
     root = root or project_root()
@@ -198,37 +228,47 @@ def load_template(root: Path | None = None, overrides: dict[str, str] | None = N
     resources: dict[str, dict] = doc["Resources"]
     params = {name: str(spec.get("Default", "")) for name, spec in (doc.get("Parameters") or {}).items()}
     params.update(overrides or {})
-
-    names: dict[str, str] = {}
-    arns: dict[str, str] = {}
-    for logical, res in resources.items():
-        rtype = res["Type"]
-        if rtype == "AWS::S3::Bucket":
-            names[logical] = f"{STACK}-{logical.lower()}"
-            arns[logical] = f"arn:aws:s3:::{names[logical]}"
-        elif rtype == "AWS::DynamoDB::Table":
-            names[logical] = f"{STACK}-{logical}"
-            arns[logical] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{names[logical]}"
-        elif rtype == "AWS::Rekognition::Collection":
-            names[logical] = f"{STACK}-faces"
-            arns[logical] = f"arn:aws:rekognition:{REGION}:{ACCOUNT}:collection/{names[logical]}"
-        elif rtype == "AWS::Serverless::Function":
-            names[logical] = f"{STACK}-{logical}"
-            arns[logical] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{names[logical]}"
-        elif rtype == "AWS::Serverless::StateMachine":
-            # !Ref of a state machine is its ARN in CloudFormation
-            arns[logical] = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{STACK}-{logical}"
-            names[logical] = arns[logical]
-        elif rtype == "AWS::SQS::Queue":
-            names[logical] = f"{STACK}-{logical}"
-            arns[logical] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{names[logical]}"
+    names, arns = _physical(resources)
     resolver = _Resolver(resources, names, arns, params, doc.get("Conditions"))
-
-    globals_env = (((doc.get("Globals") or {}).get("Function") or {}).get("Environment") or {}).get("Variables") or {}
-    globals_fn = (doc.get("Globals") or {}).get("Function") or {}
-    bucket = table = collection = None
-    stack = LocalStack(bucket="", table={}, collection_id="", parameters=params,
+    globals_fn, globals_env = _function_globals(doc)
+    bucket, table, collection = _core(resources, names, resolver)
+    stack = LocalStack(bucket=bucket, table=table, collection_id=collection, parameters=params,
                        global_environment={k: str(v) for k, v in resolver.resolve(globals_env).items()})
+    for logical, res in resources.items():
+        rtype, props = res["Type"], res.get("Properties") or {}
+        if rtype == "AWS::Serverless::Function":
+            stack.functions[logical] = _function(logical, props, resolver, globals_fn, globals_env)
+        elif rtype == "AWS::Serverless::StateMachine":
+            _add_state_machine(stack, root, logical, props, resolver)
+        elif rtype == "AWS::SQS::Queue":
+            stack.queues[logical] = QueueSpec(logical, names[logical], _queue_attributes(resolver.resolve(props)))
+        elif rtype == "AWS::Events::Rule":
+            stack.rules += _queue_rules(logical, props, resources, resolver)
+        elif rtype == "AWS::Lambda::EventSourceMapping":
+            stack.event_sources.append(_event_source(logical, props, resolver))
+    stack.outputs = _outputs(doc.get("Outputs") or {}, resolver)
+    return stack
+
+
+def _function_globals(doc: dict) -> tuple[dict, dict]:
+    """The template's Globals for every function, and their environment variables."""
+    globals_fn = (doc.get("Globals") or {}).get("Function") or {}
+    return globals_fn, ((globals_fn.get("Environment") or {}).get("Variables")) or {}
+
+
+def _outputs(outputs: dict, resolver: _Resolver) -> dict[str, str]:
+    found = {}
+    for name, spec in outputs.items():
+        try:
+            found[name] = str(resolver.resolve(spec["Value"]))
+        except KeyError:
+            continue  # an output of a resource the local stack does not have (an alarm topic, a dashboard)
+    return found
+
+
+def _core(resources: dict[str, dict], names: dict[str, str], resolver: _Resolver) -> tuple[str, dict, str]:
+    """The photo bucket's name, the catalog table's create_table arguments and the face collection's id."""
+    bucket = table = collection = None
     for logical, res in resources.items():
         rtype, props = res["Type"], res.get("Properties") or {}
         if rtype == "AWS::S3::Bucket":
@@ -237,55 +277,58 @@ def load_template(root: Path | None = None, overrides: dict[str, str] | None = N
             table = _table_kwargs(names[logical], resolver.resolve(props))
         elif rtype == "AWS::Rekognition::Collection":
             collection = resolver.resolve(props.get("CollectionId")) or names[logical]
-        elif rtype == "AWS::Serverless::Function":
-            env = {**resolver.resolve(globals_env),
-                   **resolver.resolve(((props.get("Environment") or {}).get("Variables")) or {})}
-            stack.functions[logical] = FunctionSpec(
-                logical_id=logical,
-                handler=props["Handler"],
-                environment={k: str(v) for k, v in env.items()},
-                memory_mb=int(resolver.resolve(props.get("MemorySize", globals_fn.get("MemorySize", 128)))),
-                timeout_s=int(props.get("Timeout", globals_fn.get("Timeout", 3))),
-            )
-        elif rtype == "AWS::Serverless::StateMachine":
-            definition_text = (root / props["DefinitionUri"]).read_text()
-            subs = resolver.resolve(props.get("DefinitionSubstitutions") or {})
-            for name, value in subs.items():
-                definition_text = definition_text.replace("${%s}" % name, str(value))
-            leftover = re.findall(r"\$\{[A-Za-z0-9_]+\}", definition_text)
-            if leftover:
-                raise KeyError(f"{props['DefinitionUri']}: unresolved substitutions {sorted(set(leftover))}")
-            stack.state_machines[logical] = StateMachineSpec(
-                logical_id=logical, definition=for_moto(json.loads(definition_text)), type=props.get("Type", "STANDARD"))
-            for event_id, event in (props.get("Events") or {}).items():
-                if event.get("Type") == "EventBridgeRule":
-                    stack.rules.append(RuleSpec(
-                        logical_id=f"{logical}{event_id}",
-                        pattern=resolver.resolve(event["Properties"]["Pattern"]),
-                        target_state_machine=logical))
-        elif rtype == "AWS::SQS::Queue":
-            stack.queues[logical] = QueueSpec(logical, names[logical], _queue_attributes(resolver.resolve(props)))
-        elif rtype == "AWS::Events::Rule":
-            for target in props.get("Targets") or []:
-                target_logical = _logical_of(target["Arn"])
-                if resources.get(target_logical, {}).get("Type") == "AWS::SQS::Queue":
-                    stack.rules.append(RuleSpec(logical_id=logical, pattern=resolver.resolve(props["EventPattern"]),
-                                                target_queue=target_logical))
-        elif rtype == "AWS::Lambda::EventSourceMapping":
-            scaling = resolver.resolve(props.get("ScalingConfig") or {})
-            stack.event_sources.append(EventSourceSpec(
-                logical_id=logical, queue=_logical_of(props["EventSourceArn"]),
-                function=_logical_of(props["FunctionName"]), batch_size=int(resolver.resolve(props.get("BatchSize", 10))),
-                max_concurrency=int(scaling.get("MaximumConcurrency", 2))))
     if not (bucket and table and collection):
         raise KeyError("template.yaml must define the photo bucket, the catalog table and the face collection")
-    stack.bucket, stack.table, stack.collection_id = bucket, table, collection
-    for name, spec in (doc.get("Outputs") or {}).items():
-        try:
-            stack.outputs[name] = str(resolver.resolve(spec["Value"]))
-        except KeyError:
-            continue  # an output of a resource the local stack does not have (an alarm topic, a dashboard)
-    return stack
+    return bucket, table, collection
+
+
+def _function(logical: str, props: dict, resolver: _Resolver, globals_fn: dict, globals_env: dict) -> FunctionSpec:
+    env = {**resolver.resolve(globals_env), **resolver.resolve(((props.get("Environment") or {}).get("Variables")) or {})}
+    return FunctionSpec(
+        logical_id=logical,
+        handler=props["Handler"],
+        environment={k: str(v) for k, v in env.items()},
+        memory_mb=int(resolver.resolve(props.get("MemorySize", globals_fn.get("MemorySize", 128)))),
+        timeout_s=int(props.get("Timeout", globals_fn.get("Timeout", 3))),
+    )
+
+
+def _add_state_machine(stack: LocalStack, root: Path, logical: str, props: dict, resolver: _Resolver) -> None:
+    """The state machine with its definition substituted, and the EventBridge rules that start it."""
+    definition_text = (root / props["DefinitionUri"]).read_text()
+    subs = resolver.resolve(props.get("DefinitionSubstitutions") or {})
+    for name, value in subs.items():
+        definition_text = definition_text.replace("${%s}" % name, str(value))
+    leftover = re.findall(r"\$\{[A-Za-z0-9_]+\}", definition_text)
+    if leftover:
+        raise KeyError(f"{props['DefinitionUri']}: unresolved substitutions {sorted(set(leftover))}")
+    stack.state_machines[logical] = StateMachineSpec(
+        logical_id=logical, definition=for_moto(json.loads(definition_text)), type=props.get("Type", "STANDARD"))
+    for event_id, event in (props.get("Events") or {}).items():
+        if event.get("Type") == "EventBridgeRule":
+            stack.rules.append(RuleSpec(
+                logical_id=f"{logical}{event_id}",
+                pattern=resolver.resolve(event["Properties"]["Pattern"]),
+                target_state_machine=logical))
+
+
+def _queue_rules(logical: str, props: dict, resources: dict[str, dict], resolver: _Resolver) -> list[RuleSpec]:
+    """An EventBridge rule's targets that are queues of the stack (other targets are not run locally)."""
+    out = []
+    for target in props.get("Targets") or []:
+        target_logical = _logical_of(target["Arn"])
+        if resources.get(target_logical, {}).get("Type") == "AWS::SQS::Queue":
+            out.append(RuleSpec(logical_id=logical, pattern=resolver.resolve(props["EventPattern"]),
+                                target_queue=target_logical))
+    return out
+
+
+def _event_source(logical: str, props: dict, resolver: _Resolver) -> EventSourceSpec:
+    scaling = resolver.resolve(props.get("ScalingConfig") or {})
+    return EventSourceSpec(
+        logical_id=logical, queue=_logical_of(props["EventSourceArn"]),
+        function=_logical_of(props["FunctionName"]), batch_size=int(resolver.resolve(props.get("BatchSize", 10))),
+        max_concurrency=int(scaling.get("MaximumConcurrency", 2)))
 
 
 def _table_kwargs(name: str, props: dict) -> dict:

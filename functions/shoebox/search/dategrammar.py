@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from . import timewords as tw
 
 if TYPE_CHECKING:
-    from .query import Token, Vocabulary
+    from .query import Vocabulary
+    from .tokens import Token
 
 MONTHS = {name.lower(): i for i, name in enumerate(
     ["", "January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -80,28 +81,37 @@ class DateGrammar:
             if tuple(self.norm(i + k) for k in range(len(phrase))) == phrase:
                 return len(phrase), [], (today.month, today.day)
         if w == "between":
-            a = self.point(i + 1)
-            if a and self.norm(i + 1 + a[0]) == "and":
-                b = self.point(i + 2 + a[0])
-                if b:
-                    lo, hi = sorted([a[1], b[1]])  # "between 2008 and 2006" means the same span
-                    return 2 + a[0] + b[0], [(lo[0], max(lo[1], hi[1]))], None
-            return None
+            return self.between(i)
         if w in ("since", "after", "before", "until", "till") or (w == "up" and self.norm(i + 1) == "to"):
-            skip = 2 if w == "up" else 1
-            p = self.point(i + skip)
-            if not p:
-                return None
-            start, end = p[1]
-            r = {"since": (start, tw.OPEN_END), "after": (end + timedelta(days=1), tw.OPEN_END),
-                 "before": (tw.OPEN_START, start - timedelta(days=1))}.get(w, (tw.OPEN_START, end))
-            return skip + p[0], [r], None
+            return self.bound(i)
         if w in ("the", "past", "last") and self.rolling(i):
             return self.rolling(i)
         if w in ("from", "in", "during", "on", "of"):
             inner = self.plain(i + 1)
             return (1 + inner[0], inner[1], inner[2]) if inner else None
         return self.plain(i)
+
+    def between(self, i: int) -> tuple[int, list[tw.Range], None] | None:
+        """"between 2006 and 2008" (either order: "between 2008 and 2006" means the same span)."""
+        a = self.point(i + 1)
+        if a and self.norm(i + 1 + a[0]) == "and":
+            b = self.point(i + 2 + a[0])
+            if b:
+                lo, hi = sorted([a[1], b[1]])
+                return 2 + a[0] + b[0], [(lo[0], max(lo[1], hi[1]))], None
+        return None
+
+    def bound(self, i: int) -> tuple[int, list[tw.Range], None] | None:
+        """"since / after / before / until / till / up to" a date: a range open at one end."""
+        w = self.norm(i)
+        skip = 2 if w == "up" else 1
+        p = self.point(i + skip)
+        if not p:
+            return None
+        start, end = p[1]
+        r = {"since": (start, tw.OPEN_END), "after": (end + timedelta(days=1), tw.OPEN_END),
+             "before": (tw.OPEN_START, start - timedelta(days=1))}.get(w, (tw.OPEN_START, end))
+        return skip + p[0], [r], None
 
     def rolling(self, i: int) -> tuple[int, list[tw.Range], None] | None:
         """"the past 3 months", "past week", "last 2 years", "the last 10 days" (up to today)."""
@@ -121,19 +131,9 @@ class DateGrammar:
         return None
 
     def plain(self, i: int) -> tuple[int, list[tw.Range], tuple[int, int] | None] | None:
-        # seasons over a span of years: "summers 2006 to 2008", "summer of 2006-2008"
-        w = self.norm(i)
-        season = w[:-1] if w.endswith("s") and w[:-1] in tw.SEASONS else w
-        if season in tw.SEASONS:
-            j = i + 1 + (1 if self.norm(i + 1) == "of" else 0)
-            y1 = self.year_at(j)
-            if y1 and self.norm(j + 1) in RANGE_JOINERS:
-                y2 = self.year_at(j + 2)
-                if y2 and season == w == "winter" and y2[0] == y1[0] + 1:  # "winter 2009-2010": one winter
-                    return j + 3 - i, [tw.SEASONS[season](y1[0])], None
-                if y2 and y2[0] >= y1[0]:
-                    occ = tw.SEASONS[season]
-                    return j + 3 - i, [occ(y) for y in range(y1[0], y2[0] + 1)], None
+        seasons = self.seasons(i)
+        if seasons:
+            return seasons
         p = self.point(i)
         if not p:
             return None
@@ -143,6 +143,24 @@ class DateGrammar:
             if q and q[1][1] >= r[0]:
                 return n + 1 + q[0], [(r[0], q[1][1])], None
         return n, [r], None
+
+    def seasons(self, i: int) -> tuple[int, list[tw.Range], None] | None:
+        """Seasons over a span of years: "summers 2006 to 2008", "summer of 2006-2008"."""
+        w = self.norm(i)
+        season = w[:-1] if w.endswith("s") and w[:-1] in tw.SEASONS else w
+        if season not in tw.SEASONS:
+            return None
+        j = i + 1 + (1 if self.norm(i + 1) == "of" else 0)
+        y1 = self.year_at(j)
+        if not y1 or self.norm(j + 1) not in RANGE_JOINERS:
+            return None
+        y2 = self.year_at(j + 2)
+        if y2 and season == w == "winter" and y2[0] == y1[0] + 1:  # "winter 2009-2010": one winter
+            return j + 3 - i, [tw.SEASONS[season](y1[0])], None
+        if y2 and y2[0] >= y1[0]:
+            occ = tw.SEASONS[season]
+            return j + 3 - i, [occ(y) for y in range(y1[0], y2[0] + 1)], None
+        return None
 
     def year_at(self, i: int) -> tuple[int, int] | None:
         w = self.norm(i)

@@ -32,7 +32,8 @@ from itertools import combinations
 from typing import Any
 
 from shoebox.catalog import Catalog, keys
-from shoebox.search.query import ParsedQuery, Vocabulary, parse
+from shoebox.search.query import ParsedQuery, parse
+from shoebox.search.vocabulary import CatalogVocabulary, load_vocabulary
 
 MIN_PAGE = 8
 PAIR_KINDS = {frozenset((a, b)) for a, b, _ in keys.FAMILIES}
@@ -133,63 +134,6 @@ def in_ranges(row: dict, bounds: list[tuple[str, str]] | None) -> bool:
         return True
     sk = row_sk(row)
     return any(lo <= sk <= hi for lo, hi in bounds)
-
-
-# ------------------------------------------------------------------------------------------ the catalog's vocabulary
-
-
-@dataclass
-class CatalogVocabulary:
-    counts: dict[str, dict]  # VOCAB: partition → {"n", "name"}
-    people_groups: dict[str, list[str]]  # person id (canonical or alias) → every id of that person
-    vocab: Vocabulary
-    items_read: int
-    people_refs: dict = field(default_factory=dict)  # person id → PersonRef (who it is now, named)
-
-    @property
-    def total(self) -> int:
-        return max(1, (self.counts.get(keys.ALL_COUNT) or {}).get("n", 1))
-
-    def count(self, pk: str) -> int:
-        return (self.counts.get(pk) or {}).get("n", 0)
-
-    @property
-    def years(self) -> list[str]:
-        found = [pk for pk in self.counts if keys.kind_of(pk) == "YEAR"]
-        # newest year first; undated photos (YEAR#unknown) last
-        return sorted(found, key=lambda pk: (keys.is_dated_year(pk), pk), reverse=True)
-
-
-def _people(catalog: Catalog, person_ids: list[str]) -> tuple[dict[str, str], dict[str, list[str]], dict]:
-    """(name → id, id → the person's ids, id → ``PersonRef``) from the people module when present; ids
-    alone otherwise."""
-    names: dict[str, str] = {pid: pid for pid in person_ids}
-    groups: dict[str, list[str]] = {pid: [pid] for pid in person_ids}
-    try:
-        from shoebox.catalog.people import People
-        from shoebox.catalog.people_rules import person_refs
-    except ImportError:  # pragma: no cover - people module not installed
-        return names, groups, {}
-    everyone, by_name = People(catalog).people_and_names()  # one Query on PEOPLE
-    for person in everyone:
-        ids = [person.id, *person.aliases]
-        for pid in ids:
-            groups[pid] = ids
-            names[pid] = person.id
-        if person.name:
-            names[person.name] = person.id
-    for name, pid in by_name.items():
-        names.setdefault(name, pid)
-    return names, groups, person_refs(everyone)
-
-
-def load_vocabulary(catalog: Catalog) -> CatalogVocabulary:
-    counts, read = catalog.vocabulary()
-    labels = [v.get("name") or keys.value_of(pk) for pk, v in counts.items() if keys.is_single(pk, "LABEL")]
-    cameras = [v.get("name") or keys.value_of(pk) for pk, v in counts.items() if keys.is_single(pk, "CAMERA")]
-    person_ids = [keys.value_of(pk) for pk in counts if keys.is_single(pk, "PERSON")]
-    names, groups, refs = _people(catalog, person_ids)
-    return CatalogVocabulary(counts, groups, Vocabulary(people=names, labels=labels, cameras=cameras), read, refs)
 
 
 # ------------------------------------------------------------------------------------------ planning
@@ -405,9 +349,7 @@ class Searcher:
             result.plan = {"path": None, "reason": "nothing in the query was understood"}
             return result
         need = offset + limit
-        bounds = sk_ranges(q.date_ranges)
-        if q.undated:  # undated rows sort under NO_DATE (keys.time_sk); OR'd with any date asked for
-            bounds = (bounds or []) + [(keys.NO_DATE, keys.NO_DATE + "\uffff")]
+        bounds = _bounds(q)
         slots, path, candidates = plan(q, cv)
         if path is None:
             demand = Demand(need)
@@ -418,27 +360,10 @@ class Searcher:
             demand = Demand(need, streams=len(path.pks))
             streams = [_Stream(self.catalog, pk, bounds or [(None, None)], demand, result.queries)
                        for pk in path.pks]
-            rest = [s for i, s in enumerate(slots) if i not in path.covers]
-            result.plan = {
-                "path": path.note, "partitions": path.pks, "estimate": round(path.estimate, 1),
-                "filters": [s.label for s in rest],
-                "candidates": [{"path": c.note, "estimate": round(c.estimate, 1)} for c in
-                               sorted(candidates, key=lambda c: c.estimate)],
-            }
+            result.plan = _path_plan(path, slots, candidates)
         if bounds:
             result.plan["sk_ranges"] = [[lo, hi.rstrip("\uffff")] for lo, hi in bounds]
-        matched = 0
-        for row in _merge(streams):
-            demand.examined += 1
-            # every slot is checked, covered ones too: overflow partitions hold photos of only one side
-            if not in_ranges(row, bounds) or not all(s.matches(row) for s in slots):
-                continue
-            matched += 1
-            demand.matched, demand.remaining = matched, need - matched
-            if matched > offset:
-                result.rows.append(row)
-            if matched >= need:
-                break
+        result.rows = _matching(_merge(streams), demand, bounds, slots, offset, need)
         return result
 
     def _by_date(self, bounds: list[tuple[str, str]] | None, demand: Demand, runs: list[QueryRun]) -> list[_Chain]:
@@ -461,6 +386,46 @@ class Searcher:
                 if a <= b:
                     segments.append((pk, a, b))
         return [_Chain(self.catalog, segments, demand, runs)]
+
+
+def _bounds(q: ParsedQuery) -> list[tuple[str, str]] | None:
+    """The sort-key ranges the query's dates allow (None: any)."""
+    bounds = sk_ranges(q.date_ranges)
+    if q.undated:  # undated rows sort under NO_DATE (keys.time_sk); OR'd with any date asked for
+        bounds = (bounds or []) + [(keys.NO_DATE, keys.NO_DATE + "\uffff")]
+    return bounds
+
+
+def _path_plan(path: Path, slots: list[Slot], candidates: list[Path]) -> dict:
+    """What ``--explain`` shows of the path read: its partitions and estimate, the slots checked on each
+    row's summary, and every candidate path, smallest first."""
+    rest = [s for i, s in enumerate(slots) if i not in path.covers]
+    return {
+        "path": path.note, "partitions": path.pks, "estimate": round(path.estimate, 1),
+        "filters": [s.label for s in rest],
+        "candidates": [{"path": c.note, "estimate": round(c.estimate, 1)} for c in
+                       sorted(candidates, key=lambda c: c.estimate)],
+    }
+
+
+def _matching(rows: Iterator[dict], demand: Demand, bounds: list[tuple[str, str]] | None, slots: list[Slot],
+              offset: int, need: int) -> list[dict]:
+    """The rows, newest first, that hold every slot, after the first ``offset``, until ``need`` matched
+    (``demand`` tells the streams how much is still wanted)."""
+    out: list[dict] = []
+    matched = 0
+    for row in rows:
+        demand.examined += 1
+        # every slot is checked, covered ones too: overflow partitions hold photos of only one side
+        if not in_ranges(row, bounds) or not all(s.matches(row) for s in slots):
+            continue
+        matched += 1
+        demand.matched, demand.remaining = matched, need - matched
+        if matched > offset:
+            out.append(row)
+        if matched >= need:
+            break
+    return out
 
 
 class _Chain:

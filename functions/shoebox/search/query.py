@@ -37,7 +37,6 @@ Ambiguity rules (documented decisions):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -49,6 +48,7 @@ from shoebox.words import STOPWORDS
 
 from .dategrammar import DateGrammar
 from .ratings import rating_phrase
+from .tokens import Token, camera_tokens, norm_words, singular_forms, tokenize
 
 # ------------------------------------------------------------------------------------------ words
 
@@ -107,7 +107,7 @@ class Vocabulary:
         self._people: dict[tuple[str, ...], str] = {}
         first: dict[str, set[str]] = {}
         for name, pid in self.people.items():
-            words = tuple(_words(name))
+            words = tuple(norm_words(name))
             if words:
                 self._people[words] = pid
                 first.setdefault(words[0], set()).add(pid)
@@ -115,14 +115,14 @@ class Vocabulary:
         for word, ids in first.items():
             if (word,) not in self._people and len(ids) == 1 and word not in TITLES:
                 self._people[(word,)] = next(iter(ids))
-        self._labels: dict[tuple[str, ...], str] = {tuple(_words(n)): n for n in self.labels}
+        self._labels: dict[tuple[str, ...], str] = {tuple(norm_words(n)): n for n in self.labels}
         self._synonyms: dict[tuple[str, ...], str] = {}
         by_lower = {" ".join(k): v for k, v in self._labels.items()}
         for word, target in {**LABEL_SYNONYMS, **self.synonyms}.items():
-            canonical = by_lower.get(" ".join(_words(target)))
+            canonical = by_lower.get(" ".join(norm_words(target)))
             if canonical:
-                self._synonyms[tuple(_words(word))] = canonical
-        self._cameras = [(name, _camera_tokens(name)) for name in self.cameras]
+                self._synonyms[tuple(norm_words(word))] = canonical
+        self._cameras = [(name, camera_tokens(name)) for name in self.cameras]
         self.max_person = max((len(k) for k in self._people), default=1)
         self.max_label = max((len(k) for k in [*self._labels, *self._synonyms]), default=1)
 
@@ -196,79 +196,6 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "to_dict"):
         return value.to_dict()
     return value
-
-
-# ------------------------------------------------------------------------------------------ tokens
-
-
-@dataclass(frozen=True)
-class Token:
-    text: str  # as typed (punctuation trimmed)
-    norm: str  # lower case, possessive 's stripped
-
-    @property
-    def capitalised(self) -> bool:
-        return self.text[:1].isupper()
-
-
-_SPLIT = re.compile(r"[\s,;:!?()\"“”]+")
-_YEAR_SPAN = re.compile(r"^(\d{4})[-–](\d{4})$")
-
-
-def _words(text: str) -> list[str]:
-    return [t.norm for t in tokenize(text)]
-
-
-def tokenize(text: str) -> list[Token]:
-    out: list[Token] = []
-    for raw in _SPLIT.split(text.replace("’", "'").replace("‘", "'")):
-        raw = raw.strip(".")
-        if raw.startswith("'") and not re.fullmatch(r"'\d{2}s?", raw):
-            raw = raw.strip("'")
-        if not raw:
-            continue
-        span = _YEAR_SPAN.match(raw)
-        pieces = [span.group(1), "-", span.group(2)] if span else [raw]
-        for piece in pieces:
-            norm = piece.lower()
-            if norm.endswith("'s") and len(norm) > 2:
-                norm = norm[:-2]
-            elif norm.endswith("s'") and len(norm) > 2:
-                norm = norm[:-1]
-            if norm:
-                out.append(Token(piece, norm))
-    return out
-
-
-def _camera_tokens(name: str) -> tuple[str, ...]:
-    return tuple(t for t in re.split(r"[\s_/-]+", name.lower()) if t)
-
-
-# Plural → singular for the nouns no suffix rule gets right.
-IRREGULAR_PLURALS = {"people": "person", "men": "man", "women": "woman", "children": "child", "mice": "mouse",
-                     "geese": "goose", "feet": "foot", "teeth": "tooth", "oxen": "ox", "lice": "louse",
-                     "dice": "die", "cacti": "cactus", "fungi": "fungus", "larvae": "larva", "leaves": "leaf",
-                     "wolves": "wolf", "knives": "knife", "wives": "wife", "lives": "life", "loaves": "loaf",
-                     "shelves": "shelf", "calves": "calf", "halves": "half", "thieves": "thief"}
-
-
-def singular_forms(word: str) -> list[str]:
-    """Candidate singulars of an English noun, most specific first ("puppies" → puppy; "beaches" → beach;
-    "dogs" → dog; "people" → person). A query word is matched against the known labels, so offering a
-    few candidates is safe; a rule table answers in microseconds where an inflection engine took a second
-    to load on every `shoebox search`."""
-    if word in IRREGULAR_PLURALS:
-        return [IRREGULAR_PLURALS[word]]
-    forms: list[str] = []
-    if word.endswith("ies") and len(word) > 4:
-        forms.append(word[:-3] + "y")
-    if word.endswith(("ches", "shes", "sses", "xes", "zes", "oes", "ses")):
-        forms.append(word[:-2])
-    if word.endswith("ves"):
-        forms += [word[:-3] + "f", word[:-3] + "fe"]
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        forms.append(word[:-1])
-    return forms
 
 
 # ------------------------------------------------------------------------------------------ matching

