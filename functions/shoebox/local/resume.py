@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from shoebox.backfill.run import ORIGINALS
+from shoebox.s3_layout import ORIGINALS
 from shoebox.models import PhotoRecord
 from shoebox.s3_events import object_created_detail
 from shoebox.steps.check_done import decide
