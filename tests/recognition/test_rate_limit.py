@@ -18,12 +18,20 @@ from shoebox.recognition.rate_limit import RateLimiter, gap_for, rate_key, slot_
 
 @pytest.fixture
 def table():
+    """DynamoDB isolates conditional writes; plain moto does not under threads, so its fixes the local
+    runtime installs (shoebox/local/moto_dynamodb.py) are installed here too."""
+    from shoebox.local import moto_dynamodb
+
     template = load_template()
-    with mock_aws():
+    uninstall = moto_dynamodb.install()
+    try:
+        with mock_aws():
+            aws.reset_clients()
+            aws.client("dynamodb").create_table(**template.table)
+            yield template.table["TableName"]
+    finally:
+        uninstall()
         aws.reset_clients()
-        aws.client("dynamodb").create_table(**template.table)
-        yield template.table["TableName"]
-    aws.reset_clients()
 
 
 def most_in_one_second(times: list[float]) -> int:
