@@ -53,21 +53,27 @@ def test_slots_follow_the_bucket_and_the_gap_rounds_up():
 
 def test_threads_sharing_the_table_stay_under_the_rate(table):
     """8 threads (8 Lambdas) x 10 calls at 20/s: every call made, never more than 20 in a second."""
-    started: list[float] = []
+    slots: list[float] = []
+    late: list[float] = []
     lock = threading.Lock()
 
     def worker(_):
         limiter = RateLimiter(aws.client("dynamodb"), table, rate=20, max_wait_s=30)
         for _ in range(10):
-            limiter.wait("DetectLabels")
+            slot = limiter.wait("DetectLabels")
+            woke = time.time()
             with lock:
-                started.append(time.time())
+                slots.append(slot)
+                late.append(woke - slot)
 
     began = time.time()
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(worker, range(8)))
-    assert len(started) == 80
-    assert most_in_one_second(started) <= 20
+    assert len(slots) == 80 and len(set(slots)) == 80  # every call made, no slot given twice
+    # the cap holds on the slots; the calls themselves start no earlier than their slot (and a call up to
+    # SLACK_S late keeps it too; a busy test machine can wake a thread later than that)
+    assert most_in_one_second(slots) <= 20 and min(late) >= 0
+    assert max(slots) - min(slots) >= 79 * 1.1 / 20 - 1e-6  # spaced by (1 + slack) / rate
     assert time.time() - began >= 79 * 1.1 / 20  # paced, not merely counted
     # one bucket per operation: another operation's calls do not wait behind these
     other = RateLimiter(aws.client("dynamodb"), table, rate=20)
@@ -104,3 +110,28 @@ def test_a_slot_beyond_the_bound_is_left_to_the_state_machine(table):
     assert float(item["next_at"]["N"]) == pytest.approx(2001.65)  # the refused call took no slot
     with pytest.raises(ValueError):
         RateLimiter(ddb, table, rate=0)
+
+
+def test_the_recognizer_takes_a_slot_before_each_call_and_none_when_refused(table):
+    from shoebox.recognition.base import ImageRef
+    from shoebox.recognition.rekognition import RekognitionRecognizer
+
+    called: list[str] = []
+
+    class Client:  # the Rekognition side is not under test here: what reaches it, and when
+        def detect_labels(self, **params):
+            called.append("DetectLabels")
+            return {"Labels": []}
+
+    now = [3000.0]
+    ddb = aws.client("dynamodb")
+    limiter = RateLimiter(ddb, table, rate=1, max_wait_s=1.1, clock=lambda: now[0], sleep=lambda s: None)
+    rec = RekognitionRecognizer("c", client=Client(), limiter=limiter)
+    image = ImageRef(bucket="b", key="thumbnails/view/a.jpg")
+    rec.detect_labels(image)
+    rec.detect_labels(image)  # 1.1 s away: sleeps for it
+    item = ddb.get_item(TableName=table, Key=rate_key("DetectLabels"))["Item"]
+    assert called == ["DetectLabels"] * 2 and float(item["next_at"]["N"]) == pytest.approx(3002.2)
+    with pytest.raises(RecognitionThrottled):
+        rec.detect_labels(image)  # 2.2 s away: the state machine waits instead, and no call is made
+    assert len(called) == 2 and rec.calls() == {"DetectLabels": 2}

@@ -30,10 +30,12 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from shoebox.config import setting
+from shoebox import aws
+from shoebox.config import Settings, setting
 from shoebox.errors import RecognitionError, RecognitionThrottled
 from shoebox.recognition.base import CallCounter, Face, FaceMove, ImageRef, Label, PeopleMatch
 from shoebox.recognition.external_id import external_image_id, photo_id_from_external_image_id  # noqa: F401
+from shoebox.recognition.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +148,12 @@ def _env_int(name: str, default: int, low: int = 1) -> int:
     return value
 
 
+def _limiter(settings: Settings) -> RateLimiter | None:
+    if settings.rekognition_calls_per_second <= 0 or not settings.table:
+        return None
+    return RateLimiter(aws.client("dynamodb"), settings.table, settings.rekognition_calls_per_second)
+
+
 # ------------------------------------------------------------------------------------- recognizer
 
 
@@ -163,6 +171,7 @@ class RekognitionRecognizer(CallCounter):
         max_labels: int = DEFAULT_MAX_LABELS,
         max_faces: int = DEFAULT_MAX_FACES,
         user_vector_faces: int = DEFAULT_USER_VECTOR_FACES,
+        limiter: RateLimiter | None = None,
     ) -> None:
         if not collection_id:
             raise RecognitionError("no Rekognition collection configured (SHOEBOX_COLLECTION_ID is empty)")
@@ -174,6 +183,7 @@ class RekognitionRecognizer(CallCounter):
         self.user_vector_faces = int(user_vector_faces)
         self._region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self._client = client
+        self.limiter = limiter  # every call takes a slot first: the cap all executions share
         super().__init__()
 
     @classmethod
@@ -190,6 +200,7 @@ class RekognitionRecognizer(CallCounter):
             max_labels=_env_int("SHOEBOX_MAX_LABELS", DEFAULT_MAX_LABELS),
             max_faces=_env_int("SHOEBOX_MAX_FACES", DEFAULT_MAX_FACES),
             user_vector_faces=_env_int("SHOEBOX_USER_VECTOR_FACES", DEFAULT_USER_VECTOR_FACES, low=0),
+            limiter=_limiter(Settings.from_env()),
         )
 
     @property
@@ -208,6 +219,8 @@ class RekognitionRecognizer(CallCounter):
     def _call(self, api: str, method: Callable[..., dict], *, passthrough: frozenset[str] = frozenset(), **params: Any) -> dict:
         """Call one API, count it when it succeeds, and translate failures into the step error types.
         Error codes in ``passthrough`` are re-raised as the original ClientError for the caller."""
+        if self.limiter is not None:
+            self.limiter.wait(api)  # may raise RecognitionThrottled: the slot is too far off to sleep for
         try:
             response = method(**params)
         except ClientError as exc:
