@@ -119,7 +119,12 @@ def test_step_roles_are_least_privilege(cfn):
     assert lock["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LOCK#*"]}}
     assert "SearchFaces" not in json.dumps(_statements(cfn, "IndexFacesFunctionRole"))  # SearchUsers is used
     labels = json.dumps(_statements(cfn, "DetectLabelsFunctionRole"))
-    assert "rekognition:DetectLabels" in labels and "IndexFaces" not in labels and "dynamodb" not in labels
+    assert "rekognition:DetectLabels" in labels and "IndexFaces" not in labels
+    # the Rekognition steps write the catalog table only for the rate limiter's slots (recognition/rate_limit.py)
+    for role in ("DetectLabelsFunctionRole", "IndexFacesFunctionRole"):
+        (slots,) = [s for s in _statements(cfn, role) if "dynamodb" in json.dumps(s["Action"])]
+        assert slots["Action"] == "dynamodb:UpdateItem", role
+        assert slots["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}}, role
 
 
 def test_roles_that_write_the_catalog_may_make_its_condition_checks(cfn):
@@ -130,6 +135,7 @@ def test_roles_that_write_the_catalog_may_make_its_condition_checks(cfn):
         if resource["Type"] != "AWS::IAM::Role" or name.endswith("StateMachineRole"):
             continue
         actions = {a for statement in _statements(cfn, name)
+                   if "RATE#*" not in json.dumps(statement.get("Condition", {}))  # the rate limiter's slots
                    for a in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])}
         if "dynamodb:UpdateItem" in actions:
             writers.append(name)

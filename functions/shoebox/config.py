@@ -31,6 +31,7 @@ VARIABLES: dict[str, str] = {
     "SHOEBOX_STARTS_PER_SECOND": "function (StartUpload): executions started per second by all its instances",
     "SHOEBOX_STARTER_CONCURRENCY": "function (StartUpload): its instances at most (SQS ScalingConfig)",
     "SHOEBOX_MAX_RUNNING": "function (StartUpload): hold back while this many executions run (0: no cap)",
+    "SHOEBOX_REKOGNITION_CALLS_PER_SECOND": "function: Rekognition calls per second per operation, all Lambdas together (0: no cap)",
     "SHOEBOX_FACES_ONLY_WITH_PERSON": "function: IndexFaces only when DetectLabels saw a Person (default on)",
     # recognition
     "SHOEBOX_FACE_INDEX": "dynamodb | file: where hybrid/local keep faces (default: dynamodb in Lambda)",
@@ -95,6 +96,7 @@ class Settings:
     starts_per_second: float = 0.0
     starter_concurrency: int = 1
     max_running: int = 0
+    rekognition_calls_per_second: float = 0.0  # recognition/rate_limit.py; 0: no cap
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -109,6 +111,7 @@ class Settings:
             starts_per_second=float(getenv("SHOEBOX_STARTS_PER_SECOND") or 0),
             starter_concurrency=int(getenv("SHOEBOX_STARTER_CONCURRENCY") or 1),
             max_running=int(getenv("SHOEBOX_MAX_RUNNING") or 0),
+            rekognition_calls_per_second=float(getenv("SHOEBOX_REKOGNITION_CALLS_PER_SECOND") or 0),
         )
 
 

@@ -33,11 +33,13 @@ REGION, ACCOUNT = "us-east-1", "123456789012"
 JUSTIFIED: dict[str, dict[str, str]] = {
     "DetectLabelsFunction": {
         "rekognition:DetectLabels": "RekognitionRecognizer.detect_labels",
+        "dynamodb:UpdateItem": "recognition/rate_limit.py: a slot before each Rekognition call (RATE# items)",
         # Rekognition reads the S3Object image with the caller's permissions
         "s3:GetObject": "Rekognition fetches the view image as the caller",
     },
     "IndexFacesFunction": {
         "rekognition:IndexFaces": "RekognitionRecognizer.index_faces",
+        "dynamodb:UpdateItem": "recognition/rate_limit.py: a slot before each Rekognition call (RATE# items)",
         "rekognition:SearchUsers": "RekognitionRecognizer: a new face's user (person)",
         "rekognition:CreateUser": "RekognitionRecognizer: a face no user matches starts a user",
         "rekognition:AssociateFaces": "RekognitionRecognizer: the face joins its user",

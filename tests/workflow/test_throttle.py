@@ -23,11 +23,12 @@ def load():
 
 def test_a_burst_of_uploads_under_a_quota_ends_with_every_photo_processed():
     bench = load()
-    result = bench.run(uploads=60, quota_per_s=10, rate=8.0, sleep_scale=0.2, max_running=10)
+    result = bench.run(uploads=60, quota_per_s=10, rate=8.0, sleep_scale=0.2, max_running=10, calls_per_s=10)
     assert result["max_running"] == 10
     assert result["failed"] == 0 and result["processed"] == result["executions"] == 60
     assert result["executions_failed"] == 0
     assert result["max_answered_per_s"] <= 10  # the emulated Rekognition answers no more than its quota
+    assert result["max_made_per_s"] <= 10  # the shared limiter: no more calls *made* than the quota either
     assert result["rekognition_calls"] == 60  # one DetectLabels per photo (no Person: no face calls)
     # paced starts: 60 photos at 8/s cannot all have started in less than ~7 s
     assert result["seconds"] >= 59 / 8

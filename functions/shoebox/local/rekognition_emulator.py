@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shoebox.recognition.rekognition import photo_id_from_external_image_id
+from shoebox.recognition.external_id import photo_id_from_external_image_id
 
 
 @dataclass(frozen=True)

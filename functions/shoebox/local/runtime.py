@@ -61,7 +61,7 @@ class LocalRuntime:
     def __init__(self, home: Path | str | None = None, *, recognizer: str | None = None,
                  retry_sleep_scale: float | None = None, persist: bool = True, log_level: str | None = None,
                  workers: int = 0, workflows: bool = True, lock_blocking: bool = True,
-                 upload_rate: float = 0.0, upload_max_running: int = 0) -> None:
+                 upload_rate: float = 0.0, upload_max_running: int = 0, rekognition_rate: float = 0.0) -> None:
         self.home = Path(home).resolve() if home else shoebox_home()
         self.recognizer = recognizer or setting("SHOEBOX_RECOGNIZER_LOCAL") or registry.default_local()
         self.retry_sleep_scale = retry_sleep_scale
@@ -76,6 +76,7 @@ class LocalRuntime:
         # quota (the worker pool bounds the work). scripts/bench_throttle.py sets one.
         self.upload_rate = upload_rate
         self.upload_max_running = upload_max_running  # UploadMaxRunning; 0 (no cap) by default, likewise
+        self.rekognition_rate = rekognition_rate  # RekognitionCallsPerSecond; 0 (no cap) by default, likewise
         self.stack: LocalStack | None = None
         self.bridge: LambdaBridge | None = None
         self.store: DurableStore | None = None
@@ -126,7 +127,8 @@ class LocalRuntime:
         self._lock_file.flush()
         _held.add(self.home)
         self.stack = load_template(overrides={"UploadStartsPerSecond": str(self.upload_rate),
-                                              "UploadMaxRunning": str(self.upload_max_running)})
+                                              "UploadMaxRunning": str(self.upload_max_running),
+                                              "RekognitionCallsPerSecond": str(self.rekognition_rate)})
         # Only the Globals go process-wide; each invocation gets its function's own variables (lambda_bridge).
         env = dict(_LOCAL_ENV)
         env.update(self.stack.global_environment)

@@ -17,7 +17,6 @@ Design notes (details and reasons in docs/rekognition.md):
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -31,9 +30,12 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from shoebox.config import setting
+from shoebox import aws
+from shoebox.config import Settings, setting
 from shoebox.errors import RecognitionError, RecognitionThrottled
 from shoebox.recognition.base import CallCounter, Face, FaceMove, ImageRef, Label, PeopleMatch
+from shoebox.recognition.external_id import external_image_id, photo_id_from_external_image_id  # noqa: F401
+from shoebox.recognition.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -88,53 +90,6 @@ RETRYABLE_CODES = frozenset(
 IMAGE_ERROR_CODES = frozenset(
     {"InvalidImageFormatException", "ImageTooLargeException", "InvalidS3ObjectException", "InvalidParameterException"}
 )
-
-_SAFE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
-_HEX = "0123456789ABCDEF"
-EXTERNAL_ID_MAX = 255
-HASH_PREFIX = ":sha256:"  # ':' followed by a non-hex letter never comes out of the escaping below
-
-
-# ----------------------------------------------------------------------------------- ExternalImageId
-
-
-def external_image_id(photo_id: str) -> str:
-    """ExternalImageId for a photo id (an S3 key).
-
-    ExternalImageId allows only ``[a-zA-Z0-9_.\\-:]+`` up to 255 characters. Every UTF-8 byte outside
-    ``[A-Za-z0-9_.-]`` is written as ``:XX`` (upper-case hex), so ``originals/2006/a b.jpg`` becomes
-    ``originals:2F2006:2Fa:20b.jpg`` and is decoded exactly by :func:`photo_id_from_external_image_id`.
-    When that is longer than 255 characters the id is ``:sha256:<hex of the key>`` instead (not reversible;
-    the catalog holds the face → photo mapping either way, the ExternalImageId is for humans and audits).
-    """
-    if not photo_id:
-        raise ValueError("photo_id must not be empty")
-    raw = photo_id.encode("utf-8")
-    parts = [chr(b) if b in _SAFE_BYTES else ":" + _HEX[b >> 4] + _HEX[b & 15] for b in raw]
-    encoded = "".join(parts)
-    if len(encoded) <= EXTERNAL_ID_MAX:
-        return encoded
-    return HASH_PREFIX + hashlib.sha256(raw).hexdigest()
-
-
-def photo_id_from_external_image_id(value: str) -> str | None:
-    """Inverse of :func:`external_image_id`; ``None`` for hashed (over-long) ids."""
-    if value.startswith(HASH_PREFIX):
-        return None
-    out = bytearray()
-    i = 0
-    while i < len(value):
-        ch = value[i]
-        if ch == ":":
-            pair = value[i + 1 : i + 3]
-            if len(pair) != 2 or any(c not in _HEX for c in pair):
-                raise ValueError(f"malformed escape at {i} in ExternalImageId {value!r}")
-            out.append(int(pair, 16))
-            i += 3
-        else:
-            out.append(ord(ch))
-            i += 1
-    return out.decode("utf-8")
 
 
 def person_id_for_face(face_id: str) -> str:
@@ -193,6 +148,12 @@ def _env_int(name: str, default: int, low: int = 1) -> int:
     return value
 
 
+def _limiter(settings: Settings) -> RateLimiter | None:
+    if settings.rekognition_calls_per_second <= 0 or not settings.table:
+        return None
+    return RateLimiter(aws.client("dynamodb"), settings.table, settings.rekognition_calls_per_second)
+
+
 # ------------------------------------------------------------------------------------- recognizer
 
 
@@ -210,6 +171,7 @@ class RekognitionRecognizer(CallCounter):
         max_labels: int = DEFAULT_MAX_LABELS,
         max_faces: int = DEFAULT_MAX_FACES,
         user_vector_faces: int = DEFAULT_USER_VECTOR_FACES,
+        limiter: RateLimiter | None = None,
     ) -> None:
         if not collection_id:
             raise RecognitionError("no Rekognition collection configured (SHOEBOX_COLLECTION_ID is empty)")
@@ -221,6 +183,7 @@ class RekognitionRecognizer(CallCounter):
         self.user_vector_faces = int(user_vector_faces)
         self._region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self._client = client
+        self.limiter = limiter  # every call takes a slot first: the cap all executions share
         super().__init__()
 
     @classmethod
@@ -237,6 +200,7 @@ class RekognitionRecognizer(CallCounter):
             max_labels=_env_int("SHOEBOX_MAX_LABELS", DEFAULT_MAX_LABELS),
             max_faces=_env_int("SHOEBOX_MAX_FACES", DEFAULT_MAX_FACES),
             user_vector_faces=_env_int("SHOEBOX_USER_VECTOR_FACES", DEFAULT_USER_VECTOR_FACES, low=0),
+            limiter=_limiter(Settings.from_env()),
         )
 
     @property
@@ -255,6 +219,8 @@ class RekognitionRecognizer(CallCounter):
     def _call(self, api: str, method: Callable[..., dict], *, passthrough: frozenset[str] = frozenset(), **params: Any) -> dict:
         """Call one API, count it when it succeeds, and translate failures into the step error types.
         Error codes in ``passthrough`` are re-raised as the original ClientError for the caller."""
+        if self.limiter is not None:
+            self.limiter.wait(api)  # may raise RecognitionThrottled: the slot is too far off to sleep for
         try:
             response = method(**params)
         except ClientError as exc:
