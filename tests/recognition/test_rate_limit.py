@@ -112,6 +112,25 @@ def test_a_slot_beyond_the_bound_is_left_to_the_state_machine(table):
         RateLimiter(ddb, table, rate=0)
 
 
+def test_a_caller_woken_too_late_for_its_slot_books_another(table):
+    """Woken 0.2 s after its slot (a busy host), a call would reach Rekognition past the slack, in the same
+    second as calls booked after it: it gives that slot up and takes another, which it is on time for."""
+    now = [3000.0]
+    late = iter([0.2, 0.0])  # late once, then on time
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds + next(late)
+
+    ddb = aws.client("dynamodb")
+    others = RateLimiter(ddb, table, rate=10, clock=lambda: now[0], sleep=lambda s: None)
+    limiter = RateLimiter(ddb, table, rate=10, clock=lambda: now[0], sleep=sleep)
+    assert [others.reserve("IndexFaces") for _ in range(2)] == pytest.approx([3000.0, 3000.11])
+    # booked 3000.22, woken at 3000.42: that slot is given up and 3000.42, free now, is taken instead
+    assert limiter.wait("IndexFaces") == pytest.approx(3000.42) and now[0] == pytest.approx(3000.42)
+    item = ddb.get_item(TableName=table, Key=rate_key("IndexFaces"))["Item"]
+    assert float(item["next_at"]["N"]) == pytest.approx(3000.53)
+
+
 def test_the_recognizer_takes_a_slot_before_each_call_and_none_when_refused(table):
     from shoebox.recognition.base import ImageRef
     from shoebox.recognition.rekognition import RekognitionRecognizer

@@ -31,6 +31,9 @@ from shoebox.errors import RecognitionThrottled
 
 SLACK_S = 0.1  # how late after its slot a call may reach Rekognition with the cap still held
 DEFAULT_MAX_WAIT_S = 5.0  # at most this much Lambda time asleep for one call
+LATE_S = SLACK_S / 2  # woken later than this after its slot, a caller books another (half the slack: the
+# other half is for the call's way to Rekognition)
+LATE_REBOOKINGS = 5
 ATTEMPTS = 8  # conditional updates for one slot before giving up (each failure moves to the other case)
 
 
@@ -66,11 +69,16 @@ class RateLimiter:
         self._seen: dict[str, float | None] = {}  # the last next_at seen per operation: which case first
 
     def wait(self, operation: str) -> float:
-        slot = self.reserve(operation)
-        delay = slot - self.clock()
-        if delay > 0:
-            self.sleep(delay)
-        return slot
+        for _ in range(LATE_REBOOKINGS):
+            slot = self.reserve(operation)
+            delay = slot - self.clock()
+            if delay > 0:
+                self.sleep(delay)
+            # A thread woken (or a booking answered) too late would use up the slack before the call has
+            # even left: that slot is given up, unused (it only costs throughput), and another booked.
+            if self.clock() - slot <= LATE_S:
+                return slot
+        raise RecognitionThrottled(f"{operation}: late for {LATE_REBOOKINGS} call slots in a row (a busy host)")
 
     def reserve(self, operation: str) -> float:
         gap = gap_for(self.rate)
