@@ -13,21 +13,22 @@ from shoebox.local.resume import unfinished
 from shoebox.models import PhotoRecord
 
 
-def _row(key: str, status: str, etag: str, version: int = PIPELINE_VERSION, error: str | None = None) -> PhotoRecord:
+def _row(key: str, status: str, etag: str | None, version: int = PIPELINE_VERSION, error: str | None = None) -> PhotoRecord:
     return PhotoRecord(key=key, status=status, etag=etag, pipeline_version=version, error=error)
 
 
-def test_unfinished_is_what_has_no_row_of_this_version():
+def test_unfinished_is_what_no_run_finished():
     objects = [{"Key": k, "ETag": f'"{e}"'} for k, e in [
         ("originals/a.jpg", "1"), ("originals/b.jpg", "2"), ("originals/c.jpg", "3"), ("originals/d.jpg", "4"),
-        ("originals/e.jpg", "5"), ("originals/f.jpg", "6"), ("originals/folder/", "7")]]
+        ("originals/e.jpg", "5"), ("originals/f.jpg", "6"), ("originals/g.jpg", "8"), ("originals/folder/", "7")]]
     rows = {"originals/a.jpg": _row("originals/a.jpg", "processed", "1"),
-            "originals/b.jpg": _row("originals/b.jpg", "processed", "old"),  # re-uploaded, never reprocessed
+            "originals/b.jpg": _row("originals/b.jpg", "processed", "old"),  # re-uploaded, its run lost
             "originals/d.jpg": _row("originals/d.jpg", "failed", "4", error="UnsupportedFormat: a PDF"),
             "originals/e.jpg": _row("originals/e.jpg", "failed", "5", error="RecognitionThrottled: busy"),
-            "originals/f.jpg": _row("originals/f.jpg", "processed", "6", version=PIPELINE_VERSION - 1)}
-    assert [o["Key"] for o in unfinished(objects, rows)] == [
-        "originals/b.jpg", "originals/c.jpg", "originals/e.jpg", "originals/f.jpg"]
+            # an upgrade's new pipeline version is the backfill's to re-run, not every start's
+            "originals/f.jpg": _row("originals/f.jpg", "processed", "6", version=PIPELINE_VERSION - 1),
+            "originals/g.jpg": _row("originals/g.jpg", "processed", None)}  # an old row without an ETag
+    assert [o["Key"] for o in unfinished(objects, rows)] == ["originals/b.jpg", "originals/c.jpg"]
 
 
 def _status(rt: LocalRuntime, key: str) -> str | None:

@@ -2,10 +2,11 @@
 
 The local service keeps objects and catalog items on disk (durable.py), but the upload queue's messages
 and the running executions live in moto's memory: a ``kill -9`` (or a power cut) mid-upload left photos in
-the bucket that nothing would process until the next ingest. On start, every original whose catalog row
-is missing, or is of another version or pipeline (the backfill's own "already done?" test,
-steps/check_done.decide), gets its "Object Created" event again through the EventBridge rule, so it takes
-the upload path (queue, paced starts) like any upload. Failed photos are done, as for the backfill.
+the bucket that nothing would process until the next ingest. On start, every original with no catalog row,
+or a row of another version of the object (a re-upload whose run was lost), gets its "Object Created"
+event again through the EventBridge rule, so it takes the upload path (queue, paced starts) like any
+upload. Only lost work: a failed photo stays failed (``shoebox retry``), and a row of an older pipeline
+version is not re-run on every start after an upgrade (that is the backfill's job, when asked for).
 """
 
 from __future__ import annotations
@@ -15,20 +16,20 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from shoebox.s3_layout import ORIGINALS
 from shoebox.models import PhotoRecord
+from shoebox.s3_layout import ORIGINALS
 from shoebox.s3_events import object_created_detail
-from shoebox.steps.check_done import decide
 
 
 def unfinished(objects: Iterable[dict], rows: Mapping[str, PhotoRecord]) -> Iterator[dict]:
-    """Pure: the listed originals (``{"Key", "ETag", "Size"}``) whose catalog row says they are not done."""
+    """Pure: the listed originals (``{"Key", "ETag", "Size"}``) no run finished: no catalog row, or a row
+    of another ETag. Folder markers are not photos."""
     for obj in objects:
-        key = obj["Key"]
-        row = rows.get(key)
-        state = (row.status, row.etag, row.pipeline_version) if row else (None, None, None)
-        done, _ = decide(key, obj.get("ETag"), state, failure=row.error if row else None)
-        if not done:
+        row = rows.get(obj["Key"])
+        if obj["Key"].endswith("/"):
+            continue
+        # a row with no ETag (written before rows kept one) cannot tell: finished, not lost
+        if row is None or (row.etag and row.etag.strip('"') != (obj.get("ETag") or "").strip('"')):
             yield obj
 
 
