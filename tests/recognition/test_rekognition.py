@@ -16,12 +16,12 @@ from shoebox.recognition.base import Face, ImageRef, Label
 from shoebox.recognition.rekognition import (
     DEFAULT_FACE_MATCH_THRESHOLD,
     RekognitionRecognizer,
-    _token,
     external_image_id,
     has_person,
     person_id_for_face,
     photo_id_from_external_image_id,
 )
+from shoebox.recognition.user_vectors import token as _token
 
 COLLECTION = "shoebox-test-faces"
 BUCKET = "shoebox-photos"
@@ -54,8 +54,9 @@ def stub(client):
 
 @pytest.fixture
 def rec(client):
-    # the association flow itself; the cap on associations per user (ListFaces) has its own tests below
-    return RekognitionRecognizer(COLLECTION, client=client, user_vector_faces=0)
+    # the user-vector grouping's association flow itself; the cap on associations per user (ListFaces) has
+    # its own tests below; the default grouping (SearchFaces) is tested in test_face_search.py
+    return RekognitionRecognizer(COLLECTION, client=client, user_vector_faces=0, grouping="users")
 
 
 # ------------------------------------------------------------------------------ response builders
@@ -809,7 +810,7 @@ def list_faces_response(user_id, n):
 def test_a_user_vector_is_refined_only_until_it_holds_ten_faces(client, stub, held, associates):
     """A known person's face is associated (one billed call) only while the user holds fewer than
     user_vector_faces faces; after that SearchUsers' match (same threshold) files it. ListFaces is free."""
-    rec = RekognitionRecognizer(COLLECTION, client=client)
+    rec = RekognitionRecognizer(COLLECTION, client=client, grouping="users")
     assert rec.user_vector_faces == 10
     stub.add_response("index_faces", index_response(face_record(FACE_A, bbox(0.1, 0.1, 0.2, 0.3))), index_request())
     stub.add_response("search_users", search_response(FACE_A, (NATALIE, 97.0)), search_request(FACE_A))

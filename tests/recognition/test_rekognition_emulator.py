@@ -28,7 +28,7 @@ def setup(monkeypatch):
                                    operation == "DetectLabels" else None)
     client = boto3.session.Session().client("rekognition", region_name="us-east-1", config=CLIENT_CONFIG)
     emulator.attach(client)
-    return RekognitionRecognizer("faces", client=client), emulator, images, faults
+    return RekognitionRecognizer("faces", client=client, grouping="users"), emulator, images, faults
 
 
 def test_faces_of_one_person_group_into_one_user_and_leave_cleanly(setup):

@@ -1,7 +1,7 @@
 """An in-process stand-in for the Rekognition face collection, for drills of the ``rekognition`` recognizer.
 
-moto implements DetectLabels only; the recognizer also needs IndexFaces, users (CreateUser, SearchUsers,
-AssociateFaces, DisassociateFaces) and DeleteFaces/ListFaces with Rekognition's rules: a face associated
+moto implements DetectLabels only; the recognizer also needs IndexFaces, SearchFaces, users (CreateUser,
+SearchUsers, AssociateFaces, DisassociateFaces) and DeleteFaces/ListFaces with Rekognition's rules: a face associated
 with a user cannot be deleted (``ASSOCIATED_TO_AN_EXISTING_USER``), a face belongs to one user, a user
 with no face matches nothing. :meth:`RekognitionEmulator.attach` answers a real boto3 client's calls from
 a ``before-call`` hook (like botocore's Stubber), so the recognizer's own code runs unchanged: request
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shoebox.recognition.external_id import photo_id_from_external_image_id
+from shoebox.recognition.external_id import external_image_id, photo_id_from_external_image_id
 
 
 @dataclass(frozen=True)
@@ -168,6 +168,20 @@ class RekognitionEmulator:
         matches = [{"Similarity": 99.0, "User": {"UserId": user, "UserStatus": "ACTIVE"}}
                    for user in sorted(self.users) if user != skip and self._user_signatures(user) & wanted]
         return {"UserMatches": matches[: int(request.get("MaxUsers", 5))], "FaceModelVersion": "7.0"}
+
+    def _search_faces(self, request: dict) -> dict:
+        """Faces of the same signature (similarity 99), the face itself left out, as SearchFaces answers."""
+        face = self.faces.get(request["FaceId"])
+        if face is None:
+            raise _Error("InvalidParameterException", f"Face {request['FaceId']} not found in the collection")
+        if float(request.get("FaceMatchThreshold", 80)) > 99.0:
+            return {"SearchedFaceId": face.face_id, "FaceMatches": [], "FaceModelVersion": "7.0"}
+        matches = [{"Similarity": 99.0, "Face": {"FaceId": other.face_id, "BoundingBox": other.bbox,
+                                                  "ExternalImageId": external_image_id(other.photo),
+                                                  "Confidence": 99.9, **({"UserId": other.user} if other.user else {})}}
+                   for other in self.faces.values() if other.face_id != face.face_id and other.signature == face.signature]
+        return {"SearchedFaceId": face.face_id, "FaceMatches": matches[: int(request.get("MaxFaces", 2))],
+                "FaceModelVersion": "7.0"}
 
     def _create_user(self, request: dict) -> dict:
         user, token = request["UserId"], request.get("ClientRequestToken")

@@ -6,9 +6,10 @@ Design notes (details and reasons in docs/rekognition.md):
   each label keeps the names of its Parents. Categories and aliases are not kept (``Label`` has no field
   for them).
 * Faces: IndexFaces (QualityFilter AUTO, DetectionAttributes DEFAULT), then every new face is grouped into
-  a person with Rekognition *user vectors*: SearchUsers(FaceId) → AssociateFaces to the best user, or
-  CreateUser + AssociateFaces for a new person. The person id is the Rekognition UserId, so the grouping
-  state lives in the collection and the Lambda stays stateless.
+  a person. ``faces`` (the default): SearchFaces(FaceId) and a vote of the matched faces' people, the face →
+  person map in the catalog table (face_search.py). ``users``: Rekognition *user vectors*, SearchUsers(FaceId)
+  → AssociateFaces to the best user, or CreateUser + AssociateFaces for a new person; the person id is the
+  UserId and the grouping state lives in the collection. Both name a new person ``person-<its first face>``.
 * Errors: throttling and transient service errors → ``RecognitionThrottled`` (the state machine retries
   that name with jittered backoff); everything else → ``RecognitionError`` (permanent, recorded on the
   photo). The SDK itself retries only a little (standard mode, 3 attempts in all).
@@ -17,10 +18,10 @@ Design notes (details and reasons in docs/rekognition.md):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -32,10 +33,14 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from shoebox import aws
 from shoebox.config import Settings, setting
-from shoebox.errors import RecognitionError, RecognitionThrottled
+from shoebox.errors import PhotoBusy, RecognitionError, RecognitionThrottled
 from shoebox.recognition.base import CallCounter, Face, FaceMove, ImageRef, Label, PeopleMatch
+from shoebox.recognition import face_search
 from shoebox.recognition.external_id import external_image_id, photo_id_from_external_image_id  # noqa: F401
+from shoebox.recognition.face_search import FaceMap
 from shoebox.recognition.rate_limit import RateLimiter
+from shoebox.recognition.user_vectors import (  # noqa: F401  (person_id_for_face: also imported from here)
+    PERSON_ID_PREFIX, UserVectorGrouping, person_id_for_face, token)
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +54,9 @@ DEFAULT_MAX_FACES = 15  # IndexFaces keeps the largest faces; each indexed face 
 # the person are matched by SearchUsers alone (already at the same threshold AssociateFaces checks) and
 # not associated. Checked with ListFaces(UserId), which is not billed. 0 associates every face.
 DEFAULT_USER_VECTOR_FACES = 10
-MAX_USER_CANDIDATES = 5  # SearchUsers MaxUsers: room to skip people already assigned in this photo
+GROUPINGS = ("faces", "users")  # SHOEBOX_FACE_GROUPING; the template's FaceGrouping parameter
+NEW_PERSON_LOCK = "REKFACE#new-person"  # faces grouping: new people are decided one at a time (face_search.py)
+NEW_PERSON_WAIT_S = 5.0
 # `shoebox people suggest`: users at least this alike (SearchUsers by UserId) are offered to the user as
 # maybe one person. Below the grouping threshold on purpose; not measured on real photos (no account)
 DEFAULT_SUGGEST_THRESHOLD = 50.0
@@ -57,7 +64,6 @@ DEFAULT_SUGGEST_THRESHOLD = 50.0
 # fold onto the same person and are dropped; the price is per call, not per match
 SUGGEST_MAX_USERS = 50
 _NO_SUCH_USER = frozenset({"ResourceNotFoundException", "InvalidParameterException"})
-PERSON_ID_PREFIX = "person-"
 
 # The SDK smooths over a blip; the state machine's Retry (on RecognitionThrottled) does the patient,
 # jittered backoff across Lambda invocations instead of burning Lambda time sleeping.
@@ -92,19 +98,9 @@ IMAGE_ERROR_CODES = frozenset(
 )
 
 
-def person_id_for_face(face_id: str) -> str:
-    """UserId for a person first seen as ``face_id`` (stable, within UserId's 128-char pattern)."""
-    return PERSON_ID_PREFIX + face_id
-
-
 def has_person(labels: Iterable[Label]) -> bool:
     """True when DetectLabels saw a person (``Person`` itself or a label whose parent is Person)."""
     return any(label.name == "Person" or "Person" in label.parents for label in labels)
-
-
-def _token(*parts: str) -> str:
-    """Deterministic ClientRequestToken (≤ 64 chars of [a-zA-Z0-9-_]) so a replayed request is a no-op."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, "shoebox:" + "/".join(parts)).hex
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
@@ -157,7 +153,7 @@ def _limiter(settings: Settings) -> RateLimiter | None:
 # ------------------------------------------------------------------------------------- recognizer
 
 
-class RekognitionRecognizer(CallCounter):
+class RekognitionRecognizer(UserVectorGrouping, CallCounter):
     name = "rekognition"
 
     def __init__(
@@ -172,9 +168,15 @@ class RekognitionRecognizer(CallCounter):
         max_faces: int = DEFAULT_MAX_FACES,
         user_vector_faces: int = DEFAULT_USER_VECTOR_FACES,
         limiter: RateLimiter | None = None,
+        grouping: str = "faces",
+        face_map: FaceMap | None = None,
     ) -> None:
         if not collection_id:
             raise RecognitionError("no Rekognition collection configured (SHOEBOX_COLLECTION_ID is empty)")
+        if grouping not in GROUPINGS:
+            raise RecognitionError(f"face grouping {grouping!r} is not one of {', '.join(GROUPINGS)}")
+        self.grouping = grouping
+        self.face_map = face_map  # faces grouping; also dropped from when faces are removed
         self.collection_id = collection_id
         self.min_confidence = float(min_confidence)
         self.face_match_threshold = float(face_match_threshold)
@@ -192,6 +194,7 @@ class RekognitionRecognizer(CallCounter):
         collection_id = setting("SHOEBOX_COLLECTION_ID", "").strip() or ("(none)" if labels_only else "")
         if not collection_id:
             raise RecognitionError("no Rekognition collection configured (SHOEBOX_COLLECTION_ID is empty)")
+        settings = Settings.from_env()
         return cls(
             collection_id,
             client=client,
@@ -200,7 +203,9 @@ class RekognitionRecognizer(CallCounter):
             max_labels=_env_int("SHOEBOX_MAX_LABELS", DEFAULT_MAX_LABELS),
             max_faces=_env_int("SHOEBOX_MAX_FACES", DEFAULT_MAX_FACES),
             user_vector_faces=_env_int("SHOEBOX_USER_VECTOR_FACES", DEFAULT_USER_VECTOR_FACES, low=0),
-            limiter=_limiter(Settings.from_env()),
+            limiter=_limiter(settings),
+            grouping=(setting("SHOEBOX_FACE_GROUPING", "") or "faces").strip().lower(),
+            face_map=FaceMap(aws.client("dynamodb"), settings.table) if settings.table else None,
         )
 
     @property
@@ -288,7 +293,7 @@ class RekognitionRecognizer(CallCounter):
         try:
             for record in records:
                 face = record["Face"]
-                person_id = self._assign_person(face["FaceId"], taken)
+                person_id = self._assign_person(face["FaceId"], taken, photo_id, face_ids)
                 if person_id:
                     taken.add(person_id)
                 box = face.get("BoundingBox", {})
@@ -312,83 +317,30 @@ class RekognitionRecognizer(CallCounter):
             raise
         return faces
 
-    def _assign_person(self, face_id: str, taken: set[str]) -> str | None:
-        search = self._call(
-            "SearchUsers",
-            self.client.search_users,
-            CollectionId=self.collection_id,
-            FaceId=face_id,
-            UserMatchThreshold=self.face_match_threshold,
-            MaxUsers=MAX_USER_CANDIDATES,
-        )
-        for match in search.get("UserMatches", []):
-            user_id = match["User"]["UserId"]
-            if user_id in taken:
-                continue
-            if self._vector_complete(user_id):
-                return user_id  # SearchUsers matched at the threshold AssociateFaces would check
-            assigned = self._associate(user_id, face_id)
-            if assigned:
-                return assigned
-        return self._new_person(face_id)
+    def _assign_person(self, face_id: str, taken: set[str], photo_id: str, photo_faces: list[str]) -> str | None:
+        if self.grouping == "users":
+            return self._assign_user(face_id, taken)
+        if self.face_map is None:
+            raise RecognitionError("faces grouping needs the catalog table (SHOEBOX_TABLE is empty)")
+        return face_search.assign(self._search_faces, self.face_map, face_id, photo_id, photo_faces, taken,
+                                  person_id_for_face, self._new_person_lock)
 
-    def _vector_complete(self, user_id: str) -> bool:
-        """Whether the user already holds ``user_vector_faces`` faces (ListFaces is free)."""
-        if self.user_vector_faces <= 0:
-            return False
-        response = self._call("ListFaces", self.client.list_faces, CollectionId=self.collection_id,
-                              UserId=user_id, MaxResults=self.user_vector_faces)
-        return len(response.get("Faces", [])) >= self.user_vector_faces
+    @contextlib.contextmanager
+    def _new_person_lock(self) -> Iterator[None]:
+        from shoebox.catalog.lease import photo_lease  # here: DetectLabels' cold start needs no catalog
 
-    def _new_person(self, face_id: str) -> str | None:
-        user_id = person_id_for_face(face_id)
+        assert self.face_map is not None
         try:
-            self._call(
-                "CreateUser",
-                self.client.create_user,
-                passthrough=frozenset({"ConflictException"}),
-                CollectionId=self.collection_id,
-                UserId=user_id,
-                ClientRequestToken=_token("CreateUser", user_id),
-            )
-        except ClientError:  # ConflictException: the user already exists (a replay); use it
-            log.info("user %s already exists", user_id)
-        return self._associate(user_id, face_id)
+            with photo_lease(self.face_map.client, self.face_map.table, NEW_PERSON_LOCK, wait_s=NEW_PERSON_WAIT_S):
+                yield
+        except PhotoBusy as exc:  # only the lease raises it; the step's Retry on RecognitionThrottled waits
+            raise RecognitionThrottled(f"SearchFaces: {exc}") from exc
 
-    def _associate(self, user_id: str, face_id: str) -> str | None:
-        """Associate ``face_id`` with ``user_id``. Returns the person the face now belongs to, or None when
-        Rekognition judged it too far from the user's vector."""
-        try:
-            response = self._call(
-                "AssociateFaces",
-                self.client.associate_faces,
-                passthrough=frozenset({"ServiceQuotaExceededException"}),
-                CollectionId=self.collection_id,
-                UserId=user_id,
-                FaceIds=[face_id],
-                UserMatchThreshold=self.face_match_threshold,
-                ClientRequestToken=_token("AssociateFaces", user_id, face_id),
-            )
-        except ClientError:
-            # A user holds at most 100 faces. SearchUsers already matched this one, so it is that person;
-            # the user's vector is simply not refined further.
-            log.info("user %s is full; face %s assigned without association", user_id, face_id)
-            return user_id
-        if any(item.get("FaceId") == face_id for item in response.get("AssociatedFaces", [])):
-            return user_id
-        for failure in response.get("UnsuccessfulFaceAssociations", []):
-            if failure.get("FaceId") != face_id:
-                continue
-            reasons = failure.get("Reasons", [])
-            if "ASSOCIATED_TO_A_DIFFERENT_USER" in reasons and failure.get("UserId"):
-                return failure["UserId"]  # a replay after an earlier attempt got this far
-            if "LOW_MATCH_CONFIDENCE" in reasons:
-                return None
-            if "FACE_NOT_FOUND" in reasons:
-                # Just indexed, so this is the collection catching up: let the state machine retry.
-                raise RecognitionThrottled(f"AssociateFaces: face {face_id} not found yet in {self.collection_id}")
-        # Already associated with this user (Rekognition omits it from both lists).
-        return user_id
+    def _search_faces(self, face_id: str, threshold: float | None = None,
+                      max_faces: int = face_search.SEARCH_MAX_FACES, **kwargs: Any) -> dict:
+        return self._call("SearchFaces", self.client.search_faces, CollectionId=self.collection_id, FaceId=face_id,
+                          FaceMatchThreshold=self.face_match_threshold if threshold is None else threshold,
+                          MaxFaces=max_faces, **kwargs)
 
     def _rollback(self, face_ids: list[str]) -> None:
         try:
@@ -406,12 +358,20 @@ class RekognitionRecognizer(CallCounter):
         return {}
 
     def similar_people(self, person_ids: list[str]) -> list[PeopleMatch]:
-        """SearchUsers by UserId for each person (one call each: the user asked, it is not per photo),
-        users at least ``DEFAULT_SUGGEST_THRESHOLD`` alike. Rekognition does not know which people share a
-        photo; such a pair is offered too, and ``shoebox people apart`` dismisses it."""
+        """One call per person (the user asked, it is not per photo), people at least
+        ``DEFAULT_SUGGEST_THRESHOLD`` alike: SearchFaces of one of the person's faces when the face map files
+        it, else SearchUsers by UserId (people grouped with user vectors). Rekognition does not know which
+        people share a photo; such a pair is offered too, and ``shoebox people apart`` dismisses it."""
         best: dict[tuple[str, str], float] = {}
+        users = list(dict.fromkeys(person_ids))
+        if self.face_map is not None:
+            filed = set(self.face_map.faces_by_person())
+            best.update(face_search.similar_pairs(
+                lambda fid: self._search_faces(fid, DEFAULT_SUGGEST_THRESHOLD, SUGGEST_MAX_USERS),
+                self.face_map, [p for p in users if p in filed]))
+            users = [p for p in users if p not in filed]
         collection_checked = False
-        for user_id in dict.fromkeys(person_ids):
+        for user_id in users:
             try:
                 response = self._call("SearchUsers", self.client.search_users, CollectionId=self.collection_id,
                                       UserId=user_id, UserMatchThreshold=DEFAULT_SUGGEST_THRESHOLD,
@@ -473,7 +433,9 @@ class RekognitionRecognizer(CallCounter):
                         CollectionId=self.collection_id,
                         UserId=user_id,
                         FaceIds=part,
-                        ClientRequestToken=_token("DisassociateFaces", user_id, *part),
+                        ClientRequestToken=token("DisassociateFaces", user_id, *part),
                     )
             retry_ids = [face for faces in blocked.values() for face in faces]
             self._call("DeleteFaces", self.client.delete_faces, CollectionId=self.collection_id, FaceIds=retry_ids)
+        if self.face_map is not None and ids:
+            self.face_map.drop(ids)  # after the collection: a face still searchable must still be filed

@@ -1,0 +1,195 @@
+"""Face grouping by SearchFaces, with the face → person map in the catalog table (the ``rekognition`` mode's
+default grouping, ``SHOEBOX_FACE_GROUPING=faces``; docs/rekognition.md "Grouping").
+
+Why not user vectors: they cost a SearchUsers for every face *and* an AssociateFaces for every new person
+and the first ten faces of each ($13.50 of the $161.94 a 60,000-photo backfill cost, issue 18). Here every
+face costs one SearchFaces (the same price as SearchUsers) and the person a face belongs to is ours: one
+small item per face, ``pk = REKFACE``, ``sk = <face id>``.
+
+A face joins the person whose matched faces add up to the most similarity (people already given to another
+face of the same photo left out): the vote over up to ``MaxFaces`` individual faces is what a user vector's
+average did, without paying to maintain it. Faces still associated with a user (a stack that grouped with
+user vectors before) count for that user: the person id *is* the UserId, so nobody is split by the switch.
+
+Concurrency: faces of a new person often arrive together (a day's photos of a guest, processed at once).
+A face's person is decided by the first conditional write of its item, whoever writes it: an execution
+whose face matches only faces not filed yet files them too, under the new person, and an execution that
+finds its own face already filed adopts that person. So two photos of a new person processed at the same
+moment agree on one person instead of making two.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shoebox.recognition.external_id import photo_id_from_external_image_id
+
+PK = "REKFACE"
+# SearchFaces MaxFaces: enough look-alikes that a person's many faces outvote one stray match, and room to
+# skip the faces of people already given to another face of the photo. The price is per call, not per match.
+SEARCH_MAX_FACES = 20
+_BATCH_GET = 100  # BatchGetItem's limit
+_BATCH_WRITE = 25  # BatchWriteItem's limit
+
+
+@dataclass(frozen=True)
+class Match:
+    face_id: str
+    similarity: float  # 0..100, as Rekognition gives it
+    photo_id: str | None = None
+    user_id: str | None = None  # set when the face is associated with a user (user-vector grouping)
+
+
+def matches_from(response: dict, exclude: Iterable[str] = ()) -> list[Match]:
+    """SearchFaces' FaceMatches, less ``exclude`` (the other faces of the same photo: never the same person)."""
+    skip = set(exclude)
+    out = []
+    for item in response.get("FaceMatches", []):
+        face = item.get("Face", {})
+        fid = face.get("FaceId")
+        if not fid or fid in skip:
+            continue
+        out.append(Match(fid, float(item.get("Similarity", 0.0)), _photo(face.get("ExternalImageId")),
+                         face.get("UserId")))
+    return out
+
+
+def _photo(external_id: str | None) -> str | None:
+    """The photo a matched face came from; None for an id this code did not write (it only labels the item)."""
+    try:
+        return photo_id_from_external_image_id(external_id) if external_id else None
+    except ValueError:
+        return None
+
+
+def choose_person(matches: list[Match], filed: dict[str, str], taken: set[str]) -> tuple[str | None, list[Match]]:
+    """The person the matched faces vote for (similarity summed per person; ties go to the smaller id so
+    every execution picks the same), or None and the matches not filed yet (faces in flight elsewhere)."""
+    votes: dict[str, float] = defaultdict(float)
+    unfiled = []
+    for m in matches:
+        person = filed.get(m.face_id) or m.user_id
+        if person is None:
+            unfiled.append(m)
+        elif person not in taken:
+            votes[person] += m.similarity
+    if votes:
+        return min(votes, key=lambda p: (-votes[p], p)), []
+    return None, unfiled
+
+
+class FaceMap:
+    """Face id → person id items in the catalog table, written once each (conditional put)."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    @staticmethod
+    def _key(face_id: str) -> dict:
+        return {"pk": {"S": PK}, "sk": {"S": face_id}}
+
+    def get(self, face_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(face_ids))
+        out: dict[str, str] = {}
+        for start in range(0, len(ids), _BATCH_GET):
+            request: dict = {self.table: {"Keys": [self._key(f) for f in ids[start:start + _BATCH_GET]],
+                                          "ConsistentRead": True, "ProjectionExpression": "sk, person_id"}}
+            while request:
+                page = self.client.batch_get_item(RequestItems=request)
+                for item in page.get("Responses", {}).get(self.table, []):
+                    out[item["sk"]["S"]] = item["person_id"]["S"]
+                request = page.get("UnprocessedKeys") or {}
+        return out
+
+    def claim(self, face_id: str, person_id: str, photo_id: str | None) -> str:
+        """File ``face_id`` under ``person_id`` unless it is filed already; returns the person it is filed under."""
+        item = {**self._key(face_id), "person_id": {"S": person_id}}
+        if photo_id:
+            item["photo_id"] = {"S": photo_id}
+        try:
+            self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+            return person_id
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+        return self.get([face_id]).get(face_id, person_id)
+
+    def drop(self, face_ids: Iterable[str]) -> None:
+        ids = list(dict.fromkeys(face_ids))
+        for start in range(0, len(ids), _BATCH_WRITE):
+            request: dict = {self.table: [{"DeleteRequest": {"Key": self._key(f)}} for f in ids[start:start + _BATCH_WRITE]]}
+            while request:
+                request = self.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+
+    def faces_by_person(self) -> dict[str, list[str]]:
+        """Every filed face, by person (`shoebox people suggest` only: one Query of small items)."""
+        out: dict[str, list[str]] = defaultdict(list)
+        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :pk",
+                                  "ExpressionAttributeValues": {":pk": {"S": PK}},
+                                  "ProjectionExpression": "sk, person_id"}
+        while True:
+            page = self.client.query(**kwargs)
+            for item in page.get("Items", []):
+                out[item["person_id"]["S"]].append(item["sk"]["S"])
+            if "LastEvaluatedKey" not in page:
+                return dict(out)
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def assign(search: Callable[[str], dict], faces: FaceMap, face_id: str, photo_id: str, photo_faces: Iterable[str],
+           taken: set[str], new_person: Callable[[str], str],
+           one_at_a_time: Callable[[], AbstractContextManager]) -> str:
+    """The person ``face_id`` (just indexed from ``photo_id``) belongs to, filed in ``faces``.
+
+    ``search(face_id)``: the SearchFaces response; ``new_person(face_id)``: the id of a person first seen as
+    that face; ``one_at_a_time()``: a lock shared by every execution, held while a new person is decided."""
+    matches = matches_from(search(face_id), exclude=photo_faces)
+    ids = [face_id, *(m.face_id for m in matches)]
+    decided, _ = _decide(faces, face_id, photo_id, ids, matches, taken)
+    if decided:
+        return decided
+    # A new person, or one whose other faces other executions are filing right now: decided one at a time,
+    # each reading again what the one before filed. Of two such faces the one indexed later always finds
+    # the other in its search, so the two never start two people.
+    with one_at_a_time():
+        decided, unfiled = _decide(faces, face_id, photo_id, ids, matches, taken)
+        if decided:
+            return decided
+        person = faces.claim(face_id, new_person(face_id), photo_id)
+        for m in unfiled:
+            # its look-alikes still in flight join it; their own step finds them filed and adopts it
+            faces.claim(m.face_id, person, m.photo_id)
+        return person
+
+
+def _decide(faces: FaceMap, face_id: str, photo_id: str, ids: list[str], matches: list[Match],
+            taken: set[str]) -> tuple[str | None, list[Match]]:
+    filed = faces.get(ids)
+    if face_id in filed:
+        return filed[face_id], []  # filed by the execution that met it first (or by this step before a retry)
+    person, unfiled = choose_person(matches, filed, taken)
+    return (faces.claim(face_id, person, photo_id) if person else None), unfiled
+
+
+def similar_pairs(search: Any, faces: FaceMap, person_ids: Iterable[str], per_person: int = 1) -> dict[tuple[str, str], float]:
+    """{(a, b): best similarity 0..1} between the given people and any other, from SearchFaces of
+    ``per_person`` of each one's faces (``search(face_id)`` at the suggestion threshold)."""
+    by_person = faces.faces_by_person()
+    filed: dict[str, str] = {f: p for p, fs in by_person.items() for f in fs}
+    best: dict[tuple[str, str], float] = {}
+    for pid in dict.fromkeys(person_ids):
+        for fid in sorted(by_person.get(pid, []))[:per_person]:
+            for m in matches_from(search(fid)):
+                other = filed.get(m.face_id) or m.user_id
+                if other is None or other == pid:
+                    continue
+                a, b = sorted((pid, other))
+                best[(a, b)] = max(best.get((a, b), 0.0), round(m.similarity / 100, 4))
+    return best
