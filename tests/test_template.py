@@ -67,26 +67,29 @@ def test_every_function_has_its_own_role_and_runs_arm64_python312(cfn):
         assert fn["Properties"]["Architectures"] == ["arm64"]
 
 
-def _condition(cfn: dict, expr, recognizer: str) -> bool:
-    """Evaluate one of the template's Conditions for a value of the Recognizer parameter."""
+def _condition(cfn: dict, expr, recognizer: str, grouping: str = "faces") -> bool:
+    """Evaluate one of the template's Conditions for values of the Recognizer and FaceGrouping parameters."""
     if isinstance(expr, dict) and "Condition" in expr:
-        return _condition(cfn, cfn["Conditions"][expr["Condition"]], recognizer)
+        return _condition(cfn, cfn["Conditions"][expr["Condition"]], recognizer, grouping)
     (op, args), = expr.items()
     if op == "Fn::Equals":
-        a, b = ((recognizer if v == {"Ref": "Recognizer"} else v) for v in args)
+        values = {"Recognizer": recognizer, "FaceGrouping": grouping}
+        a, b = ((values[v["Ref"]] if isinstance(v, dict) else v) for v in args)
         return a == b
     if op == "Fn::Not":
-        return not _condition(cfn, args[0], recognizer)
+        return not _condition(cfn, args[0], recognizer, grouping)
+    if op == "Fn::And":
+        return all(_condition(cfn, a, recognizer, grouping) for a in args)
     raise AssertionError(f"unexpected condition {expr}")
 
 
-def _statements(cfn: dict, role: str, recognizer: str = "rekognition") -> list[dict]:
+def _statements(cfn: dict, role: str, recognizer: str = "rekognition", grouping: str = "faces") -> list[dict]:
     """The role's statements as deployed with that Recognizer mode (policies under !If resolved)."""
     out = []
     for policy in cfn["Resources"][role]["Properties"].get("Policies", []):
         if "Fn::If" in policy:
             name, then, otherwise = policy["Fn::If"]
-            policy = then if _condition(cfn, cfn["Conditions"][name], recognizer) else otherwise
+            policy = then if _condition(cfn, cfn["Conditions"][name], recognizer, grouping) else otherwise
             if policy == {"Ref": "AWS::NoValue"}:
                 continue
         out.extend(policy["PolicyDocument"]["Statement"])
@@ -117,14 +120,24 @@ def test_step_roles_are_least_privilege(cfn):
     # the thumbnail step writes the catalog table only for the photo's lease (catalog/lease.py)
     (lock,) = [s for s in _statements(cfn, "ThumbnailFunctionRole") if "dynamodb" in json.dumps(s["Action"])]
     assert lock["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LOCK#*"]}}
-    assert "SearchFaces" not in json.dumps(_statements(cfn, "IndexFacesFunctionRole"))  # SearchUsers is used
+    # faces grouping (the default): SearchFaces, no user-vector call; users grouping: those three as well
+    faces = json.dumps(_statements(cfn, "IndexFacesFunctionRole"))
+    users = json.dumps(_statements(cfn, "IndexFacesFunctionRole", grouping="users"))
+    for action in ("SearchUsers", "CreateUser", "AssociateFaces"):
+        assert action not in faces and f"rekognition:{action}" in users, action
+    assert "rekognition:SearchFaces" in faces
+    assert "rekognition:" not in json.dumps(_statements(cfn, "IndexFacesFunctionRole", "hybrid", grouping="users"))
     labels = json.dumps(_statements(cfn, "DetectLabelsFunctionRole"))
     assert "rekognition:DetectLabels" in labels and "IndexFaces" not in labels
     # the Rekognition steps write the catalog table only for the rate limiter's slots (recognition/rate_limit.py)
     for role in ("DetectLabelsFunctionRole", "IndexFacesFunctionRole"):
-        (slots,) = [s for s in _statements(cfn, role) if "dynamodb" in json.dumps(s["Action"])]
+        slots, *face_map = [s for s in _statements(cfn, role) if "dynamodb" in json.dumps(s["Action"])]
         assert slots["Action"] == "dynamodb:UpdateItem", role
         assert slots["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}}, role
+        assert len(face_map) == (role == "IndexFacesFunctionRole")
+    # and IndexFaces its face -> person items and the new-person lease (recognition/face_search.py)
+    assert face_map[0]["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [
+        "REKFACE", "LOCK#REKFACE#new-person"]}}
 
 
 def test_roles_that_write_the_catalog_may_make_its_condition_checks(cfn):
@@ -356,7 +369,8 @@ def test_offline_face_modes_give_indexfaces_the_face_index_and_no_collection(cfn
     labels = json.dumps(_statements(cfn, "DetectLabelsFunctionRole", mode))
     assert ("rekognition:DetectLabels" in labels) == (mode == "hybrid")
     assert "rekognition:IndexFaces" in json.dumps(_statements(cfn, "IndexFacesFunctionRole", "rekognition"))
-    assert "dynamodb:PutItem" not in json.dumps(_statements(cfn, "IndexFacesFunctionRole", "rekognition"))
+    assert all(s.get("Condition") for s in _statements(cfn, "IndexFacesFunctionRole", "rekognition")
+               if "dynamodb:" in json.dumps(s["Action"]))  # only the items of face_search and the rate limiter
     memory = {name: cfn["Resources"][name]["Properties"]["MemorySize"]
               for name in ("IndexFacesFunction", "DetectLabelsFunction")}
     assert memory["IndexFacesFunction"] == {"Fn::If": ["OfflineFaces", 2048, 256]}

@@ -49,6 +49,8 @@ def as_deployed(template: dict, value):
         (fn, args), = condition.items()
         if fn == "Fn::Not":
             return not holds(args[0])
+        if fn == "Fn::And":
+            return all(holds(a) for a in args)
         if fn == "Fn::Equals":
             a, b = (params[x["Ref"]] if isinstance(x, dict) else str(x) for x in args)
             return a == b

@@ -40,9 +40,11 @@ JUSTIFIED: dict[str, dict[str, str]] = {
     "IndexFacesFunction": {
         "rekognition:IndexFaces": "RekognitionRecognizer.index_faces",
         "dynamodb:UpdateItem": "recognition/rate_limit.py: a slot before each Rekognition call (RATE# items)",
-        "rekognition:SearchUsers": "RekognitionRecognizer: a new face's user (person)",
-        "rekognition:CreateUser": "RekognitionRecognizer: a face no user matches starts a user",
-        "rekognition:AssociateFaces": "RekognitionRecognizer: the face joins its user",
+        "rekognition:SearchFaces": "RekognitionRecognizer: a new face's look-alikes (face_search.py)",
+        "dynamodb:BatchGetItem": "face_search.FaceMap.get: the matched faces' people (REKFACE items)",
+        "dynamodb:PutItem": "face_search.FaceMap.claim, and the new-person lease (catalog/lease.py)",
+        "dynamodb:DeleteItem": "the new-person lease is given back",
+        "dynamodb:BatchWriteItem": "face_search.FaceMap.drop: a rolled-back step's faces",
         "rekognition:DisassociateFaces": "RekognitionRecognizer.remove_faces: a re-processed photo's old faces",
         "rekognition:DeleteFaces": "RekognitionRecognizer.remove_faces",
         "rekognition:ListFaces": "RekognitionRecognizer.remove_faces: which user each old face is in",
@@ -270,7 +272,8 @@ def test_every_granted_action_is_used_or_justified(recorded):
 
 def test_justified_rekognition_actions_are_what_the_rekognition_backend_calls():
     """The offline run cannot call Rekognition: the backend's source must call each justified action."""
-    source = (ROOT / "functions" / "shoebox" / "recognition" / "rekognition.py").read_text()
+    source = "".join((ROOT / "functions" / "shoebox" / "recognition" / name).read_text()
+                     for name in ("rekognition.py", "user_vectors.py"))
     snake = lambda name: re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()  # noqa: E731
     for reasons in JUSTIFIED.values():
         for action in reasons:

@@ -144,6 +144,9 @@ def test_removed_faces_leave_the_collection_and_the_map(setup):
     assert filed(rec) == {ann2.face_id: ann.person_id}
     (ann3,) = index(rec, images, "c.jpg", "ann")
     assert ann3.person_id == ann.person_id  # the person lives on in its other face
+    # a look-alike filed late by an execution whose search saw the face before it left: refused
+    assert rec.face_map.claim(ann.face_id, "person-late", "originals/a.jpg") == "person-late"
+    assert ann.face_id not in rec.face_map.get([ann.face_id]) and ann.face_id not in filed(rec)
 
 
 def test_a_failed_step_rolls_back_its_faces_and_their_items(setup):

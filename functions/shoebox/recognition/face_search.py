@@ -85,7 +85,12 @@ def choose_person(matches: list[Match], filed: dict[str, str], taken: set[str]) 
 
 
 class FaceMap:
-    """Face id → person id items in the catalog table, written once each (conditional put)."""
+    """Face id → person id items in the catalog table, written once each (conditional put).
+
+    A removed face's item becomes a tombstone (``gone``), not nothing: another execution whose SearchFaces
+    saw the face just before it left may still file it as a look-alike, and that late write must fail
+    rather than leave an item for a face no longer indexed. Tombstones are a few dozen bytes each, one per
+    face ever removed (re-uploads, deletions)."""
 
     def __init__(self, client: Any, table: str) -> None:
         self.client = client
@@ -100,16 +105,18 @@ class FaceMap:
         out: dict[str, str] = {}
         for start in range(0, len(ids), _BATCH_GET):
             request: dict = {self.table: {"Keys": [self._key(f) for f in ids[start:start + _BATCH_GET]],
-                                          "ConsistentRead": True, "ProjectionExpression": "sk, person_id"}}
+                                          "ConsistentRead": True, "ProjectionExpression": "sk, person_id, gone"}}
             while request:
                 page = self.client.batch_get_item(RequestItems=request)
                 for item in page.get("Responses", {}).get(self.table, []):
-                    out[item["sk"]["S"]] = item["person_id"]["S"]
+                    if "gone" not in item:
+                        out[item["sk"]["S"]] = item["person_id"]["S"]
                 request = page.get("UnprocessedKeys") or {}
         return out
 
     def claim(self, face_id: str, person_id: str, photo_id: str | None) -> str:
-        """File ``face_id`` under ``person_id`` unless it is filed already; returns the person it is filed under."""
+        """File ``face_id`` under ``person_id`` unless it is filed already (or gone); returns the person it is
+        filed under (``person_id`` for a gone one)."""
         item = {**self._key(face_id), "person_id": {"S": person_id}}
         if photo_id:
             item["photo_id"] = {"S": photo_id}
@@ -122,9 +129,12 @@ class FaceMap:
         return self.get([face_id]).get(face_id, person_id)
 
     def drop(self, face_ids: Iterable[str]) -> None:
+        """Tombstones for faces removed from the collection."""
         ids = list(dict.fromkeys(face_ids))
         for start in range(0, len(ids), _BATCH_WRITE):
-            request: dict = {self.table: [{"DeleteRequest": {"Key": self._key(f)}} for f in ids[start:start + _BATCH_WRITE]]}
+            request: dict = {self.table: [{"PutRequest": {"Item": {**self._key(f), "person_id": {"S": ""},
+                                                                   "gone": {"BOOL": True}}}}
+                                          for f in ids[start:start + _BATCH_WRITE]]}
             while request:
                 request = self.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
 
@@ -133,11 +143,12 @@ class FaceMap:
         out: dict[str, list[str]] = defaultdict(list)
         kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :pk",
                                   "ExpressionAttributeValues": {":pk": {"S": PK}},
-                                  "ProjectionExpression": "sk, person_id"}
+                                  "ProjectionExpression": "sk, person_id, gone"}
         while True:
             page = self.client.query(**kwargs)
             for item in page.get("Items", []):
-                out[item["person_id"]["S"]].append(item["sk"]["S"])
+                if "gone" not in item:
+                    out[item["person_id"]["S"]].append(item["sk"]["S"])
             if "LastEvaluatedKey" not in page:
                 return dict(out)
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
