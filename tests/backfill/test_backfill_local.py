@@ -176,8 +176,8 @@ def test_cli_json_shapes(home, service):
                                           "s3_requests", "s3_storage_monthly"]
     given = json.loads(cli.invoke(app, ["backfill", "--plan", "--photos", "60000", "--gigabytes", "200",
                                         "--json"]).stdout)
-    assert (given["photos"], given["max_concurrency"], given["cost_usd"]["total"]) == (60000, 16, 161.94)
-    assert given["recognizer"] == "rekognition" and given["modes"]["rekognition"]["total"] == 161.94
+    assert (given["photos"], given["max_concurrency"], given["cost_usd"]["total"]) == (60000, 16, 148.56)
+    assert given["recognizer"] == "rekognition" and given["modes"]["rekognition"]["total"] == 148.56
     assert given["modes"]["hybrid"]["total"] <= 72 and given["modes"]["local"]["total"] < 10
     hybrid = json.loads(cli.invoke(app, ["backfill", "--plan", "--photos", "60000", "--gigabytes", "200",
                                          "--recognizer", "hybrid", "--json"]).stdout)

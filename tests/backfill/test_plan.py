@@ -58,13 +58,20 @@ def test_zero_photos_cost_nothing():
 
 def test_rekognition_cost_counts_calls_per_photo():
     prices = load_prices()["regions"]["us-east-1"]["rekognition"]
-    p = plan(1_000, 3.0, person_share=0.5, faces_per_person_photo=2.0, format_mix={"jpeg": 1.0})
-    # DetectLabels 1 + IndexFaces 0.5 + per face (1 per photo): SearchUsers 1 and AssociateFaces for the
-    # share of faces whose person's user vector still takes faces
+    kw = dict(person_share=0.5, faces_per_person_photo=2.0, format_mix={"jpeg": 1.0})
+    # DetectLabels 1 + IndexFaces 0.5 + per face (1 per photo): SearchFaces 1 (the default faces grouping)
+    faces = plan(1_000, 3.0, **kw)
+    assert faces.rekognition == pytest.approx(1_000 * (prices["DetectLabels"] + 0.5 * prices["IndexFaces"]
+                                                       + 1.0 * prices["SearchFaces"]))
+    # users grouping: SearchUsers 1 and AssociateFaces for the share of faces whose person's user vector
+    # still takes faces
+    p = plan(1_000, 3.0, face_grouping="users", **kw)
     expected = 1_000 * (prices["DetectLabels"] + 0.5 * prices["IndexFaces"]
                         + 1.0 * prices["SearchUsers"] + DEFAULT_ASSOCIATE_SHARE * prices["AssociateFaces"])
     assert p.rekognition == pytest.approx(expected)
-    every = plan(1_000, 3.0, person_share=0.5, faces_per_person_photo=2.0, format_mix={"jpeg": 1.0}, associate_share=1.0)
+    # the faces grouping keeps its people in the table: DynamoDB a little more, the collection's user vectors none
+    assert faces.dynamodb > p.dynamodb
+    every = plan(1_000, 3.0, face_grouping="users", associate_share=1.0, **kw)
     assert every.rekognition - p.rekognition == pytest.approx(1_000 * (1 - DEFAULT_ASSOCIATE_SHARE) * prices["AssociateFaces"])
     # no people -> only DetectLabels
     assert plan(1_000, 3.0, person_share=0.0, format_mix={"jpeg": 1.0}).rekognition == pytest.approx(
@@ -236,9 +243,17 @@ def test_recognizer_modes_side_by_side_for_the_issue_workload():
     assert d["modes"]["local"]["total"] < d["modes"]["hybrid"]["total"] < d["modes"]["rekognition"]["total"]
     for m in d["modes"].values():
         assert m["one_off"] + 1.27 == pytest.approx(m["total"], abs=0.011)  # total = one-off + a month of S3
-    # the cap on associations takes the rekognition mode from $202.44 (every face associated) down
-    assert plan_modes(60_000, 200.0)["modes"]["rekognition"]["total"] < plan(
-        60_000, 200.0, associate_share=1.0).to_dict()["cost_usd"]["total"] - 40
+    # issue 18's target for the default mode, met by the faces grouping; the user-vector grouping beside it
+    rek = plan_modes(60_000, 200.0)["modes"]["rekognition"]
+    assert rek["face_grouping"] == "faces" and rek["total"] <= 150.0
+    assert rek["total_with_users_grouping"] == plan(60_000, 200.0, face_grouping="users").to_dict()["cost_usd"]["total"]
+    assert rek["total_with_users_grouping"] > rek["total"] + 10
+    users = plan_modes(60_000, 200.0, face_grouping="users")["modes"]["rekognition"]
+    assert users["total"] == rek["total_with_users_grouping"] and users["total_with_faces_grouping"] == rek["total"]
+    # the cap on associations takes the users grouping from $202.44 (every face associated) down
+    assert users["total"] < plan(60_000, 200.0, face_grouping="users", associate_share=1.0).to_dict()["cost_usd"]["total"] - 40
+    with pytest.raises(ValueError):
+        plan(10, 1.0, face_grouping="vectors")
     with pytest.raises(ValueError):
         plan_modes(10, 1.0, recognizer="vision")
 

@@ -61,7 +61,13 @@ MAP_ITEM_TRANSITIONS = 1
 GIB = 1024**3
 
 # Recognizer modes (the template's `Recognizer` parameter; docs/backfill.md "Recognizer modes").
-# rekognition: every face costs a SearchUsers; an AssociateFaces only while its person's user vector holds
+# rekognition, FaceGrouping faces (the default): every face costs one SearchFaces; its person is an item of
+# ours (one put, the matched faces' items read back consistently: up to 20, about 10 on average; a new
+# person also takes and gives back its lease: about a quarter of faces, DEFAULT_ASSOCIATE_SHARE below).
+REKFACE_WRU_PER_FACE = 1 + 0.25 * 2
+REKFACE_RRU_PER_FACE = 10
+REKFACE_KB_PER_FACE = 0.1
+# rekognition, FaceGrouping users: every face costs a SearchUsers; an AssociateFaces only while its person's user vector holds
 # fewer than 10 faces (rekognition.DEFAULT_USER_VECTOR_FACES). Share of faces associated, assumed: faces of
 # people seen for the first time (strangers, guests: about one face in five in a family archive) plus the
 # first ten of each person seen often (a few hundred people x 10 of ~54,000 faces).
@@ -180,6 +186,7 @@ def plan(
     step_profile: Mapping[str, tuple[int, float]] | None = None,
     thumbnail_profile: Mapping[str, tuple[int, float]] | None = None,
     recognizer: str = "rekognition",
+    face_grouping: str = "faces",
     associate_share: float = DEFAULT_ASSOCIATE_SHARE,
     people_per_1000_faces: float = 200.0,
 ) -> Plan:
@@ -187,8 +194,9 @@ def plan(
 
     ``rekognition_tps`` is applied to each Rekognition operation's own quota (they are separate
     quotas). ``person_share`` is the share of images with a Person label (they get IndexFaces and one
-    set of grouping calls per face). ``grouping_calls_per_face`` defaults to one SearchUsers and one
-    AssociateFaces for ``associate_share`` of them (``rekognition``); ``hybrid`` calls DetectLabels only and
+    set of grouping calls per face). ``grouping_calls_per_face`` defaults to one SearchFaces
+    (``rekognition`` with ``face_grouping="faces"``), or one SearchUsers and one AssociateFaces for
+    ``associate_share`` of them (``face_grouping="users"``); ``hybrid`` calls DetectLabels only and
     ``local`` nothing: their faces are grouped in the IndexFaces Lambda and the DynamoDB face index.
     ``child_execution`` is the Distributed Map's ExecutionType.
     ``glacier_ir_after_days=None`` keeps originals in S3 Standard (no lifecycle transition).
@@ -217,6 +225,8 @@ def plan(
         raise ValueError(f"recognizer must be one of {MODES}")
     if not 0 <= associate_share <= 1:
         raise ValueError("associate_share must be within 0..1")
+    if face_grouping not in ("faces", "users"):
+        raise ValueError("face_grouping must be faces or users")
 
     p = region_prices(prices, region)
     mix = _normalise_mix(format_mix)
@@ -225,7 +235,8 @@ def plan(
     if grouping_calls_per_face is not None:
         grouping = dict(grouping_calls_per_face)
     elif recognizer == "rekognition":
-        grouping = {"SearchUsers": 1.0, "AssociateFaces": associate_share}
+        grouping = {"SearchFaces": 1.0} if face_grouping == "faces" else \
+            {"SearchUsers": 1.0, "AssociateFaces": associate_share}
     else:
         grouping = {}
 
@@ -330,6 +341,9 @@ def plan(
     if recognizer != "rekognition":  # the face index lives in the table
         wru_per_item += faces_per_photo * FACE_INDEX_WRU_PER_FACE + image_share * person_share * FACE_INDEX_WRU_PER_PHOTO
         rru_per_item += image_share * person_share * FACE_INDEX_RRU_PER_PHOTO
+    elif face_grouping == "faces":  # each face's person is an item of ours
+        wru_per_item += faces_per_photo * REKFACE_WRU_PER_FACE
+        rru_per_item += faces_per_photo * REKFACE_RRU_PER_FACE
     dynamodb_cost = photos * (
         wru_per_item * ddb["on_demand_write_request_unit"] + rru_per_item * ddb["on_demand_read_request_unit"]
     )
@@ -370,7 +384,10 @@ def plan(
     catalog_rows = photos * (image_share * image_rows + faces_per_photo + (mix["video"] + mix["other"]) * 2)
     db_gb = catalog_rows * 0.5 / 1024 / 1024  # ~0.5 KB per row
     people = faces_stored * people_per_1000_faces / 1000
-    if recognizer == "rekognition":
+    if recognizer == "rekognition" and face_grouping == "faces":  # no user vectors; the face items are ours
+        face_storage_monthly = faces_stored * rek["face_metadata_month"] \
+            + faces_stored * REKFACE_KB_PER_FACE / 1024 / 1024 * ddb["storage_gb_month"]
+    elif recognizer == "rekognition":
         face_storage_monthly = faces_stored * rek["face_metadata_month"] + people * rek["face_metadata_month"]
     else:
         face_storage_monthly = (faces_stored * FACE_INDEX_KB_PER_FACE + people * FACE_INDEX_KB_PER_PERSON) \
@@ -416,6 +433,7 @@ def plan(
         "glacier_ir_after_days": glacier_ir_after_days,
         "s3_storage_first_month_usd": round(first_month, 2),
         "recognizer": recognizer,
+        "face_grouping": face_grouping if recognizer == "rekognition" else None,
         "not_in_total_monthly_usd": {
             # rekognition: face metadata + user vectors in the collection; hybrid/local: the face index rows
             "face_storage": round(face_storage_monthly, 2),
@@ -465,5 +483,11 @@ def plan_modes(photos: int, gigabytes: float, *, recognizer: str = "rekognition"
                        "monthly": round(cost["s3_storage_monthly"] + face_storage, 2),
                        "rekognition": cost["rekognition"], "per_1000_photos": round(cost["total"] * 1000 / photos, 2)
                        if photos else 0.0}
+    # the rekognition mode's other face grouping (the template's FaceGrouping), for the comparison
+    grouping = kwargs.get("face_grouping", "faces")
+    other = "users" if grouping == "faces" else "faces"
+    modes["rekognition"]["face_grouping"] = grouping
+    modes["rekognition"][f"total_with_{other}_grouping"] = plan(
+        photos, gigabytes, recognizer="rekognition", **{**kwargs, "face_grouping": other}).to_dict()["cost_usd"]["total"]
     out["modes"] = modes
     return out

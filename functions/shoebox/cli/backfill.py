@@ -190,3 +190,8 @@ def _print_plan(d: dict) -> None:
         for mode, m in d["modes"].items():
             out.print(f"  {mode:<12} ${m['total']:>8,.2f} ${m['one_off']:>8,.2f} ${m['monthly']:>8,.2f} "
                       f"${m['per_1000_photos']:>9,.2f}")
+        rek = d["modes"].get("rekognition", {})
+        for key, total in rek.items():
+            if key.startswith("total_with_"):
+                grouping = key.removeprefix("total_with_").removesuffix("_grouping")
+                out.print(f"  (rekognition with FaceGrouping {grouping}: ${total:,.2f}; docs/rekognition.md \"Grouping\")")
