@@ -47,15 +47,17 @@ from shoebox.recognition.local.index import (
     DEFAULT_THRESHOLD,
     FaceIndex,
 )
+from shoebox.recognition.face_search import SEARCH_MAX_FACES
 from shoebox.recognition.rekognition import DEFAULT_USER_VECTOR_FACES
+from shoebox.recognition.user_vectors import MAX_USER_CANDIDATES
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from fetch_test_photos import ensure
 
-# flags' defaults: SearchUsers' MaxUsers in the user-vector grouping, SearchFaces' MaxFaces the face-search
-# grouping will use (the lead's modules, not merged when this was written: import them once they are)
-MAX_USERS = 5
-MAX_FACES = 20
+# flags' defaults: SearchUsers' MaxUsers in the user-vector grouping, SearchFaces' MaxFaces in the face-search
+# grouping (recognition/user_vectors.py, recognition/face_search.py)
+MAX_USERS = MAX_USER_CANDIDATES
+MAX_FACES = SEARCH_MAX_FACES
 SENSITIVITY_K = (1, 2, 3, 5, 10)
 
 
