@@ -106,6 +106,10 @@ def collect(paths: Iterable[Path]) -> list[dict[str, Any]]:
     return list(by_key.values()) + anonymous
 
 
+def _user_vectors(calls: Counter) -> bool:
+    return bool(calls.get("SearchUsers") or calls.get("AssociateFaces"))
+
+
 def _modes(photos: int, labelled: int, face_photos: int, faces: int, people: int, calls: Counter,
            recognizer: str, per_call: dict[str, float], storage: dict[str, float]) -> dict[str, dict[str, float]]:
     """USD per 1,000 photos for this run's photos, labels and faces in each mode (calls, and monthly face
@@ -114,13 +118,15 @@ def _modes(photos: int, labelled: int, face_photos: int, faces: int, people: int
     ddb_gb_month = _prices.load_prices()["regions"]["us-east-1"]["dynamodb"]["storage_gb_month"]
     if recognizer == "rekognition":
         rek_calls = sum(n * per_call.get(api, 0.0) for api, n in calls.items())
-    else:  # what Rekognition would have been asked: a search per face, an association for some
+    else:  # what Rekognition would have been asked: a SearchFaces per face (the default FaceGrouping)
         rek_calls = (labelled * per_call["DetectLabels"] + face_photos * per_call["IndexFaces"]
-                     + faces * (per_call["SearchUsers"] + _plan.DEFAULT_ASSOCIATE_SHARE * per_call["AssociateFaces"]))
+                     + faces * per_call["SearchFaces"])
+    # user vectors are stored only by the users grouping (its calls say which one the run used)
+    vectors = people * storage.get("user_vector", 0.0) if _user_vectors(calls) else 0.0
     index_storage = (faces * _plan.FACE_INDEX_KB_PER_FACE + people * _plan.FACE_INDEX_KB_PER_PERSON) \
         / 1024 / 1024 * ddb_gb_month
     out = {
-        "rekognition": (rek_calls, faces * storage.get("face_metadata", 0.0) + people * storage.get("user_vector", 0.0)),
+        "rekognition": (rek_calls, faces * storage.get("face_metadata", 0.0) + vectors),
         "hybrid": (labelled * per_call["DetectLabels"], index_storage),
         "local": (0.0, index_storage),
     }
@@ -162,7 +168,7 @@ def report(records: list[dict[str, Any]], prices: dict[str, Any], recognizer: st
                    faces, len(people), calls, recognizer, per_call, storage)
     if recognizer == "rekognition":
         face_storage = faces_per_1000 * storage.get("face_metadata", 0.0)
-        user_storage = people_per_1000 * storage.get("user_vector", 0.0)
+        user_storage = people_per_1000 * storage.get("user_vector", 0.0) if _user_vectors(calls) else 0.0
     else:  # the face index rows in the user's table
         face_storage, user_storage = modes[recognizer]["storage_per_month"], 0.0
 

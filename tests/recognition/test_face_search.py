@@ -196,3 +196,23 @@ def test_similar_people_search_one_face_of_each(setup):
         pairs = rec.similar_people([ann.person_id, "person-split"])
     assert [(m.a, m.b, m.similarity) for m in pairs] == [tuple(sorted((ann.person_id, "person-split"))) + (0.99,)]
     assert used == {"SearchFaces": 2}
+
+
+def test_people_suggest_on_a_deployed_rekognition_stack_asks_its_face_items(setup, monkeypatch):
+    """The CLI's backend for a deployed stack builds the recognizer over the stack's table and collection."""
+    from shoebox.cli.backends import Backend
+    from shoebox.recognition import registry, rekognition
+
+    new, _, images = setup
+    rec = new()
+    (ann,) = index(rec, images, "a.jpg", "ann")
+    (ann2,) = index(rec, images, "b.jpg", "ann")
+    item = {"pk": {"S": PK}, "sk": {"S": ann2.face_id}, "person_id": {"S": "person-split"}}
+    aws.client("dynamodb").put_item(TableName=rec.face_map.table, Item=item)
+    monkeypatch.setattr(registry, "stack_index_recognizer", lambda stack, table: None)  # a rekognition stack
+    monkeypatch.setattr(rekognition, "_default_client", lambda region: rec.client)  # the emulated collection
+    backend = Backend(aws.Endpoint(region="us-east-1"), "shoebox", outputs={
+        "BucketName": "bucket", "TableName": rec.face_map.table, "ProcessPhotoStateMachineArn": "arn",
+        "CollectionId": "faces"})
+    (pair,) = backend.similar_people([ann.person_id, "person-split"])
+    assert {pair.a, pair.b} == {ann.person_id, "person-split"} and pair.similarity == 0.99

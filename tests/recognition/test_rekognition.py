@@ -737,6 +737,14 @@ def test_cost_report_per_1000_photos(tmp_path):
     assert usd["storage_per_month"] == pytest.approx(250 * 0.00001 * 2)  # 250 faces + 250 user vectors
     assert result["unpriced_apis"] == []
 
+    # the default faces grouping: one SearchFaces a face, no user vector stored
+    faces_run = tmp_path / "faces.jsonl"
+    faces_run.write_text(json.dumps({"key": "originals/e.jpg", "status": "processed", "faces": [
+        {"face_id": FACE_A, "person_id": NATALIE}],
+        "recognition_calls": {"DetectLabels": 1, "IndexFaces": 1, "SearchFaces": 1}}))
+    usd = module.report(module.collect([faces_run]), module.load_prices())["usd_per_1000_photos"]
+    assert usd["calls"] == pytest.approx(3.0) and usd["storage_per_month"] == pytest.approx(1000 * 0.00001)
+
 
 # ------------------------------------------------------------------------------ people suggestions
 

@@ -179,16 +179,20 @@ class Backend:
         return recognizer.filed_as(face_ids) if recognizer else {}
 
     def similar_people(self, person_ids: list[str]) -> list:
-        """Locally, the offline index's centroids; deployed, Rekognition's SearchUsers on the stack's
-        collection, one call per person."""
+        """Locally, the offline index's centroids; deployed, Rekognition's SearchFaces (or SearchUsers) on
+        the stack's collection, one call per person."""
         recognizer = self._local_recognizer()
         if recognizer is not None:
             return recognizer.similar_people(person_ids)
         if not self.collection_id:
             return []
+        from shoebox import aws
+        from shoebox.recognition.face_search import FaceMap
         from shoebox.recognition.rekognition import RekognitionRecognizer
 
-        return RekognitionRecognizer(self.collection_id).similar_people(person_ids)
+        # the face -> person items (FaceGrouping faces); people still in user vectors are asked by UserId
+        face_map = FaceMap(aws.client("dynamodb"), self.table) if self.table else None
+        return RekognitionRecognizer(self.collection_id, face_map=face_map).similar_people(person_ids)
 
     # ------------------------------------------------------------------ uploads
     def plan_upload(self, upload: Upload, force: bool = False) -> tuple[Upload, str]:
