@@ -96,8 +96,8 @@ def test_cost_report_reads_an_ingest_run(home, tmp_path, service_factory):
     assert hybrid["usd_per_1000_photos"]["by_api"] == {"DetectLabels": 1.0}  # 2 photos, $0.001 each
     modes = local["modes_usd_per_1000_photos"]
     assert modes["local"]["calls"] == 0 and modes["hybrid"]["calls"] == 1.0
-    # rekognition would have made DetectLabels 2 + IndexFaces 1 + SearchUsers 1 + some AssociateFaces
-    assert modes["rekognition"]["calls"] == pytest.approx(1000 * (0.002 + 0.001 + 0.001 + 0.25 * 0.001) / 2)
+    # rekognition would have made DetectLabels 2 + IndexFaces 1 + SearchFaces 1 (its default grouping)
+    assert modes["rekognition"]["calls"] == pytest.approx(1000 * (0.002 + 0.001 + 0.001) / 2)
 
 
 def test_failed_photo_is_listed_and_its_error_readable(home, tmp_path, service):
