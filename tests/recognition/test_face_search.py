@@ -216,3 +216,24 @@ def test_people_suggest_on_a_deployed_rekognition_stack_asks_its_face_items(setu
         "CollectionId": "faces"})
     (pair,) = backend.similar_people([ann.person_id, "person-split"])
     assert {pair.a, pair.b} == {ann.person_id, "person-split"} and pair.similarity == 0.99
+
+
+def test_a_new_person_files_one_look_alike_in_flight_per_photo(setup):
+    """Two unfiled look-alikes from one photo (twins whose run is still going): only the more alike one
+    joins the new person, the other keeps its own decision."""
+    import contextlib
+
+    from shoebox.recognition.face_search import assign
+
+    new, _, _ = setup
+    faces = new().face_map
+    response = {"FaceMatches": [
+        {"Similarity": 95.0, "Face": {"FaceId": "f-twin-2", "ExternalImageId": external_image_id("originals/t.jpg")}},
+        {"Similarity": 99.0, "Face": {"FaceId": "f-twin-1", "ExternalImageId": external_image_id("originals/t.jpg")}},
+        {"Similarity": 90.0, "Face": {"FaceId": "f-other", "ExternalImageId": external_image_id("originals/o.jpg")}},
+    ]}
+    person = assign(lambda fid: response, faces, "f-new", "originals/n.jpg", ["f-new"], set(),
+                    lambda fid: f"person-{fid}", contextlib.nullcontext)
+    assert person == "person-f-new"
+    assert faces.get(["f-new", "f-twin-1", "f-twin-2", "f-other"]) == {
+        "f-new": person, "f-twin-1": person, "f-other": person}

@@ -174,9 +174,13 @@ def assign(search: Callable[[str], dict], faces: FaceMap, face_id: str, photo_id
         if decided:
             return decided
         person = faces.claim(face_id, new_person(face_id), photo_id)
-        for m in unfiled:
-            # its look-alikes still in flight join it; their own step finds them filed and adopts it
-            faces.claim(m.face_id, person, m.photo_id)
+        photos = set()
+        for m in sorted(unfiled, key=lambda m: -m.similarity):
+            # its look-alikes still in flight join it (their own step finds them filed and adopts it), the
+            # most alike of each photo only: one person is never two faces of one picture
+            if m.photo_id is None or m.photo_id not in photos:
+                photos.add(m.photo_id)
+                faces.claim(m.face_id, person, m.photo_id)
         return person
 
 
