@@ -134,10 +134,13 @@ def test_step_roles_are_least_privilege(cfn):
         slots, *face_map = [s for s in _statements(cfn, role) if "dynamodb" in json.dumps(s["Action"])]
         assert slots["Action"] == "dynamodb:UpdateItem", role
         assert slots["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}}, role
-        assert len(face_map) == (role == "IndexFacesFunctionRole")
-    # and IndexFaces its face -> person items and the new-person lease (recognition/face_search.py)
+        assert len(face_map) == 2 * (role == "IndexFacesFunctionRole")
+    # and IndexFaces its face -> person items and the new-person lease (recognition/face_search.py), and
+    # reads (only) the photo rows that say whose the faces grouped before that map are
     assert face_map[0]["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [
         "REKFACE", "LOCK#REKFACE#new-person"]}}
+    assert face_map[1]["Action"] == "dynamodb:BatchGetItem"
+    assert face_map[1]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["PHOTOFACES#*"]}}
 
 
 def test_roles_that_write_the_catalog_may_make_its_condition_checks(cfn):

@@ -41,7 +41,7 @@ JUSTIFIED: dict[str, dict[str, str]] = {
         "rekognition:IndexFaces": "RekognitionRecognizer.index_faces",
         "dynamodb:UpdateItem": "recognition/rate_limit.py: a slot before each Rekognition call (RATE# items)",
         "rekognition:SearchFaces": "RekognitionRecognizer: a new face's look-alikes (face_search.py)",
-        "dynamodb:BatchGetItem": "face_search.FaceMap.get: the matched faces' people (REKFACE items)",
+        "dynamodb:BatchGetItem": "face_search.FaceMap: the matched faces' people (REKFACE items, PHOTOFACES rows)",
         "dynamodb:PutItem": "face_search.FaceMap.claim, and the new-person lease (catalog/lease.py)",
         "dynamodb:DeleteItem": "the new-person lease is given back",
         "dynamodb:BatchWriteItem": "face_search.FaceMap.drop: a rolled-back step's faces",

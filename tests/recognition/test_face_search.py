@@ -237,3 +237,66 @@ def test_a_new_person_files_one_look_alike_in_flight_per_photo(setup):
     assert person == "person-f-new"
     assert faces.get(["f-new", "f-twin-1", "f-twin-2", "f-other"]) == {
         "f-new": person, "f-twin-1": person, "f-other": person}
+
+
+def _m(fid: str, similarity: float, photo: str, user: str | None = None) -> dict:
+    face = {"FaceId": fid, "ExternalImageId": external_image_id(photo), **({"UserId": user} if user else {})}
+    return {"Similarity": similarity, "Face": face}
+
+
+def _assign(faces, fid, photo, photo_faces, taken, *matches):
+    import contextlib
+
+    from shoebox.recognition.face_search import assign
+
+    return assign(lambda _: {"FaceMatches": list(matches)}, faces, fid, photo, photo_faces, taken,
+                  lambda f: f"person-{f}", contextlib.nullcontext)
+
+
+def test_a_look_alike_filed_in_flight_is_corrected_by_its_own_photo(setup):
+    """Twins t1, t2 in t.jpg, still in flight when a new face `a` files t1 under its new person. t.jpg's own
+    step handles t2 first, which joins person-a through `a`; t1 then may not be person-a too."""
+    new, _, _ = setup
+    faces = new().face_map
+    assert _assign(faces, "a", "originals/n.jpg", ["a"], set(),
+                   _m("t1", 99, "originals/t.jpg"), _m("t2", 95, "originals/t.jpg")) == "person-a"
+    assert faces.filings(["t1"]) == {"t1": ("person-a", True)}  # provisional
+    taken: set[str] = set()
+    taken.add(_assign(faces, "t2", "originals/t.jpg", ["t1", "t2"], taken, _m("a", 95, "originals/n.jpg")))
+    t1 = _assign(faces, "t1", "originals/t.jpg", ["t1", "t2"], taken, _m("a", 99, "originals/n.jpg"))
+    assert taken == {"person-a"} and t1 == "person-t1"
+    assert faces.filings(["t1", "t2"]) == {"t1": ("person-t1", False), "t2": ("person-a", False)}
+
+
+def test_a_look_alike_filed_in_flight_follows_its_own_matches(setup):
+    """`b` was filed provisionally under a new person, but its own search finds an established person."""
+    new, _, _ = setup
+    faces = new().face_map
+    faces.claim("y1", "person-y", "originals/y1.jpg")
+    faces.claim("y2", "person-y", "originals/y2.jpg")
+    _assign(faces, "a", "originals/a.jpg", ["a"], set(), _m("b", 85, "originals/b.jpg"))
+    assert faces.get(["b"]) == {"b": "person-a"}
+    assert _assign(faces, "b", "originals/b.jpg", ["b"], set(), _m("y1", 97, "originals/y1.jpg"),
+                   _m("y2", 96, "originals/y2.jpg")) == "person-y"
+    # with nothing better it adopts the new person, and a replay of its step keeps that
+    _assign(faces, "c", "originals/c.jpg", ["c"], set(), _m("d", 90, "originals/d.jpg"))
+    assert _assign(faces, "d", "originals/d.jpg", ["d"], set()) == "person-c"
+    assert _assign(faces, "d", "originals/d.jpg", ["d"], set()) == "person-c"
+    assert faces.filings(["b", "d"]) == {"b": ("person-y", False), "d": ("person-c", False)}
+
+
+def test_faces_grouped_before_the_map_count_for_their_catalog_person(setup):
+    """A stack switching from user vectors: a person's faces beyond the ten its vector holds have no UserId
+    and no item; the catalog's row of their photo (PHOTOFACES) says whose they are."""
+    import json
+
+    new, _, _ = setup
+    faces = new().face_map
+    row = {"pk": {"S": "PHOTOFACES#originals/old.jpg"}, "sk": {"S": "FACES"},
+           "faces": {"S": json.dumps([["person-old", "2007-06-09T10:00:00#originals/old.jpg#f-old"]])}}
+    aws.client("dynamodb").put_item(TableName=faces.table, Item=row)
+    assert _assign(faces, "f-new", "originals/new.jpg", ["f-new"], set(),
+                   _m("f-old", 97, "originals/old.jpg")) == "person-old"
+    # and a face in a user vector counts for its user
+    assert _assign(faces, "f-3", "originals/3.jpg", ["f-3"], set(),
+                   _m("f-u", 97, "originals/u.jpg", user="person-u")) == "person-u"

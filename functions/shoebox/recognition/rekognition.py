@@ -365,11 +365,11 @@ class RekognitionRecognizer(UserVectorGrouping, CallCounter):
         best: dict[tuple[str, str], float] = {}
         users = list(dict.fromkeys(person_ids))
         if self.face_map is not None:
-            filed = set(self.face_map.faces_by_person())
+            by_person = self.face_map.faces_by_person()
             best.update(face_search.similar_pairs(
                 lambda fid: self._search_faces(fid, DEFAULT_SUGGEST_THRESHOLD, SUGGEST_MAX_USERS),
-                self.face_map, [p for p in users if p in filed]))
-            users = [p for p in users if p not in filed]
+                self.face_map, [p for p in users if p in by_person], by_person=by_person))
+            users = [p for p in users if p not in by_person]
         collection_checked = False
         for user_id in users:
             try:
