@@ -51,6 +51,23 @@ def test_the_cli_finds_the_stack_by_its_outputs(service):
         assert aws.client("s3").meta.endpoint_url == service.url  # a plain client of the endpoint
 
 
+def test_a_service_gone_mid_command_is_one_line_not_a_traceback(service, capsys):
+    import typer
+
+    from shoebox import aws
+    from shoebox.cli.backends import open_backend
+
+    with pytest.raises(typer.Exit) as stopped:
+        with open_backend(None) as backend:
+            aws.client("s3").head_bucket(Bucket=backend.bucket)
+            service.stop()  # as a kill -9 of the service in the middle of an ingest
+            aws.client("s3").list_objects_v2(Bucket=backend.bucket)
+    assert stopped.value.exit_code == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lost the local service (what it acknowledged is kept)")
+    assert service.url in lines[0] and lines[0].endswith("run it again")
+
+
 def test_executions_survive_a_restart_and_leave_moto_once_archived(home, service_factory):
     svc = service_factory()
     rt = svc.runtime

@@ -440,6 +440,58 @@ def test_missing_cover_is_made_later(photos, stack):
     assert photos.people.ensure_covers(check_objects=True) == ["p-a"]
 
 
+def _view_reads(stack) -> list[str]:
+    """The keys the S3 client is asked to GET from now on (each is a cover attempt's read of a view)."""
+    reads: list[str] = []
+    stack.s3.meta.events.register("provide-client-params.s3.GetObject",
+                                  lambda params, **_: reads.append(params["Key"]))
+    return reads
+
+
+def test_a_cover_that_fails_is_tried_once_per_face_and_view(photos, stack):
+    record = photos.record(K1, [("p-a", BOX)])
+    view = record.thumbnails["view"]["key"]
+    stack.s3.put_object(Bucket=stack.bucket, Key=view, Body=b"not a jpeg")  # unreadable view
+    from shoebox.catalog.photos import persist_photo
+
+    persist_photo(photos.catalog, record, bucket=stack.bucket)
+    assert photos.people.get("p-a").cover is None
+    reads = _view_reads(stack)
+    assert photos.people.ensure_covers() == [] and reads == [view]  # tried at the first listing
+    failed = photos.people._row("p-a")["cover_failed"]
+    assert (failed["face_id"], failed["view"]) == (record.faces[0]["face_id"], view)
+    assert photos.people.ensure_covers() == [] and reads == [view]  # not at the next ones
+    assert photos.people.ensure_covers() == [] and reads == [view]
+    # an explicit check of the objects tries again (and fails again: the view is still broken)
+    assert photos.people.ensure_covers(check_objects=True) == [] and reads == [view, view]
+    # a newer face of the person, readable: its processing makes the cover and clears the marker
+    photos.persist(K2, [("p-a", BOX2)], taken_at="2021-01-01T10:00:00")
+    cover = photos.people.get("p-a").cover
+    assert cover["key"] == K2 and photos.people._row("p-a")["cover_failed"] is None
+    assert stack.s3.head_object(Bucket=stack.bucket, Key=crop_key("p-a"))["ContentLength"] > 0
+
+
+def test_a_newer_face_is_tried_at_the_next_listing_despite_an_older_failure(photos, stack):
+    first = photos.record(K1, [("p-a", BOX)])
+    stack.s3.put_object(Bucket=stack.bucket, Key=first.thumbnails["view"]["key"], Body=b"")
+    from shoebox.catalog.photos import persist_photo
+
+    persist_photo(photos.catalog, first, bucket=stack.bucket)
+    assert photos.people.ensure_covers() == []
+    assert photos.people._row("p-a")["cover_failed"]["face_id"] == first.faces[0]["face_id"]
+    # the newer photo's view is not there when it is processed, then is
+    second = photos.record(K2, [("p-a", BOX2)], taken_at="2021-01-01T10:00:00")
+    view = second.thumbnails["view"]["key"]
+    stack.s3.delete_object(Bucket=stack.bucket, Key=view)
+    persist_photo(photos.catalog, second, bucket=stack.bucket)
+    assert photos.people.get("p-a").cover is None
+    stack.s3.put_object(Bucket=stack.bucket, Key=view, Body=view_with_box(BOX2))
+    reads = _view_reads(stack)
+    assert photos.people.ensure_covers() == ["p-a"] and reads == [view]
+    assert photos.people.get("p-a").cover["face_id"] == second.faces[0]["face_id"]
+    assert photos.people._row("p-a")["cover_failed"] is None
+
+
 def test_crop_stays_inside_the_image_near_an_edge():
     bbox = {"left": 0.0, "top": 0.0, "width": 0.1, "height": 0.1}
     image = Image.open(io.BytesIO(make_crop(view_with_box(bbox, (1000, 500)), bbox)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from shoebox.catalog import people_rules as rules
 from shoebox.models import PhotoRecord
@@ -106,3 +107,16 @@ def test_refile_and_the_cover_a_photo_gives():
     assert rules.cover_change(same, "k", "view.jpg", here) == ("reid", {**same, "face_id": "f2"})
     assert rules.cover_change(same, "k", "view.jpg", []) == ("replace", None)
     assert rules.cover_change(same, "other", "view.jpg", []) == ("keep", None)
+
+
+def test_a_failed_cover_waits_for_a_newer_face_another_view_or_its_retry_time():
+    now = datetime(2026, 1, 10, tzinfo=timezone.utc)
+    newest = {"face_id": "f1", "view": "thumbnails/a.jpg", "key": "originals/a.jpg"}
+    failed = rules.cover_failure(newest, (now - timedelta(hours=1)).isoformat())
+    assert rules.cover_worth_trying(None, newest, now)
+    assert not rules.cover_worth_trying(failed, newest, now)
+    assert rules.cover_worth_trying(failed, {**newest, "face_id": "f2"}, now)
+    assert rules.cover_worth_trying(failed, {**newest, "view": "thumbnails/b.jpg"}, now)
+    assert not rules.cover_worth_trying(failed, newest, now - timedelta(hours=1) + rules.COVER_RETRY_AFTER / 2)
+    assert rules.cover_worth_trying(failed, newest, now - timedelta(hours=1) + rules.COVER_RETRY_AFTER)
+    assert rules.cover_worth_trying({**failed, "at": "garbled"}, newest, now)

@@ -19,6 +19,7 @@ decided otherwise: a group the user unmerged, or two groups the user named diffe
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -397,14 +398,20 @@ class People(Reconcile):
         if new_cover:
             sets.add("cover = :c")
             values[":c"] = {"S": json.dumps(new_cover, separators=(",", ":"))}
-        expression = "SET " + ", ".join(sorted(sets)) + (" REMOVE cover" if remove else "")
+        removes = ["cover"] if remove else []
+        if new_cover or remove:
+            removes.append("cover_failed")  # a cover made, or none wanted: an earlier failure no longer counts
+        expression = "SET " + ", ".join(sorted(sets)) + (" REMOVE " + ", ".join(removes) if removes else "")
         self.client.update_item(TableName=self.table, Key=prow.person_key(person_id), UpdateExpression=expression,
                                 ExpressionAttributeValues=values)
 
     def ensure_covers(self, check_objects: bool = False) -> list[str]:
         """Make covers for people that have faces but no cover (or, with ``check_objects``, whose crop
-        object is missing). Returns the person ids given a new cover."""
+        object is missing). A cover that cannot be made is marked on the row (``cover_failed``) and not
+        tried again for the same newest face and view (``rules.cover_worth_trying``) except with
+        ``check_objects``. Returns the person ids given a new cover."""
         made = []
+        now = datetime.now(timezone.utc)
         for pid, row in self._rows().items():
             if row["face_count"] <= 0:
                 continue
@@ -414,13 +421,17 @@ class People(Reconcile):
             newest = next(iter(self.faces_of_id(pid, limit=1)), None)
             if not newest or not newest.get("view"):
                 continue
+            if not check_objects and not rules.cover_worth_trying(row["cover_failed"], newest, now):
+                continue
             new_cover = self.covers.make(pid, newest["key"], newest["view"], newest)
             if new_cover:
-                self._update(pid, "SET cover = :c, updated_at = :t",
+                self._update(pid, "SET cover = :c, updated_at = :t REMOVE cover_failed",
                              {":c": {"S": json.dumps(new_cover, separators=(",", ":"))}, ":t": {"S": prow.now()}})
                 made.append(pid)
+            elif self.covers.bucket:  # without a bucket nothing was tried
+                failed = rules.cover_failure(newest, now.isoformat(timespec="milliseconds"))
+                self._update(pid, "SET cover_failed = :f", {":f": {"S": json.dumps(failed, separators=(",", ":"))}})
         return made
-
 
 def refs(catalog: Catalog) -> dict[str, PersonRef]:
     """Every person id → the person it is now (``People.refs``)."""

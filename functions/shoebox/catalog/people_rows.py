@@ -3,7 +3,7 @@ is a Query or a GetItem, never a Scan):
 
 | what                      | pk                     | sk                              | holds |
 |---------------------------|------------------------|---------------------------------|-------|
-| a person (face group)     | PEOPLE                 | <person_id>                     | name, name_lc, face_count, photo_count, cover, samples, merged_into, hidden |
+| a person (face group)     | PEOPLE                 | <person_id>                     | name, name_lc, face_count, photo_count, cover, cover_failed, samples, merged_into, hidden |
 | faces of a person         | FACES#<person_id>      | <taken_at>#<key>#<face_id>      | key, face_id, bbox, confidence, view |
 | what a photo contributed  | PHOTOFACES#<key>       | FACES                           | faces [[person_id, face sk]…], version |
 
@@ -64,6 +64,8 @@ def row_to_dict(item: dict) -> dict:
         "face_count": n("face_count"),
         "photo_count": n("photo_count"),
         "cover": json.loads(s("cover")) if s("cover") else None,
+        # the face and view a cover could not be made from, and when (people_rules.cover_failure)
+        "cover_failed": json.loads(s("cover_failed")) if s("cover_failed") else None,
         "samples": json.loads(s("samples")) if s("samples") else [],  # time sks, newest first
         "merged_into": s("merged_into"),
         "name_from": s("name_from"),  # unnamed itself: the merged-in group whose name it goes by

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from shoebox.models import PhotoRecord
 
 SAMPLES = 4  # newest photos shown for a person
+# a cover that failed for a face is not tried again for it (a broken view costs an S3 read and a decode on
+# every listing) until this old: a throttled or interrupted read is not a broken photo forever
+COVER_RETRY_AFTER = timedelta(days=7)
 
 Rows = dict[str, dict]  # person id -> row (people_rows.row_to_dict)
 
@@ -318,3 +322,21 @@ def cover_change(cover: dict | None, record_key: str, view: str | None,
     if cover and cover.get("key") == record_key:
         return "replace", None
     return "keep", None
+
+
+def cover_failure(newest: dict, at: str) -> dict:
+    """The marker ``People.ensure_covers`` keeps on a person row when the cover from ``newest`` (a face row)
+    could not be made."""
+    return {"face_id": newest.get("face_id"), "view": newest.get("view"), "at": at}
+
+
+def cover_worth_trying(failed: dict | None, newest: dict, now: datetime) -> bool:
+    """Whether to crop a cover from the person's newest face (``newest``): not if it already failed for
+    this face and view (``failed``, see ``cover_failure``) less than ``COVER_RETRY_AFTER`` ago. A newer face
+    or another view of it is tried at once."""
+    if not failed or (failed.get("face_id"), failed.get("view")) != (newest.get("face_id"), newest.get("view")):
+        return True
+    try:
+        return now - datetime.fromisoformat(failed["at"]) >= COVER_RETRY_AFTER
+    except (KeyError, TypeError, ValueError):  # a marker without a readable time: try again
+        return True

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as EndpointUnreachable
 
 from shoebox import aws
 from shoebox.catalog import Catalog
@@ -443,8 +444,13 @@ def open_backend(stack: str | None = None, home: Path | str | None = None) -> It
     except (BackendError, aws.AwsSetupError) as exc:
         err.print(f"[red]{esc(str(exc))}[/red]")
         raise typer.Exit(1) from None
-    with aws.using(endpoint):
-        yield backend
+    try:
+        with aws.using(endpoint):
+            yield backend
+    except (EndpointUnreachable, HTTPClientError) as exc:  # the endpoint went away mid-command (a killed service, a dropped network)
+        where = f"AWS ({endpoint.region})" if stack else "the local service (what it acknowledged is kept)"
+        err.print(f"[red]lost {where} in the middle of the command: {esc(str(exc))}; run it again[/red]")
+        raise typer.Exit(1) from None
 
 
 def workers_for(photos: int) -> int:
