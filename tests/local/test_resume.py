@@ -62,3 +62,33 @@ def test_a_restart_processes_what_was_stored_but_never_processed(home):
         rt.wait([arn for arns in rt.started.values() for arn in arns])
         assert rt.restored["resumed"] == 3 and _status(rt, new) == "processed"
         assert {key: len(arns) for key, arns in rt.started.items()} == dict.fromkeys([*lost, new], 1)  # DONE: none
+
+
+def test_an_ingest_meeting_a_resumed_upload_follows_its_run_instead_of_starting_another(home):
+    """Right after a restart, the resume and a re-ingest both want to finish the same lost upload: they
+    name its run alike, so Step Functions starts it once and the ingest waits on that run."""
+    from shoebox import aws
+    from shoebox.cli.backends import Backend
+
+    when = datetime(2007, 6, 1, 12, 0)
+    lost = [f"originals/2007/06/01/LOST_{i}.jpg" for i in range(4)]
+    with LocalRuntime(home, recognizer="none", retry_sleep_scale=0) as rt:
+        router.paused.set()
+        try:
+            for i, key in enumerate(lost):
+                rt.s3.put_object(Bucket=rt.bucket, Key=key, Body=jpeg_bytes((64, 48), (40 * i, 90, 9), when))
+        finally:
+            router.paused.clear()
+    with LocalRuntime(home, recognizer="none", retry_sleep_scale=0) as rt:
+        backend = Backend(aws.Endpoint(region="us-east-1"), "shoebox", outputs={
+            "BucketName": rt.bucket, "TableName": rt.table, "ProcessPhotoStateMachineArn": rt.state_machine_arn()})
+        followed = [backend.finish_photo(key) for key in lost]  # while the resume sends the same events
+        rt.wait([arn for _, arn in followed])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not all(_status(rt, key) == "processed" for key in lost):
+            time.sleep(0.2)
+        rt.wait([arn for arns in rt.started.values() for arn in arns])
+        names = [e["name"] for e in rt.sfn.list_executions(stateMachineArn=rt.state_machine_arn())["executions"]]
+        assert sorted(names) == sorted(arn.rsplit(":", 1)[1] for _, arn in followed)  # one run each
+        assert {key: _status(rt, key) for key in lost} == dict.fromkeys(lost, "processed")
+        assert rt.restored["resumed"] == 4

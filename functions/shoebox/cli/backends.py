@@ -22,8 +22,8 @@ from botocore.exceptions import ConnectionError as EndpointUnreachable
 from shoebox import aws
 from shoebox.catalog import Catalog
 from shoebox.config import shoebox_home
-from shoebox.executions import execution_name
-from shoebox.s3_events import object_created_event
+from shoebox.executions import event_execution_name, execution_name
+from shoebox.s3_events import UNFINISHED_SEQUENCER, object_created_event
 from shoebox.s3_layout import ORIGINALS
 from shoebox.executions import logged_events as views_logged_events
 from shoebox.ingest.files import disambiguate, md5_hex
@@ -275,7 +275,10 @@ class Backend:
                     continue
                 if action == "upload":
                     pending.append(_Pending(final, self._put(uploader, final), None, time.monotonic()))
-                else:  # "rerun": --force, --retry-failed, or there but never catalogued
+                elif action == "unfinished":  # there but never catalogued: its run, or the one already going
+                    etag, arn = self.finish_photo(final.key)
+                    pending.append(_Pending(final, etag, arn, time.monotonic()))
+                else:  # "rerun": --force, --retry-failed
                     pending.append(_Pending(final, None, self.start_photo(final.key), time.monotonic()))
                 drain(window - 1)
         finally:
@@ -291,6 +294,25 @@ class Backend:
         event = object_created_event(self.bucket, key, head["ContentLength"], head["ETag"], "ShoeboxRetry")
         return self.sfn.start_execution(stateMachineArn=self.state_machine_arn, name=execution_name(key),
                                         input=json.dumps(event))["executionArn"]
+
+    def finish_photo(self, key: str) -> tuple[str, str | None]:
+        """(ETag, execution ARN) of the run that finishes an object its upload's run never catalogued. Its
+        name is the one the local service's resume gives that run too (s3_events.UNFINISHED_SEQUENCER), so
+        when the resume started it already, Step Functions refuses a second and the ingest follows that one."""
+        from botocore.exceptions import ClientError
+
+        head = self.s3.head_object(Bucket=self.bucket, Key=key)
+        etag = head["ETag"].strip('"')
+        event = object_created_event(self.bucket, key, head["ContentLength"], etag, "ShoeboxIngest",
+                                     UNFINISHED_SEQUENCER)
+        name = event_execution_name(key, etag, UNFINISHED_SEQUENCER)
+        try:
+            return etag, self.sfn.start_execution(stateMachineArn=self.state_machine_arn, input=json.dumps(event),
+                                                  name=name)["executionArn"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+                raise
+            return etag, self.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + name
 
     def wait(self, arns: list[str], timeout: float = 900.0) -> dict[str, str]:
         deadline = time.monotonic() + timeout

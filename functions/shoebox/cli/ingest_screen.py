@@ -21,7 +21,7 @@ def duplicate_result(upload: Upload, of: str) -> dict:
 
 def screen(backend: Any, upload: Upload, *, force: bool, retry_failed: bool, seen: dict[str, str]
            ) -> tuple[Upload, str | None, dict | None]:
-    """(upload with its final key, "upload" or "rerun", None) when the workflow is to run, else
+    """(upload with its final key, "upload", "rerun" or "unfinished", None) when the workflow is to run, else
     (…, None, the result to report). ``seen``: content hash → key of this run's earlier files, updated."""
     if upload.sha256 and upload.key:
         earlier = seen.get(upload.sha256)
@@ -37,8 +37,8 @@ def screen(backend: Any, upload: Upload, *, force: bool, retry_failed: bool, see
     if action != "present":
         return final, action, None
     record = backend.catalog.get_photo(final.key)
-    if record is None:  # there but never catalogued (an ingest cut short): run it
-        return final, "rerun", None
+    if record is None:  # there but never catalogued (an ingest cut short): finish it, unless already under way
+        return final, "unfinished", None
     if record.status == "failed":
         if retry_failed:
             return final, "rerun", None

@@ -18,7 +18,7 @@ from typing import Any
 
 from shoebox.models import PhotoRecord
 from shoebox.s3_layout import ORIGINALS
-from shoebox.s3_events import object_created_detail
+from shoebox.s3_events import UNFINISHED_SEQUENCER, object_created_detail
 
 
 def unfinished(objects: Iterable[dict], rows: Mapping[str, PhotoRecord]) -> Iterator[dict]:
@@ -60,7 +60,7 @@ def resume_unfinished(originals: list[dict], events: Any, catalog: Any, bucket: 
             events.put_events(Entries=[{
                 "Source": "aws.s3", "DetailType": "Object Created", "Resources": [f"arn:aws:s3:::{bucket}"],
                 "Detail": json.dumps(object_created_detail(bucket, obj["Key"], obj["Size"], obj["ETag"],
-                                                          "ShoeboxResume")),
+                                                          "ShoeboxResume", UNFINISHED_SEQUENCER)),
             } for obj in todo[start:start + 10]])
         resumed += len(todo)
     return resumed
