@@ -8,14 +8,13 @@ small item per face, ``pk = REKFACE``, ``sk = <face id>``.
 
 A face joins the person whose matched faces add up to the most similarity (people already given to another
 face of the same photo left out): the vote over up to ``MaxFaces`` individual faces is what a user vector's
-average did, without paying to maintain it. Faces still associated with a user (a stack that grouped with
-user vectors before) count for that user: the person id *is* the UserId, so nobody is split by the switch.
+average did, without paying to maintain it. Faces grouped by user vectors before (a stack switching
+``FaceGrouping``) count for their user, or for their catalog person when their vector held ten faces already.
 
 Concurrency: faces of a new person often arrive together (a day's photos of a guest, processed at once).
-A face's person is decided by the first conditional write of its item, whoever writes it: an execution
-whose face matches only faces not filed yet files them too, under the new person, and an execution that
-finds its own face already filed adopts that person. So two photos of a new person processed at the same
-moment agree on one person instead of making two.
+New people are decided one at a time under a lease; the deciding execution also files the look-alikes other
+executions are still processing, provisionally, and each face's own step confirms or corrects that. Of two
+such faces the one indexed later always finds the other in its search, so they agree on one person.
 """
 
 from __future__ import annotations
@@ -68,7 +67,7 @@ def matches_from(response: dict, exclude: Iterable[str] = ()) -> list[Match]:
 
 
 def _photo(external_id: str | None) -> str | None:
-    """The photo a matched face came from; None for an id this code did not write (it only labels the item)."""
+    """The photo a matched face came from; None for an ExternalImageId this code did not write."""
     try:
         return photo_id_from_external_image_id(external_id) if external_id else None
     except ValueError:
