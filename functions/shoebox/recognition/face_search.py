@@ -177,24 +177,21 @@ class FaceMap:
             item["photo_id"] = {"S": photo_id}
         if provisional:
             item["pre"] = {"BOOL": True}
-        try:
-            self._call("put_item", TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
-            return person_id
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-        return self.get([face_id]).get(face_id, person_id)
+        return self._put(face_id, item, "attribute_not_exists(pk)")
 
     def confirm(self, face_id: str, person_id: str, photo_id: str) -> str:
         """The face's own step settles a provisional item (only its own step writes over one)."""
         item = {**self._key(face_id), "person_id": {"S": person_id}, "photo_id": {"S": photo_id}}
+        return self._put(face_id, item, "attribute_exists(pre)")  # else settled already (a replay)
+
+    def _put(self, face_id: str, item: dict, condition: str) -> str:
         try:
-            self._call("put_item", TableName=self.table, Item=item, ConditionExpression="attribute_exists(pre)")
-            return person_id
+            self._call("put_item", TableName=self.table, Item=item, ConditionExpression=condition)
+            return item["person_id"]["S"]
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-        return self.get([face_id]).get(face_id, person_id)  # settled by a replay of this step
+        return self.get([face_id]).get(face_id, item["person_id"]["S"])
 
     def drop(self, face_ids: Iterable[str]) -> None:
         """Tombstones for faces removed from the collection."""
