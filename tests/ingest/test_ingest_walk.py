@@ -70,3 +70,15 @@ def test_missing_argument_raises_and_named_files_are_classified_too(tmp_path):
     os.symlink(tmp_path / "gone", tmp_path / "dangling.jpg")
     w = walk([tmp_path / "dangling.jpg"])
     assert w.photos == [] and w.skipped[0].reason.startswith("dangling symlink")
+
+
+def test_documents_archives_and_audio_are_skipped_by_extension_and_odd_photos_are_tried(tmp_path):
+    for name in ("README.txt", "invoice.PDF", "album.zip", "memo.m4a", "IMG_1.jpg", "scan.jpe", "IMG_2",
+                 "NOTES.NEF"):
+        (tmp_path / name).write_bytes(b"x")
+    w = walk([tmp_path])
+    assert _names(w) == ["IMG_1.jpg", "IMG_2", "NOTES.NEF", "scan.jpe"]  # content decides for these
+    assert _skipped(w, tmp_path) == {"README.txt": "not a photo or video (text)",
+                                     "invoice.PDF": "not a photo or video (document)",
+                                     "album.zip": "not a photo or video (archive)",
+                                     "memo.m4a": "not a photo or video (audio)"}

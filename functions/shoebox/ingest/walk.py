@@ -6,6 +6,9 @@ Rules:
   symlink to a folder is not followed (loops); FIFOs, sockets and devices are skipped unopened (reading a
   named pipe blocks forever);
 * hidden files and folders (``.DS_Store``, ``.git``) are ignored; Windows/Picasa system files are skipped;
+* documents, archives, audio and programs (``NOT_MEDIA_EXTS``: a ``README.txt``, a PDF) are skipped by
+  their extension; every other file is uploaded and its content decides (a text file named ``.NEF``
+  claims to be a photo and is recorded failed);
 * sidecars (``.xmp``, ``.AAE``, Google Takeout ``.json``) are not photos: each is attached to the photo
   of the same name in its folder (``IMG_1.xmp`` and ``IMG_1.CR2.xmp`` both belong to ``IMG_1.CR2``);
 * a Live Photo (``IMG_1.HEIC`` or ``.JPG`` + ``IMG_1.MOV``) keeps the still; the video is its companion;
@@ -26,6 +29,16 @@ from shoebox.ingest.files import HOME_MARKER
 
 SIDECAR_EXTS = {".xmp": "XMP sidecar", ".aae": "Apple edit sidecar (.AAE)", ".json": "metadata JSON (Takeout)"}
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", "picasa.ini", "zbthumbnail.info", "ehthumbs.db", "ehthumbs_vista.db"}
+# Never a photo or a video: uploaded, such a file would only be recorded failed in the archive (and make
+# the ingest exit 2). A deny list, not an allow list, so a photo with an odd extension is still tried.
+NOT_MEDIA_EXTS = {
+    **dict.fromkeys((".txt", ".md", ".log", ".csv"), "text"),
+    **dict.fromkeys((".pdf", ".doc", ".docx", ".odt", ".rtf", ".pages", ".xls", ".xlsx", ".ods", ".numbers",
+                     ".ppt", ".pptx", ".odp", ".html", ".htm", ".url", ".webloc", ".lnk"), "document"),
+    **dict.fromkeys((".zip", ".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".dmg", ".iso"), "archive"),
+    **dict.fromkeys((".mp3", ".wav", ".m4a", ".aac", ".flac", ".ogg", ".wma"), "audio"),
+    **dict.fromkeys((".exe", ".msi", ".pkg", ".app", ".sh", ".bat", ".py", ".db", ".sqlite"), "program or database"),
+}
 STILL_EXTS = {".heic", ".heif", ".jpg", ".jpeg"}
 LIVE_VIDEO_EXTS = {".mov", ".mp4"}
 
@@ -128,6 +141,8 @@ def walk(paths: Iterable[str | Path], exclude: Iterable[str] = ()) -> Walk:
             result.skipped.append(Skipped(path, why))
         elif path.name.lower() in SYSTEM_FILES:
             result.skipped.append(Skipped(path, "system file"))
+        elif path.suffix.lower() in NOT_MEDIA_EXTS:
+            result.skipped.append(Skipped(path, f"not a photo or video ({NOT_MEDIA_EXTS[path.suffix.lower()]})"))
         else:
             regular.append((path, top))
 
