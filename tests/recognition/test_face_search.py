@@ -17,6 +17,7 @@ from shoebox.local.template import load_template
 from shoebox.recognition.base import ImageRef
 from shoebox.recognition.external_id import external_image_id
 from shoebox.recognition.face_search import PK, FaceMap, Match, choose_person, matches_from
+from shoebox.recognition.rate_limit import rate_key
 from shoebox.recognition.rekognition import CLIENT_CONFIG, RekognitionRecognizer
 
 BOX = {"Left": 0.1, "Top": 0.1, "Width": 0.2, "Height": 0.2}
@@ -210,12 +211,16 @@ def test_people_suggest_on_a_deployed_rekognition_stack_asks_its_face_items(setu
     item = {"pk": {"S": PK}, "sk": {"S": ann2.face_id}, "person_id": {"S": "person-split"}}
     aws.client("dynamodb").put_item(TableName=rec.face_map.table, Item=item)
     monkeypatch.setattr(registry, "stack_index_recognizer", lambda stack, table: None)  # a rekognition stack
+    monkeypatch.setattr(registry, "deployed_calls_per_second", {"shoebox": 5.0}.__getitem__)  # its parameter
     monkeypatch.setattr(rekognition, "_default_client", lambda region: rec.client)  # the emulated collection
     backend = Backend(aws.Endpoint(region="us-east-1"), "shoebox", outputs={
         "BucketName": "bucket", "TableName": rec.face_map.table, "ProcessPhotoStateMachineArn": "arn",
         "CollectionId": "faces"})
     (pair,) = backend.similar_people([ann.person_id, "person-split"])
     assert {pair.a, pair.b} == {ann.person_id, "person-split"} and pair.similarity == 0.99
+    # its two SearchFaces took their slots from the stack's shared rate limiter, as the Lambdas' calls do
+    slot = aws.client("dynamodb").get_item(TableName=rec.face_map.table, Key=rate_key("SearchFaces"))
+    assert "next_at" in slot.get("Item", {})
 
 
 def test_a_new_person_files_one_look_alike_in_flight_per_photo(setup):

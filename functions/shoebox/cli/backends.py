@@ -29,6 +29,7 @@ from shoebox.executions import logged_events as views_logged_events
 from shoebox.ingest.files import disambiguate, md5_hex
 
 ResultCallback = Callable[[dict], None]
+SUGGEST_MAX_WAIT_S = 600.0  # `people suggest` on a stack waits for its Rekognition call slots this long at most
 
 
 def screen(*args: Any, **kwargs: Any) -> tuple["Upload", str | None, dict | None]:
@@ -187,13 +188,19 @@ class Backend:
             return recognizer.similar_people(person_ids)
         if not self.collection_id:
             return []
-        from shoebox import aws
         from shoebox.recognition.face_search import FaceMap
+        from shoebox.recognition.rate_limit import RateLimiter
+        from shoebox.recognition.registry import deployed_calls_per_second
         from shoebox.recognition.rekognition import RekognitionRecognizer
 
         # the face -> person items (FaceGrouping faces); people still in user vectors are asked by UserId
         face_map = FaceMap(aws.client("dynamodb"), self.table) if self.table else None
-        return RekognitionRecognizer(self.collection_id, face_map=face_map).similar_people(person_ids)
+        # the calls take their slots from the stack's shared limiter, as the Lambdas' do, so a suggestion
+        # asked during a backfill does not push it over the quota; a command may wait (it is not billed)
+        rate = deployed_calls_per_second(self.stack)
+        limiter = RateLimiter(aws.client("dynamodb"), self.table, rate, max_wait_s=SUGGEST_MAX_WAIT_S) \
+            if rate > 0 and self.table else None
+        return RekognitionRecognizer(self.collection_id, face_map=face_map, limiter=limiter).similar_people(person_ids)
 
     # ------------------------------------------------------------------ uploads
     def plan_upload(self, upload: Upload, force: bool = False) -> tuple[Upload, str]:
@@ -299,8 +306,6 @@ class Backend:
         """(ETag, execution ARN) of the run that finishes an object its upload's run never catalogued. Its
         name is the one the local service's resume gives that run too (s3_events.UNFINISHED_SEQUENCER), so
         when the resume started it already, Step Functions refuses a second and the ingest follows that one."""
-        from botocore.exceptions import ClientError
-
         head = self.s3.head_object(Bucket=self.bucket, Key=key)
         etag = head["ETag"].strip('"')
         event = object_created_event(self.bucket, key, head["ContentLength"], etag, "ShoeboxIngest",

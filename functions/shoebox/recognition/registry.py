@@ -69,6 +69,16 @@ def deployed_mode(stack_name: str) -> str:
     return stack_mode(aws.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0])
 
 
+def deployed_calls_per_second(stack_name: str) -> float:
+    """The stack's ``RekognitionCallsPerSecond`` (the shared rate limiter's; 0: none, as on stacks
+    deployed before it existed)."""
+    from shoebox import aws
+
+    stack = aws.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+    params = {p["ParameterKey"]: p.get("ParameterValue") for p in stack.get("Parameters", [])}
+    return float(params.get("RekognitionCallsPerSecond") or 0)
+
+
 @lru_cache(maxsize=8)
 def index_recognizer(mode: str, table: str) -> Any:
     """hybrid/local: the recognizer over the stack's DynamoDB face index (no model is loaded for what the
