@@ -200,3 +200,20 @@ def test_a_packaged_index_is_preferred(tmp_path, monkeypatch):
 
     monkeypatch.setattr(places.resources, "files", lambda name: Root())
     assert places.index_path() == data / places.PACKAGED_INDEX
+
+
+def test_the_name_index_is_a_file_looked_up_by_name_and_a_damaged_one_is_not_fatal(tmp_path, monkeypatch):
+    from shoebox import places
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    places._name_index_file.cache_clear()
+    places._name_index.cache_clear()
+    try:
+        paris = resolve_place_name("Paris")
+        (path,) = (tmp_path / "shoebox").glob("place-names-*.sqlite")
+        assert places._name_index.cache_info().currsize == 0  # looked up in the file, not loaded whole
+        path.write_bytes(b"not a database" * 100)
+        assert resolve_place_name("Paris") == paris  # from memory instead
+    finally:
+        places._name_index_file.cache_clear()
+        places._name_index.cache_clear()
