@@ -92,3 +92,26 @@ def test_an_ingest_meeting_a_resumed_upload_follows_its_run_instead_of_starting_
         assert sorted(names) == sorted(arn.rsplit(":", 1)[1] for _, arn in followed)  # one run each
         assert {key: _status(rt, key) for key in lost} == dict.fromkeys(lost, "processed")
         assert rt.restored["resumed"] == 4
+
+
+def test_an_ingest_does_not_follow_a_finished_run_that_left_no_row(home):
+    """The shared name is spent once its run ends: an object still without a row then gets a new run."""
+    from shoebox import aws
+    from shoebox.cli.backends import Backend
+
+    key = "originals/2007/06/01/LOST.jpg"
+    with LocalRuntime(home, recognizer="none", retry_sleep_scale=0) as rt:
+        router.paused.set()
+        try:
+            rt.s3.put_object(Bucket=rt.bucket, Key=key, Body=jpeg_bytes((64, 48), (9, 90, 9), datetime(2007, 6, 1)))
+        finally:
+            router.paused.clear()
+        backend = Backend(aws.Endpoint(region="us-east-1"), "shoebox", outputs={
+            "BucketName": rt.bucket, "TableName": rt.table, "ProcessPhotoStateMachineArn": rt.state_machine_arn()})
+        _, first = backend.finish_photo(key)
+        assert rt.wait([first])[first] == "SUCCEEDED" and _status(rt, key) == "processed"
+        aws.client("dynamodb").delete_item(TableName=rt.table, Key={"pk": {"S": f"PHOTO#{key}"}, "sk": {"S": "PHOTO"}})
+        _, second = backend.finish_photo(key)
+        assert second != first
+        rt.wait([second])
+        assert _status(rt, key) == "processed"

@@ -302,10 +302,11 @@ class Backend:
         return self.sfn.start_execution(stateMachineArn=self.state_machine_arn, name=execution_name(key),
                                         input=json.dumps(event))["executionArn"]
 
-    def finish_photo(self, key: str) -> tuple[str, str | None]:
+    def finish_photo(self, key: str) -> tuple[str, str]:
         """(ETag, execution ARN) of the run that finishes an object its upload's run never catalogued. Its
         name is the one the local service's resume gives that run too (s3_events.UNFINISHED_SEQUENCER), so
-        when the resume started it already, Step Functions refuses a second and the ingest follows that one."""
+        when the resume started it already, Step Functions refuses a second and the ingest follows that one
+        while it runs; one that ended without a row is not followed again."""
         head = self.s3.head_object(Bucket=self.bucket, Key=key)
         etag = head["ETag"].strip('"')
         event = object_created_event(self.bucket, key, head["ContentLength"], etag, "ShoeboxIngest",
@@ -317,7 +318,10 @@ class Backend:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
                 raise
-            return etag, self.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + name
+        arn = self.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + name
+        if self.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+            return etag, arn
+        return etag, self.start_photo(key)  # that run ended without a row (its name is spent): a new one
 
     def wait(self, arns: list[str], timeout: float = 900.0) -> dict[str, str]:
         deadline = time.monotonic() + timeout
