@@ -24,9 +24,14 @@ def test_special_files_are_skipped_with_a_reason_and_never_opened(tmp_path):
     os.mkfifo(tmp_path / "pipe.jpg")  # opening it for reading would block forever
     (tmp_path / "sub").mkdir()
     os.symlink(tmp_path / "sub", tmp_path / "loop")
-    w = walk([tmp_path])
-    assert _names(w) == ["a.jpg", "link.jpg"]  # a symlink to a file is followed
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "b.jpg").write_bytes(b"y")
+    os.symlink(tmp_path / "elsewhere" / "b.jpg", tmp_path / "link_out.jpg")
+    w = walk([tmp_path, tmp_path / "link_out.jpg"], exclude=["elsewhere"])
+    assert _names(w) == ["a.jpg", "link_out.jpg"]  # a symlink to a file is followed
     skipped = _skipped(w, tmp_path)
+    # ...unless its file is walked too: the file itself (with its sidecars) is the one stored
+    assert skipped["link.jpg"] == f"symlink to {os.path.realpath(tmp_path / 'a.jpg')}, which is walked itself"
     assert skipped["dangling.jpg"].startswith("dangling symlink")
     assert skipped["pipe.jpg"] == "named pipe (FIFO), not a file"
     assert skipped["loop"] == "symlink to a folder (not followed)"

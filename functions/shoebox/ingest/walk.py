@@ -3,7 +3,8 @@ of a photo, and which are skipped (with the reason), without opening anything th
 
 Rules:
 * only regular files are candidates; a symlink to a file is followed, a dangling one is skipped, a
-  symlink to a folder is not followed (loops); FIFOs, sockets and devices are skipped unopened (reading a
+  symlink to a folder is not followed (loops); a symlink to a file that is walked itself is skipped, so the
+  file (with its sidecars) is the one stored, not whichever of the two came first; FIFOs, sockets and devices are skipped unopened (reading a
   named pipe blocks forever);
 * hidden files and folders (``.DS_Store``, ``.git``) are ignored; Windows/Picasa system files are skipped;
 * documents, archives, audio and programs (``NOT_MEDIA_EXTS``: a ``README.txt``, a PDF) are skipped by
@@ -145,6 +146,10 @@ def walk(paths: Iterable[str | Path], exclude: Iterable[str] = ()) -> Walk:
             result.skipped.append(Skipped(path, f"not a photo or video ({NOT_MEDIA_EXTS[path.suffix.lower()]})"))
         else:
             regular.append((path, top))
+    walked = {os.path.realpath(path) for path, _ in regular if not os.path.islink(path)}
+    shadows = {path for path, _ in regular if os.path.islink(path) and os.path.realpath(path) in walked}
+    result.skipped += [Skipped(path, f"symlink to {os.path.realpath(path)}, which is walked itself") for path in shadows]
+    regular = [(path, top) for path, top in regular if path not in shadows]
 
     by_folder: dict[Path, dict[str, Path]] = {}
     for path, _ in regular:
